@@ -1,0 +1,87 @@
+"""promoplan: planning software for sales-promotion agencies.
+
+``create_app`` is the application factory used by ``flask --app app``, by
+``run.py`` and by the tests.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from flask_appbuilder import AppBuilder
+
+from config import BASE_DIR, INSTANCE_DIR, Config
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    app.config.from_object(Config)
+    # Each app gets its own role table: FAB keeps a reference to this dict.
+    app.config["FAB_ROLES"] = {}
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from app import models  # noqa: F401  (registers every table)
+    from app.extensions import db, mail, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
+    mail.init_app(app)
+
+    with app.app_context():
+        appbuilder = AppBuilder(update_perms=False, indexview=_index_view())
+        appbuilder.init_app(app, db.session)
+        _register_views(appbuilder)
+        from app.security.roles import install_role_definitions
+
+        install_role_definitions(app)
+
+    from app.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _index_view():
+    from app.dashboard import DashboardIndexView
+
+    return DashboardIndexView
+
+
+def _register_views(appbuilder: AppBuilder) -> None:
+    from flask_babel import lazy_gettext as _l
+
+    from app.crm.views import CompanyView, ContactView, LocationView, NoteView, TaskView, TerritoryView
+    from app.planning.views import (
+        ApplicationView,
+        AppointmentView,
+        BookingView,
+        JobView,
+        ProjectView,
+    )
+    from app.promoter.views import PromoterView
+    from app.security.roles import register_agency_view
+
+    crm = ("CRM", _l("CRM"), "fa-address-book")
+    territories = ("Territories", _l("Territories"), "fa-map")
+    planning = ("Planning", _l("Planning"), "fa-calendar")
+    screens = [
+        (CompanyView, "Companies", _l("Companies"), crm, "fa-building"),
+        (ContactView, "Contacts", _l("Contacts"), crm, "fa-user"),
+        (LocationView, "Locations", _l("Locations"), crm, "fa-map-marker"),
+        (NoteView, "Notes", _l("Notes"), crm, "fa-sticky-note"),
+        (TaskView, "Tasks", _l("Tasks"), crm, "fa-check-square"),
+        (TerritoryView, "Territories list", _l("Territories"), territories, "fa-map-o"),
+        (ProjectView, "Projects", _l("Projects"), planning, "fa-folder-open"),
+        (JobView, "Jobs", _l("Jobs"), planning, "fa-briefcase"),
+        (AppointmentView, "Appointments", _l("Appointments"), planning, "fa-calendar-o"),
+        (ApplicationView, "Applications", _l("Applications"), planning, "fa-hand-paper-o"),
+        (BookingView, "Bookings", _l("Bookings"), planning, "fa-check"),
+        (PromoterView, "Promoters", _l("Promoters"), planning, "fa-users"),
+    ]
+    for view, name, label, (category, category_label, category_icon), icon in screens:
+        register_agency_view(appbuilder, view, name, label, category, category_label, icon)
+        appbuilder.menu.find(category).icon = category_icon

@@ -1,0 +1,22 @@
+"""promoplan's own ``flask --app app …`` commands."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(init_roles)
+    from app.demo.cli import seed_demo
+
+    app.cli.add_command(seed_demo)
+
+
+@click.command("init-roles")
+def init_roles() -> None:
+    """Create the roles Admin, Agency, Customer, Promoter (idempotent)."""
+    from app.security.roles import ensure_roles
+
+    created = ensure_roles(current_app.appbuilder)
+    click.echo("Roles created: " + (", ".join(created) if created else "none (all present)"))

@@ -1,0 +1,22 @@
+"""Local time of appointments ("today", "this week") in the configured TIMEZONE."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+def local_now() -> datetime:
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"]))
+
+
+def local_today() -> date:
+    return local_now().date()
+
+
+def week_of(day: date) -> tuple[date, date]:
+    """Monday and Sunday of the ISO week that contains ``day``."""
+    monday = day - timedelta(days=day.weekday())
+    return monday, monday + timedelta(days=6)

@@ -1,0 +1,146 @@
+"""Agency screens of the CRM: territories, companies, contacts, locations, notes, tasks."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import Email, Optional
+
+from app.common.choices import COMPANY_KINDS, FEDERAL_STATES, LANGUAGES, SALUTATIONS, TASK_KINDS
+from app.common.validators import GERMAN_POSTCODE, NoTerritoryCycle
+from app.common.views import AgencyModelView, choice_field, code_formatter
+from app.crm.models import Company, Contact, Location, Note, Task, Territory
+
+
+class TerritoryView(AgencyModelView):
+    datamodel = SQLAInterface(Territory)
+    list_title = _l("Territories")
+    show_title = _l("Territory")
+    add_title = _l("Add territory")
+    edit_title = _l("Edit territory")
+    list_columns = ["name", "parent", "description"]
+    search_columns = ["name", "parent", "description"]
+    show_columns = ["name", "path", "parent", "description"]
+    add_columns = edit_columns = ["name", "parent", "description"]
+    order_columns = ["name"]
+    base_order = ("name", "asc")
+    validators_columns = {"parent": [NoTerritoryCycle()]}
+
+
+class NoteView(AgencyModelView):
+    datamodel = SQLAInterface(Note)
+    list_title = _l("Notes")
+    show_title = _l("Note")
+    add_title = _l("Add note")
+    edit_title = _l("Edit note")
+    list_columns = ["contact", "text", "created_at", "author"]
+    search_columns = ["contact", "text", "created_at", "author"]
+    show_columns = ["contact", "text", "created_at", "author"]
+    add_columns = edit_columns = ["contact", "text"]
+    order_columns = ["created_at"]
+    base_order = ("created_at", "desc")
+
+    def pre_add(self, item: Note) -> None:
+        item.author = g.user
+
+
+class TaskView(AgencyModelView):
+    datamodel = SQLAInterface(Task)
+    list_title = _l("Tasks")
+    show_title = _l("Task")
+    add_title = _l("Add task")
+    edit_title = _l("Edit task")
+    list_columns = ["due_date", "title", "kind", "contact", "assignee", "done"]
+    search_columns = ["title", "kind", "contact", "due_date", "assignee", "done"]
+    show_columns = ["title", "kind", "contact", "due_date", "assignee", "done"]
+    add_columns = edit_columns = ["contact", "title", "kind", "due_date", "assignee", "done"]
+    order_columns = ["due_date", "title", "kind", "done"]
+    base_order = ("due_date", "asc")
+    formatters_columns = {"kind": code_formatter(TASK_KINDS)}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": choice_field(_l("Kind"), TASK_KINDS, default="call"),
+    }
+
+
+class ContactView(AgencyModelView):
+    datamodel = SQLAInterface(Contact)
+    list_title = _l("Contacts")
+    show_title = _l("Contact")
+    add_title = _l("Add contact")
+    edit_title = _l("Edit contact")
+    list_columns = ["last_name", "first_name", "company", "position", "email", "territories"]
+    search_columns = [
+        "last_name",
+        "first_name",
+        "company",
+        "email",
+        "position",
+        "territories",
+        "language",
+        "user",
+    ]
+    show_columns = [
+        "salutation",
+        "first_name",
+        "last_name",
+        "company",
+        "position",
+        "email",
+        "phone",
+        "language",
+        "territories",
+        "user",
+    ]
+    add_columns = edit_columns = show_columns
+    order_columns = ["last_name", "first_name", "company", "email", "position"]
+    base_order = ("last_name", "asc")
+    related_views = [NoteView, TaskView]
+    formatters_columns = {
+        "salutation": code_formatter(SALUTATIONS),
+        "language": code_formatter(LANGUAGES),
+    }
+    validators_columns = {"email": [Optional(), Email()]}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "salutation": choice_field(_l("Salutation"), SALUTATIONS, required=False),
+        "language": choice_field(_l("Preferred language"), LANGUAGES, default="de"),
+    }
+
+
+class LocationView(AgencyModelView):
+    datamodel = SQLAInterface(Location)
+    list_title = _l("Locations")
+    show_title = _l("Location")
+    add_title = _l("Add location")
+    edit_title = _l("Edit location")
+    list_columns = ["name", "retail_chain", "postcode", "city", "federal_state", "territory"]
+    search_columns = ["name", "retail_chain", "street", "postcode", "city", "federal_state", "territory"]
+    show_columns = ["name", "retail_chain", "street", "postcode", "city", "federal_state", "territory"]
+    add_columns = edit_columns = show_columns
+    order_columns = ["name", "postcode", "city", "federal_state"]
+    base_order = ("city", "asc")
+    formatters_columns = {"federal_state": code_formatter(FEDERAL_STATES)}
+    validators_columns = {"postcode": [GERMAN_POSTCODE]}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "federal_state": choice_field(_l("Federal state"), FEDERAL_STATES),
+    }
+
+
+class CompanyView(AgencyModelView):
+    datamodel = SQLAInterface(Company)
+    list_title = _l("Companies")
+    show_title = _l("Company")
+    add_title = _l("Add company")
+    edit_title = _l("Edit company")
+    list_columns = ["name", "kind", "postcode", "city"]
+    search_columns = ["name", "kind", "city", "postcode", "notes"]
+    show_columns = ["name", "kind", "street", "postcode", "city", "country", "notes"]
+    add_columns = edit_columns = show_columns
+    order_columns = ["name", "kind", "postcode", "city"]
+    base_order = ("name", "asc")
+    related_views = [ContactView, LocationView]
+    formatters_columns = {"kind": code_formatter(COMPANY_KINDS)}
+    validators_columns = {"postcode": [GERMAN_POSTCODE]}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "kind": choice_field(_l("Kind"), COMPANY_KINDS, default="customer"),
+    }

@@ -1,0 +1,16 @@
+"""Imports every model so that Alembic and FAB see the whole schema."""
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla import models as security_models  # noqa: F401
+
+from app.crm.models import Company, Contact, Location, Note, Task, Territory  # noqa: F401
+from app.planning.models import (  # noqa: F401
+    Application,
+    Appointment,
+    Booking,
+    Job,
+    Project,
+)
+from app.promoter.models import Promoter  # noqa: F401
+
+metadata = Model.metadata

@@ -1,0 +1,193 @@
+"""Planning: projects, jobs, applications, appointments and bookings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_appbuilder import Model
+from flask_appbuilder.security.sqla.models import User
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.common.choices import (
+    APPLICATION_STATUSES,
+    APPOINTMENT_ORIGINS,
+    APPOINTMENT_STATUSES,
+    BOOKING_STATUSES,
+    JOB_STATUSES,
+    check_in,
+)
+from app.common.models import utcnow
+from app.crm.models import Company, Contact, Location
+from app.promoter.models import Promoter
+
+project_contact = Table(
+    "project_contact",
+    Model.metadata,
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    Column("contact_id", ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+project_manager = Table(
+    "project_manager",
+    Model.metadata,
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Project(Model):
+    """One campaign for one customer."""
+
+    __tablename__ = "project"
+    __table_args__ = (CheckConstraint("start_date <= end_date", name="ck_project_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("company.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    customer: Mapped[Company] = relationship()
+    start_date: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
+    end_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    contacts: Mapped[list[Contact]] = relationship(secondary=project_contact)
+    managers: Mapped[list[User]] = relationship(secondary=project_manager)
+    jobs: Mapped[list[Job]] = relationship(back_populates="project")
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Job(Model):
+    """The project's work at one location (one job per location per project)."""
+
+    __tablename__ = "job"
+    __table_args__ = (
+        UniqueConstraint("project_id", "location_id", name="uq_job_project_location"),
+        CheckConstraint(check_in("status", JOB_STATUSES), name="ck_job_status"),
+        CheckConstraint(
+            "planned_days_per_week IS NULL OR planned_days_per_week BETWEEN 1 AND 7",
+            name="ck_job_planned_days",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"), nullable=False)
+    project: Mapped[Project] = relationship(back_populates="jobs")
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("location.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    location: Mapped[Location] = relationship()
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="draft", index=True)
+    planned_days_per_week: Mapped[int | None] = mapped_column(Integer)
+    appointments: Mapped[list[Appointment]] = relationship(back_populates="job")
+    applications: Mapped[list[Application]] = relationship(back_populates="job")
+
+    def __repr__(self) -> str:
+        return self.title
+
+
+class Application(Model):
+    """A promoter applying for a job (Bewerbung)."""
+
+    __tablename__ = "application"
+    __table_args__ = (
+        UniqueConstraint("promoter_id", "job_id", name="uq_application_promoter_job"),
+        CheckConstraint(check_in("status", APPLICATION_STATUSES), name="ck_application_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    promoter_id: Mapped[int] = mapped_column(ForeignKey("promoter.id", ondelete="RESTRICT"), nullable=False)
+    promoter: Mapped[Promoter] = relationship()
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="CASCADE"), nullable=False, index=True)
+    job: Mapped[Job] = relationship(back_populates="applications")
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="applied")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"{self.promoter} → {self.job}"
+
+
+class Appointment(Model):
+    """One dated slot of a job; local wall-clock times in the configured TIMEZONE."""
+
+    __tablename__ = "appointment"
+    __table_args__ = (
+        CheckConstraint("end_time > start_time", name="ck_appointment_end_after_start"),
+        CheckConstraint(check_in("status", APPOINTMENT_STATUSES), name="ck_appointment_status"),
+        CheckConstraint(check_in("origin", APPOINTMENT_ORIGINS), name="ck_appointment_origin"),
+        Index("ix_appointment_job_date", "job_id", "date"),
+        Index("ix_appointment_date_status", "date", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.id", ondelete="RESTRICT"), nullable=False)
+    job: Mapped[Job] = relationship(back_populates="appointments")
+    date: Mapped[dt.date] = mapped_column(Date, nullable=False)
+    start_time: Mapped[dt.time] = mapped_column(Time, nullable=False)
+    end_time: Mapped[dt.time] = mapped_column(Time, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="planned")
+    origin: Mapped[str] = mapped_column(String(20), nullable=False, default="agency")
+    proposed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact.id", ondelete="SET NULL"), index=True
+    )
+    proposed_by: Mapped[Contact | None] = relationship()
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    bookings: Mapped[list[Booking]] = relationship(back_populates="appointment")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"{self.date:%d.%m.%Y} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+class Booking(Model):
+    """A promoter requested for, or booked on, an appointment."""
+
+    __tablename__ = "booking"
+    __table_args__ = (
+        UniqueConstraint("appointment_id", "promoter_id", name="uq_booking_appointment_promoter"),
+        CheckConstraint(check_in("status", BOOKING_STATUSES), name="ck_booking_status"),
+        Index("ix_booking_promoter_status", "promoter_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointment.id", ondelete="CASCADE"), nullable=False
+    )
+    appointment: Mapped[Appointment] = relationship(back_populates="bookings")
+    promoter_id: Mapped[int] = mapped_column(ForeignKey("promoter.id", ondelete="RESTRICT"), nullable=False)
+    promoter: Mapped[Promoter] = relationship()
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="requested")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    def __repr__(self) -> str:
+        return f"{self.promoter} @ {self.appointment}"

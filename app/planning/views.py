@@ -1,0 +1,199 @@
+"""Agency screens of planning: projects, jobs, appointments, applications, bookings."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, TimeField
+from wtforms.validators import DataRequired, NumberRange, Optional
+
+from app.common.choices import (
+    APPLICATION_STATUSES,
+    APPOINTMENT_ORIGINS,
+    APPOINTMENT_STATUSES,
+    BOOKING_STATUSES,
+    JOB_STATUSES,
+)
+from app.common.validators import After, UniqueTogether
+from app.common.views import AgencyModelView, choice_field, code_formatter
+from app.common.widgets import BS3TimeWidget
+from app.planning.models import Application, Appointment, Booking, Job, Project
+
+
+class StaleEditError(Exception):
+    """Someone else saved the row after this form was opened."""
+
+
+class BookingView(AgencyModelView):
+    datamodel = SQLAInterface(Booking)
+    list_title = _l("Bookings")
+    show_title = _l("Booking")
+    add_title = _l("Add booking")
+    edit_title = _l("Edit booking")
+    list_columns = ["appointment", "appointment.job", "promoter", "status"]
+    search_columns = ["appointment", "promoter", "status"]
+    show_columns = ["appointment", "promoter", "status", "created_at", "updated_at"]
+    add_columns = edit_columns = ["appointment", "promoter", "status"]
+    order_columns = ["status"]
+    formatters_columns = {"status": code_formatter(BOOKING_STATUSES)}
+    validators_columns = {
+        "promoter": [
+            UniqueTogether(
+                Booking,
+                ["appointment", "promoter"],
+                _l("This promoter is already on this appointment."),
+            )
+        ]
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "status": choice_field(_l("Status"), BOOKING_STATUSES, default="requested"),
+    }
+
+
+class AppointmentView(AgencyModelView):
+    datamodel = SQLAInterface(Appointment)
+    list_title = _l("Appointments")
+    show_title = _l("Appointment")
+    add_title = _l("Add appointment")
+    edit_title = _l("Edit appointment")
+    list_columns = ["date", "start_time", "end_time", "job", "status", "origin"]
+    search_columns = ["date", "job", "status", "origin", "proposed_by"]
+    show_columns = [
+        "job",
+        "date",
+        "start_time",
+        "end_time",
+        "status",
+        "origin",
+        "proposed_by",
+        "note",
+        "decided_by",
+        "decided_at",
+        "decision_reason",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "version",
+    ]
+    add_columns = ["job", "date", "start_time", "end_time", "status", "note"]
+    edit_columns = [*add_columns, "expected_version"]
+    order_columns = ["date", "start_time", "end_time", "status", "origin"]
+    base_order = ("date", "asc")
+    related_views = [BookingView]
+    formatters_columns = {
+        "status": code_formatter(APPOINTMENT_STATUSES),
+        "origin": code_formatter(APPOINTMENT_ORIGINS),
+        "start_time": lambda t: t.strftime("%H:%M"),
+        "end_time": lambda t: t.strftime("%H:%M"),
+    }
+    _time_fields = {
+        "start_time": TimeField(_l("Start"), widget=BS3TimeWidget(), validators=[DataRequired()]),
+        "end_time": TimeField(
+            _l("End"),
+            widget=BS3TimeWidget(),
+            validators=[DataRequired(), After("start_time", _l("The end must be after the start."))],
+        ),
+        "status": choice_field(_l("Status"), APPOINTMENT_STATUSES, default="planned"),
+    }
+    add_form_extra_fields = _time_fields
+    edit_form_extra_fields = {**_time_fields, "expected_version": HiddenField()}
+    edit_exclude_columns = []
+
+    def prefill_form(self, form, pk) -> None:
+        item = self.datamodel.get(pk)
+        form.expected_version.data = str(item.version)
+
+    def pre_add(self, item: Appointment) -> None:
+        item.created_by = item.updated_by = g.user
+
+    def pre_update(self, item: Appointment) -> None:
+        expected = getattr(item, "expected_version", None)
+        if expected and str(item.version) != str(expected):
+            raise StaleEditError(
+                _l(
+                    "This appointment was changed by someone else in the meantime. "
+                    "Please open it again and repeat your change."
+                )
+            )
+        item.updated_by = g.user
+
+
+class ApplicationView(AgencyModelView):
+    datamodel = SQLAInterface(Application)
+    list_title = _l("Applications")
+    show_title = _l("Application")
+    add_title = _l("Add application")
+    edit_title = _l("Edit application")
+    list_columns = ["promoter", "job", "status", "created_at"]
+    search_columns = ["promoter", "job", "status"]
+    show_columns = ["promoter", "job", "status", "created_at"]
+    add_columns = edit_columns = ["promoter", "job", "status"]
+    order_columns = ["status", "created_at"]
+    base_order = ("created_at", "desc")
+    formatters_columns = {"status": code_formatter(APPLICATION_STATUSES)}
+    validators_columns = {
+        "job": [
+            UniqueTogether(
+                Application,
+                ["promoter", "job"],
+                _l("This promoter has already applied for this job."),
+            )
+        ]
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "status": choice_field(_l("Status"), APPLICATION_STATUSES, default="applied"),
+    }
+
+
+class JobView(AgencyModelView):
+    datamodel = SQLAInterface(Job)
+    list_title = _l("Jobs")
+    show_title = _l("Job")
+    add_title = _l("Add job")
+    edit_title = _l("Edit job")
+    list_columns = ["title", "project", "location", "status", "planned_days_per_week"]
+    search_columns = ["title", "project", "location", "status"]
+    show_columns = ["title", "project", "location", "status", "planned_days_per_week", "description"]
+    add_columns = edit_columns = show_columns
+    order_columns = ["title", "status", "planned_days_per_week"]
+    base_order = ("title", "asc")
+    related_views = [AppointmentView, ApplicationView]
+    formatters_columns = {"status": code_formatter(JOB_STATUSES)}
+    validators_columns = {
+        "location": [
+            UniqueTogether(
+                Job,
+                ["project", "location"],
+                _l("This project already has a job at this location."),
+            )
+        ],
+        "planned_days_per_week": [
+            Optional(),
+            NumberRange(1, 7, _l("Between 1 and 7 days a week.")),
+        ],
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "status": choice_field(_l("Status"), JOB_STATUSES, default="draft"),
+    }
+
+
+class ProjectView(AgencyModelView):
+    datamodel = SQLAInterface(Project)
+    list_title = _l("Projects")
+    show_title = _l("Project")
+    add_title = _l("Add project")
+    edit_title = _l("Edit project")
+    list_columns = ["name", "customer", "start_date", "end_date"]
+    search_columns = ["name", "customer", "start_date", "end_date", "managers", "contacts"]
+    show_columns = ["name", "customer", "start_date", "end_date", "description", "contacts", "managers"]
+    add_columns = edit_columns = show_columns
+    order_columns = ["name", "start_date", "end_date"]
+    base_order = ("start_date", "desc")
+    related_views = [JobView]
+    validators_columns = {
+        "end_date": [
+            After("start_date", _l("The end date must not lie before the start date."), or_equal=True)
+        ]
+    }

@@ -1,0 +1,27 @@
+"""Agency screen of promoters."""
+
+from __future__ import annotations
+
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import Email, Optional
+
+from app.common.views import AgencyModelView
+from app.planning.views import ApplicationView, BookingView
+from app.promoter.models import Promoter
+
+
+class PromoterView(AgencyModelView):
+    datamodel = SQLAInterface(Promoter)
+    list_title = _l("Promoters")
+    show_title = _l("Promoter")
+    add_title = _l("Add promoter")
+    edit_title = _l("Edit promoter")
+    list_columns = ["last_name", "first_name", "city", "email", "phone", "active"]
+    search_columns = ["last_name", "first_name", "city", "email", "active"]
+    show_columns = ["first_name", "last_name", "email", "phone", "city", "active", "user"]
+    add_columns = edit_columns = show_columns
+    order_columns = ["last_name", "first_name", "city", "email", "active"]
+    base_order = ("last_name", "asc")
+    related_views = [ApplicationView, BookingView]
+    validators_columns = {"email": [Optional(), Email()]}

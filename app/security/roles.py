@@ -1,0 +1,86 @@
+"""The roles of promoplan, defined in code.
+
+All four roles are FAB "builtin roles": their permissions are regular
+expressions evaluated in memory (``FAB_ROLES``), so a deployment cannot drift
+from the code. ``flask --app app init-roles`` only makes sure the role rows
+exist (users are linked to rows) and refreshes FAB's permission tables.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+
+ADMIN = "Admin"
+AGENCY = "Agency"
+CUSTOMER = "Customer"
+PROMOTER = "Promoter"
+PUBLIC = "Public"
+ALL_ROLES = (ADMIN, AGENCY, CUSTOMER, PROMOTER)
+
+# What every logged-in agency user may do with their own account.
+OWN_ACCOUNT = [
+    ["UserDBModelView", "can_userinfo"],
+    ["UserDBModelView", "resetmypassword"],
+    ["UserDBModelView", "userinfoedit"],
+    ["ResetMyPasswordView", "can_this_form_get"],
+    ["ResetMyPasswordView", "can_this_form_post"],
+    ["UserInfoEditView", "can_this_form_get"],
+    ["UserInfoEditView", "can_this_form_post"],
+]
+
+# Views and menu entries of the agency system, filled in by register_agency_view.
+_agency_names: list[str] = []
+
+
+def register_agency_view(
+    appbuilder, view, name: str, label, category: str, category_label, icon: str
+) -> None:
+    """Add a screen to the agency system's menu and grant it to the Agency role."""
+    appbuilder.add_view(
+        view,
+        name,
+        label=label,
+        icon=icon,
+        category=category,
+        category_label=category_label,
+    )
+    for entry in (view.__name__, name, category):
+        if entry not in _agency_names:
+            _agency_names.append(entry)
+
+
+def agency_permission_names() -> list[str]:
+    return list(_agency_names)
+
+
+def role_definitions() -> dict[str, list[list[str]]]:
+    names = "|".join(re.escape(n) for n in _agency_names)
+    agency = [[f"^({names})$", ".*"], *[[f"^{v}$", f"^{p}$"] for v, p in OWN_ACCOUNT]]
+    return {
+        ADMIN: [[".*", ".*"]],
+        AGENCY: agency,
+        # Customers and promoters have their own systems and no agency screen.
+        CUSTOMER: [],
+        PROMOTER: [],
+    }
+
+
+def install_role_definitions(app: Flask) -> None:
+    """Point FAB's builtin roles at the definitions above (after views are added)."""
+    definitions = app.config["FAB_ROLES"]
+    definitions.clear()
+    definitions.update(role_definitions())
+
+
+def ensure_roles(appbuilder) -> list[str]:
+    """Create missing role rows and refresh FAB's permission tables; idempotent."""
+    sm = appbuilder.sm
+    created = []
+    for name in (*ALL_ROLES, PUBLIC):
+        if sm.find_role(name) is None:
+            sm.add_role(name)
+            created.append(name)
+    appbuilder.add_permissions(update_perms=True)
+    return created

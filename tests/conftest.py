@@ -1,0 +1,126 @@
+"""Shared fixtures: one migrated database per test run, on SQLite or PostgreSQL.
+
+TEST_DATABASE_URL selects the database (default: a SQLite file in a temporary
+folder). The database is emptied, migrated to head with Alembic, given the
+roles, and loaded with the Supertoy demo once per run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+DEMO_PASSWORD = "demo-test-pw"
+
+
+def _test_database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _empty_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = _test_database_url(tmp_path_factory)
+    _empty_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url) -> Iterator[Flask]:
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.demo.seed import seed_demo
+    from app.security.roles import ensure_roles
+
+    application = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "AUTH_RATE_LIMITED": False,
+            "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "SERVER_NAME": None,
+        }
+    )
+    with application.app_context():
+        upgrade()
+        ensure_roles(application.appbuilder)
+        seed_demo(password=DEMO_PASSWORD)
+    yield application
+    with application.app_context():
+        from app.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def app_ctx(app) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+        from app.extensions import db
+
+        db.session.rollback()
+
+
+@pytest.fixture()
+def session(app_ctx):
+    from app.extensions import db
+
+    return db.session
+
+
+@pytest.fixture()
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+def login(client: FlaskClient, username: str, password: str = DEMO_PASSWORD) -> None:
+    response = client.post("/login/", data={"username": username, "password": password})
+    assert response.status_code == 302, f"login of {username} failed"
+    assert "/login" not in response.headers["Location"], f"login of {username} was refused"
+
+
+def set_language(client: FlaskClient, locale: str) -> None:
+    client.get(f"/lang/{locale}")
+
+
+@pytest.fixture()
+def admin_client(client) -> FlaskClient:
+    login(client, "admin")
+    return client
+
+
+@pytest.fixture()
+def agency_client(client) -> FlaskClient:
+    login(client, "agentur")
+    return client
+
+
+def visible_text(html: str) -> str:
+    """The page's text without tags, scripts and styles (what a user reads)."""
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
