@@ -25,11 +25,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     os.makedirs(app.instance_path, exist_ok=True)
 
     from app import models  # noqa: F401  (registers every table)
-    from app.extensions import db, mail, migrate
+    from app.extensions import csrf, db, mail, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     mail.init_app(app)
+    # Before AppBuilder, so that FAB's REST APIs can exempt themselves (JWT, no cookies).
+    csrf.init_app(app)
 
     with app.app_context():
         appbuilder = AppBuilder(update_perms=False, indexview=_index_view())
@@ -38,6 +40,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from app.security.roles import install_role_definitions
 
         install_role_definitions(app)
+
+    from app.common.formatting import init_formatting
+    from app.portal.hosts import HostPrefixMiddleware
+    from app.portal.views import bp as portal_bp
+    from app.security.headers import init_security_headers
+    from app.security.login import init_login_security
+
+    app.register_blueprint(portal_bp)
+    init_login_security(app)
+    init_formatting(app)
+    init_security_headers(app)
+    app.wsgi_app = HostPrefixMiddleware(
+        app.wsgi_app,
+        {app.config["CUSTOMER_HOST"]: "/portal", app.config["PROMOTER_HOST"]: "/promoter"},
+    )
 
     from app.cli import register_commands
 
@@ -64,6 +81,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     )
     from app.promoter.views import PromoterView
     from app.security.roles import register_agency_view
+    from app.security.views import VisibilityCheckView
 
     crm = ("CRM", _l("CRM"), "fa-address-book")
     territories = ("Territories", _l("Territories"), "fa-map")
@@ -75,6 +93,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
         (NoteView, "Notes", _l("Notes"), crm, "fa-sticky-note"),
         (TaskView, "Tasks", _l("Tasks"), crm, "fa-check-square"),
         (TerritoryView, "Territories list", _l("Territories"), territories, "fa-map-o"),
+        (VisibilityCheckView, "Visibility check", _l("Visibility check"), territories, "fa-eye"),
         (ProjectView, "Projects", _l("Projects"), planning, "fa-folder-open"),
         (JobView, "Jobs", _l("Jobs"), planning, "fa-briefcase"),
         (AppointmentView, "Appointments", _l("Appointments"), planning, "fa-calendar-o"),
@@ -85,3 +104,9 @@ def _register_views(appbuilder: AppBuilder) -> None:
     for view, name, label, (category, category_label, category_icon), icon in screens:
         register_agency_view(appbuilder, view, name, label, category, category_label, icon)
         appbuilder.menu.find(category).icon = category_icon
+
+    from app.planning.api import CUSTOMER_READ_APIS
+    from app.security.roles import register_api
+
+    for api in CUSTOMER_READ_APIS:
+        register_api(appbuilder, api, customer_read=True)

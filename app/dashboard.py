@@ -2,17 +2,30 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import current_app, g, redirect, request, url_for
 from flask_appbuilder import IndexView, expose
 from sqlalchemy import func, select
 
-from app.security.roles import ADMIN, AGENCY
+from app.security.roles import ADMIN, AGENCY, CUSTOMER
 
 
 def _is_agency_user(user) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and any(
         role.name in (ADMIN, AGENCY) for role in user.roles
     )
+
+
+def _has_role(user, name: str) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and any(r.name == name for r in user.roles)
+
+
+def customer_system_url() -> str:
+    """The customer system's start page, on its own host when configured."""
+    path = url_for("portal.start")
+    host = current_app.config.get("CUSTOMER_HOST")
+    if host and host != request.host:
+        return f"{request.scheme}://{host}/"
+    return path
 
 
 class DashboardIndexView(IndexView):
@@ -24,6 +37,8 @@ class DashboardIndexView(IndexView):
         from app.planning.models import Appointment, Job, Project
 
         self.update_redirect()
+        if _has_role(g.user, CUSTOMER):
+            return redirect(customer_system_url())
         figures = None
         if _is_agency_user(g.user):
             session = self.appbuilder.session

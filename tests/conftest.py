@@ -16,6 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
+pytest_plugins = ["tests.browser"]
+
 DEMO_PASSWORD = "demo-test-pw"
 
 

@@ -161,8 +161,16 @@ class Appointment(Model):
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     bookings: Mapped[list[Booking]] = relationship(back_populates="appointment")
-
     __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def location_id(self) -> int:
+        """The job's location (read-only; for lists and the API)."""
+        return self.job.location_id
+
+    @property
+    def location_name(self) -> str:
+        return self.job.location.name
 
     def __repr__(self) -> str:
         return f"{self.date:%d.%m.%Y} {self.start_time:%H:%M}–{self.end_time:%H:%M}"

@@ -51,18 +51,32 @@ def register_agency_view(
             _agency_names.append(entry)
 
 
+_customer_read_apis: list[str] = []
+
+
+def register_api(appbuilder, api, customer_read: bool = False) -> None:
+    """Add a REST API: full access for the agency, read access for customers if asked."""
+    appbuilder.add_api(api)
+    if api.__name__ not in _agency_names:
+        _agency_names.append(api.__name__)
+    if customer_read and api.__name__ not in _customer_read_apis:
+        _customer_read_apis.append(api.__name__)
+
+
 def agency_permission_names() -> list[str]:
     return list(_agency_names)
 
 
 def role_definitions() -> dict[str, list[list[str]]]:
     names = "|".join(re.escape(n) for n in _agency_names)
+    customer_apis = "|".join(re.escape(n) for n in _customer_read_apis)
     agency = [[f"^({names})$", ".*"], *[[f"^{v}$", f"^{p}$"] for v, p in OWN_ACCOUNT]]
     return {
         ADMIN: [[".*", ".*"]],
         AGENCY: agency,
-        # Customers and promoters have their own systems and no agency screen.
-        CUSTOMER: [],
+        # Customers and promoters have their own systems and no agency screen;
+        # customers read their rows (filtered by app.security.visibility) via the API.
+        CUSTOMER: [[f"^({customer_apis})$", "^can_get$"]] if customer_apis else [],
         PROMOTER: [],
     }
 

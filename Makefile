@@ -1,0 +1,58 @@
+# promoplan — the two commands of the README are `make demo` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app app
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+DEMO_PASSWORD ?= promoplan-demo
+
+.PHONY: demo setup install install-dev translations db serve test test-postgres lint format screenshots clean
+
+## demo: install, migrate, create roles, load the Supertoy demo and serve it on http://127.0.0.1:5000
+demo: setup
+	$(FLASK) seed-demo --password "$(DEMO_PASSWORD)"
+	@echo "promoplan runs on http://$(HOST):$(PORT)  (logins: see README.md)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## setup: everything but the demo data and the server
+setup: install translations db
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+
+install-dev: $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+
+translations: $(BIN)/python
+	$(BIN)/pybabel compile -d translations
+
+db:
+	$(FLASK) db upgrade
+	$(FLASK) init-roles
+
+serve:
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## test: the whole suite on SQLite (set TEST_DATABASE_URL for PostgreSQL)
+test: install-dev translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## test-postgres: the suite on a throw-away PostgreSQL database (server at 127.0.0.1:5432)
+test-postgres: install-dev translations
+	bash .ci/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,167 @@
+"""Read models of the customer system, all built on the visibility scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from app.common.timezone import local_today, week_of
+from app.crm.models import Location
+from app.planning.models import Appointment, Booking, Job, Project
+from app.security.visibility import Scope
+
+SORTS = {
+    "date": (Appointment.date, Appointment.start_time, Location.name),
+    "-date": (Appointment.date.desc(), Appointment.start_time.desc(), Location.name),
+    "store": (Location.name, Appointment.date, Appointment.start_time),
+    "-store": (Location.name.desc(), Appointment.date, Appointment.start_time),
+    "status": (Appointment.status, Appointment.date, Appointment.start_time),
+    "-status": (Appointment.status.desc(), Appointment.date, Appointment.start_time),
+}
+RANGES = ("today", "this_week", "next_week", "custom", "all")
+
+
+@dataclass
+class AppointmentFilter:
+    store: int | None = None
+    job: int | None = None
+    status: str | None = None
+    range: str = "this_week"
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    sort: str = "date"
+
+    def period(self, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+        if self.range == "today":
+            return today, today
+        if self.range == "this_week":
+            return week_of(today)
+        if self.range == "next_week":
+            return week_of(today + dt.timedelta(days=7))
+        if self.range == "custom":
+            return self.date_from, self.date_to
+        return None, None
+
+
+@dataclass
+class AppointmentRow:
+    appointment: Appointment
+    promoters: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Page:
+    rows: list[AppointmentRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _appointments(scope: Scope) -> Select:
+    return (
+        scope.appointments()
+        .join(Job, Job.id == Appointment.job_id)
+        .join(Location, Location.id == Job.location_id)
+        .options(joinedload(Appointment.job).joinedload(Job.location))
+    )
+
+
+def filtered_appointments(scope: Scope, flt: AppointmentFilter, today: dt.date | None = None) -> Select:
+    today = today or local_today()
+    stmt = _appointments(scope)
+    start, end = flt.period(today)
+    if start:
+        stmt = stmt.where(Appointment.date >= start)
+    if end:
+        stmt = stmt.where(Appointment.date <= end)
+    if flt.store:
+        stmt = stmt.where(Job.location_id == flt.store)
+    if flt.job:
+        stmt = stmt.where(Appointment.job_id == flt.job)
+    if flt.status:
+        stmt = stmt.where(Appointment.status == flt.status)
+    return stmt.order_by(*SORTS.get(flt.sort, SORTS["date"]))
+
+
+def with_promoters(session: Session, scope: Scope, appointments: list[Appointment]) -> list[AppointmentRow]:
+    """Attach the display names of the promoters the scope may see (confirmed only)."""
+    ids = [a.id for a in appointments]
+    names: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        bookings = session.scalars(
+            scope.bookings()
+            .where(Booking.appointment_id.in_(ids))
+            .options(joinedload(Booking.promoter))
+            .order_by(Booking.id)
+        )
+        for booking in bookings:
+            names[booking.appointment_id].append(booking.promoter.display_name)
+    return [AppointmentRow(a, names.get(a.id, [])) for a in appointments]
+
+
+def page_of(session: Session, scope: Scope, stmt: Select, page: int, per_page: int = 25) -> Page:
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    rows = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(with_promoters(session, scope, rows), total, page, per_page)
+
+
+def start_page(session: Session, scope: Scope, today: dt.date | None = None) -> dict:
+    """Today's assignments and this week's appointments, with counts."""
+    today = today or local_today()
+    monday, sunday = week_of(today)
+    today_rows = list(
+        session.scalars(
+            _appointments(scope)
+            .where(Appointment.date == today, Appointment.status.in_(("planned", "done")))
+            .order_by(Appointment.start_time, Location.name)
+        ).unique()
+    )
+    week_rows = list(
+        session.scalars(
+            _appointments(scope)
+            .where(Appointment.date.between(monday, sunday))
+            .where(Appointment.status.in_(("planned", "done", "proposed")))
+            .order_by(Appointment.date, Appointment.start_time, Location.name)
+        ).unique()
+    )
+    return {
+        "today": today,
+        "monday": monday,
+        "sunday": sunday,
+        "today_rows": with_promoters(session, scope, today_rows),
+        "week_rows": with_promoters(session, scope, week_rows),
+        "store_count": session.scalar(select(func.count()).select_from(scope.locations().subquery())),
+    }
+
+
+def visible_stores(session: Session, scope: Scope) -> list[Location]:
+    return list(session.scalars(scope.locations().order_by(Location.city, Location.name)))
+
+
+def visible_jobs(session: Session, scope: Scope, project_id: int | None = None) -> list[Job]:
+    stmt = (
+        scope.jobs()
+        .join(Location, Location.id == Job.location_id)
+        .options(joinedload(Job.location), joinedload(Job.project))
+        .order_by(Location.city, Location.name)
+    )
+    if project_id is not None:
+        stmt = stmt.where(Job.project_id == project_id)
+    return list(session.scalars(stmt).unique())
+
+
+def visible_projects(session: Session, scope: Scope) -> list[Project]:
+    return list(session.scalars(scope.projects().order_by(Project.start_date.desc())))
+
+
+def visible_project(session: Session, scope: Scope, project_id: int) -> Project | None:
+    return session.scalar(scope.projects().where(Project.id == project_id))

@@ -1,0 +1,167 @@
+"""The customer system: start page, appointments, stores, jobs, projects."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+
+from app.common.choices import APPOINTMENT_ORIGINS, APPOINTMENT_STATUSES, label
+from app.extensions import db
+from app.portal import queries
+from app.portal.forms import AppointmentFilterForm, LoginForm
+from app.security.roles import CUSTOMER
+from app.security.visibility import scope_for
+
+bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="../templates")
+
+
+def _is_customer(user) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and any(r.name == CUSTOMER for r in user.roles)
+
+
+def customer_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not getattr(g.user, "is_authenticated", False):
+            return redirect(url_for("portal.login", next=request.full_path.rstrip("?")))
+        if not _is_customer(g.user) or not g.user.active:
+            abort(403)
+        g.scope = scope_for(g.user)
+        g.contact = db.session.scalar(g.scope.contact())
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths inside the customer system; never another host."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/portal/") and "\\" not in target:
+            return target
+    return url_for("portal.start")
+
+
+@bp.app_context_processor
+def _portal_helpers():
+    return {
+        "status_label": lambda code: label(APPOINTMENT_STATUSES, code),
+        "origin_label": lambda code: label(APPOINTMENT_ORIGINS, code),
+    }
+
+
+@bp.after_request
+def _no_store(response):
+    if request.endpoint == "portal.login":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if _is_customer(g.user):
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        sm = current_app.appbuilder.sm
+        user = sm.auth_user_db(form.username.data, form.password.data)
+        if user is None or not _is_customer(user):
+            flash(_("Unknown user name or wrong password."), "danger")
+            return render_template("portal/login.html", form=form), 200
+        login_user(user, remember=False)
+        contact = db.session.scalar(scope_for(user).contact())
+        if contact is not None:
+            session["locale"] = contact.language
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("portal/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    return redirect(url_for("portal.login"))
+
+
+@bp.route("/lang/<locale>")
+def language(locale: str):
+    if locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+    return redirect(_safe_next(request.referrer and urlsplit(request.referrer).path))
+
+
+@bp.route("/")
+@customer_required
+def start():
+    data = queries.start_page(db.session, g.scope)
+    return render_template("portal/start.html", **data)
+
+
+@bp.route("/appointments")
+@customer_required
+def appointments():
+    form = AppointmentFilterForm(request.args)
+    stores = queries.visible_stores(db.session, g.scope)
+    jobs = queries.visible_jobs(db.session, g.scope)
+    form.store.choices = [("", _("All stores"))] + [(s.id, f"{s.name}, {s.city}") for s in stores]
+    form.job.choices = [("", _("All jobs"))] + [(j.id, j.title) for j in jobs]
+    if request.args and not form.validate():
+        return render_template("portal/appointments.html", form=form, page=None), 400
+    flt = queries.AppointmentFilter(
+        store=form.store.data,
+        job=form.job.data,
+        status=form.status.data or None,
+        range=form.range.data or "this_week",
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+        sort=form.sort.data or "date",
+    )
+    try:
+        page_number = int(request.args.get("page", 1))
+    except ValueError:
+        page_number = 1
+    page = queries.page_of(db.session, g.scope, queries.filtered_appointments(g.scope, flt), page_number)
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("portal/appointments.html", form=form, page=page, args=args)
+
+
+@bp.route("/stores")
+@customer_required
+def stores():
+    return render_template("portal/stores.html", stores=queries.visible_stores(db.session, g.scope))
+
+
+@bp.route("/jobs")
+@customer_required
+def jobs():
+    return render_template("portal/jobs.html", jobs=queries.visible_jobs(db.session, g.scope))
+
+
+@bp.route("/projects")
+@customer_required
+def projects():
+    return render_template("portal/projects.html", projects=queries.visible_projects(db.session, g.scope))
+
+
+@bp.route("/projects/<int:project_id>")
+@customer_required
+def project(project_id: int):
+    item = queries.visible_project(db.session, g.scope, project_id)
+    if item is None:
+        abort(404)
+    jobs = queries.visible_jobs(db.session, g.scope, project_id=project_id)
+    return render_template("portal/project.html", project=item, jobs=jobs)
