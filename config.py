@@ -56,6 +56,10 @@ class Config:
     CUSTOMER_HOST = os.environ.get("CUSTOMER_HOST", "")
     PROMOTER_HOST = os.environ.get("PROMOTER_HOST", "")
 
+    # Host names this app answers to (comma-separated; empty: any). Requests with
+    # another Host header get 400, so no link or redirect is ever built from it.
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
+
     # Flask-AppBuilder: migrations own the schema, roles live in code.
     AUTH_TYPE = AUTH_DB
     AUTH_ROLE_ADMIN = "Admin"

@@ -57,6 +57,15 @@ def _safe_next(target: str | None) -> str:
     return url_for("portal.start")
 
 
+@bp.before_request
+def _stay_on_customer_host():
+    """With CUSTOMER_HOST set, the customer system is only served on that host."""
+    host = current_app.config.get("CUSTOMER_HOST")
+    if host and request.host.lower() != host.lower():
+        return redirect(f"{request.scheme}://{host}{request.full_path.rstrip('?')}")
+    return None
+
+
 @bp.app_context_processor
 def _portal_helpers():
     return {

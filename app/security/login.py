@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 
 
 def init_login_security(app: Flask) -> None:
@@ -26,3 +27,8 @@ def init_login_security(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return jsonify(message=message), 429
         return render_template("error.html", title=_("Too many attempts"), message=message), 429
+
+    @app.errorhandler(CSRFError)
+    def form_expired(_error):
+        message = _("The form has expired or was sent from elsewhere. Please reload the page and try again.")
+        return render_template("error.html", title=_("Form expired"), message=message), 400
