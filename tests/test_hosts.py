@@ -39,10 +39,14 @@ def test_customer_host_serves_the_customer_system_at_its_root(hosted_app):
     assert "Kundensystem" in start.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("path", ["/companyview/list/", "/appointmentview/list/", "/users/list/", "/visibility/"])
+@pytest.mark.parametrize(
+    "path", ["/companyview/list/", "/appointmentview/list/", "/users/list/", "/visibility/"]
+)
 def test_agency_routes_are_not_served_on_the_customer_host(hosted_app, path):
     client = hosted_app.test_client()
-    client.post("/login", headers={"Host": CUSTOMER_HOST}, data={"username": "agentur", "password": DEMO_PASSWORD})
+    client.post(
+        "/login", headers={"Host": CUSTOMER_HOST}, data={"username": "agentur", "password": DEMO_PASSWORD}
+    )
     assert client.get(path, headers={"Host": CUSTOMER_HOST}).status_code == 404
 
 
@@ -66,7 +70,9 @@ def test_without_customer_host_the_portal_lives_under_portal(client):
 
 def test_customer_logging_into_the_agency_system_is_sent_to_the_customer_system(hosted_app):
     client = hosted_app.test_client()
-    client.post("/login/", headers={"Host": MAIN_HOST}, data={"username": "adm.nord", "password": DEMO_PASSWORD})
+    client.post(
+        "/login/", headers={"Host": MAIN_HOST}, data={"username": "adm.nord", "password": DEMO_PASSWORD}
+    )
     answer = client.get("/", headers={"Host": MAIN_HOST})
     assert answer.status_code == 302
     assert answer.headers["Location"] == f"http://{CUSTOMER_HOST}/"

@@ -46,7 +46,9 @@ def csrf_app(app, database_url):
 @pytest.mark.parametrize("path", LOGIN_PAGES)
 def test_html_logins_are_rate_limited_with_a_german_message(strict_app, path):
     client = strict_app.test_client()
-    answers = [client.post(path, data={"username": "adm.nord", "password": "wrong"}).status_code for _ in range(4)]
+    answers = [
+        client.post(path, data={"username": "adm.nord", "password": "wrong"}).status_code for _ in range(4)
+    ]
     assert 429 not in answers[:3]
     assert answers[3] == 429
     page = client.post(path, data={"username": "adm.nord", "password": "wrong"})
@@ -109,7 +111,9 @@ def test_inline_scripts_carry_the_request_nonce(admin_client):
 )
 def test_portal_login_never_redirects_off_site(client, target):
     answer = client.post(
-        "/portal/login", query_string={"next": target}, data={"username": "adm.nord", "password": DEMO_PASSWORD}
+        "/portal/login",
+        query_string={"next": target},
+        data={"username": "adm.nord", "password": DEMO_PASSWORD},
     )
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/portal/"
@@ -117,7 +121,9 @@ def test_portal_login_never_redirects_off_site(client, target):
 
 def test_agency_login_never_redirects_off_site(client):
     answer = client.post(
-        "/login/", query_string={"next": "https://evil.example/"}, data={"username": "agentur", "password": DEMO_PASSWORD}
+        "/login/",
+        query_string={"next": "https://evil.example/"},
+        data={"username": "agentur", "password": DEMO_PASSWORD},
     )
     assert answer.status_code == 302
     assert "evil.example" not in answer.headers["Location"]
