@@ -41,6 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         install_role_definitions(app)
 
+    from app.common.errors import init_error_pages
     from app.common.formatting import init_formatting
     from app.portal.hosts import HostPrefixMiddleware
     from app.portal.views import bp as portal_bp
@@ -50,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(portal_bp)
     init_login_security(app)
     init_formatting(app)
+    init_error_pages(app)
     init_security_headers(app)
     app.wsgi_app = HostPrefixMiddleware(
         app.wsgi_app,

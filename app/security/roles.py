@@ -30,6 +30,9 @@ OWN_ACCOUNT = [
     ["UserInfoEditView", "can_this_form_post"],
 ]
 
+# FAB's API documentation and menu API, for agency users.
+AGENCY_TOOLS = ["OpenApi", "SwaggerView", "MenuApi"]
+
 # Views and menu entries of the agency system, filled in by register_agency_view.
 _agency_names: list[str] = []
 
@@ -70,7 +73,12 @@ def agency_permission_names() -> list[str]:
 def role_definitions() -> dict[str, list[list[str]]]:
     names = "|".join(re.escape(n) for n in _agency_names)
     customer_apis = "|".join(re.escape(n) for n in _customer_read_apis)
-    agency = [[f"^({names})$", ".*"], *[[f"^{v}$", f"^{p}$"] for v, p in OWN_ACCOUNT]]
+    tools = "|".join(AGENCY_TOOLS)
+    agency = [
+        [f"^({names})$", ".*"],
+        [f"^({tools})$", ".*"],
+        *[[f"^{v}$", f"^{p}$"] for v, p in OWN_ACCOUNT],
+    ]
     return {
         ADMIN: [[".*", ".*"]],
         AGENCY: agency,
