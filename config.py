@@ -51,6 +51,19 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "promoplan@localhost")
     AGENCY_NOTIFY_EMAIL = os.environ.get("AGENCY_NOTIFY_EMAIL", "")
+    # Without MAIL_SERVER, mails are written as .eml files here (the demo's mailbox).
+    MAIL_FOLDER = os.environ.get("MAIL_FOLDER", str(INSTANCE_DIR / "mail"))
+    MAIL_MESSAGE_ID_DOMAIN = os.environ.get("MAIL_MESSAGE_ID_DOMAIN", "promoplan.local")
+    OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 10)
+    OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)
+    # Links in mails: the agency system's address; the customer system's is
+    # derived from CUSTOMER_HOST (with URL_SCHEME) or falls back to BASE_URL/portal.
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    URL_SCHEME = os.environ.get("URL_SCHEME", "https")
+    # Scheduled digests (local time, TIMEZONE).
+    DIGEST_DAILY_AT = os.environ.get("DIGEST_DAILY_AT", "07:00")
+    DIGEST_WEEKLY_DAY = os.environ.get("DIGEST_WEEKLY_DAY", "fri")
+    DIGEST_WEEKLY_AT = os.environ.get("DIGEST_WEEKLY_AT", "14:00")
 
     # Hosts of the customer and promoter systems (empty: path fallback).
     CUSTOMER_HOST = os.environ.get("CUSTOMER_HOST", "")

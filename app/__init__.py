@@ -43,6 +43,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from app.common.errors import init_error_pages
     from app.common.formatting import init_formatting
+    from app.portal import proposals  # noqa: F401  (registers the wizard's routes)
     from app.portal.hosts import HostPrefixMiddleware
     from app.portal.views import bp as portal_bp
     from app.security.headers import init_security_headers
@@ -70,10 +71,32 @@ def _index_view():
     return DashboardIndexView
 
 
+class PendingProposalsLabel:
+    """Menu label with the number of pending proposals, counted when the menu is drawn."""
+
+    def __str__(self) -> str:
+        from flask_babel import gettext
+
+        from app.extensions import db
+        from app.planning.services import pending_count
+
+        try:
+            return gettext("Proposals (%(count)d)", count=pending_count(db.session))
+        except Exception:  # the menu must render even if counting fails
+            return gettext("Proposals")
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(str(self)))
+
+
 def _register_views(appbuilder: AppBuilder) -> None:
     from flask_babel import lazy_gettext as _l
 
     from app.crm.views import CompanyView, ContactView, LocationView, NoteView, TaskView, TerritoryView
+    from app.notify.views import OutboxView
+    from app.planning.proposals_view import ProposalsView
     from app.planning.views import (
         ApplicationView,
         AppointmentView,
@@ -96,12 +119,14 @@ def _register_views(appbuilder: AppBuilder) -> None:
         (TaskView, "Tasks", _l("Tasks"), crm, "fa-check-square"),
         (TerritoryView, "Territories list", _l("Territories"), territories, "fa-map-o"),
         (VisibilityCheckView, "Visibility check", _l("Visibility check"), territories, "fa-eye"),
+        (ProposalsView, "Proposals", PendingProposalsLabel(), planning, "fa-inbox"),
         (ProjectView, "Projects", _l("Projects"), planning, "fa-folder-open"),
         (JobView, "Jobs", _l("Jobs"), planning, "fa-briefcase"),
         (AppointmentView, "Appointments", _l("Appointments"), planning, "fa-calendar-o"),
         (ApplicationView, "Applications", _l("Applications"), planning, "fa-hand-paper-o"),
         (BookingView, "Bookings", _l("Bookings"), planning, "fa-check"),
         (PromoterView, "Promoters", _l("Promoters"), planning, "fa-users"),
+        (OutboxView, "Outbox", _l("Outbox"), planning, "fa-envelope"),
     ]
     for view, name, label, (category, category_label, category_icon), icon in screens:
         register_agency_view(appbuilder, view, name, label, category, category_label, icon)

@@ -11,6 +11,11 @@ def register_commands(app: Flask) -> None:
     from app.demo.cli import seed_demo
 
     app.cli.add_command(seed_demo)
+    from app.notify.cli import digests_cli, outbox_cli, scheduler_command
+
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(digests_cli)
+    app.cli.add_command(scheduler_command)
 
 
 @click.command("init-roles")

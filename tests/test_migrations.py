@@ -80,3 +80,35 @@ def test_downgrade_to_base_and_upgrade_again(empty_database_url):
         upgrade()
         assert "appointment" in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_upgrading_keeps_existing_data(empty_database_url):
+    """SQLite batch migrations recreate tables; rows that depend on them must survive."""
+    app = _app(empty_database_url)
+    from app.extensions import db
+
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO company (id, name, kind) VALUES (1, 'Supertoy', 'customer')"))
+            conn.execute(text("INSERT INTO territory (id, name) VALUES (1, 'ADM Nord / Supertoy')"))
+            conn.execute(
+                text(
+                    "INSERT INTO contact (id, company_id, first_name, last_name, language) "
+                    "VALUES (1, 1, 'Jan', 'Nord', 'de')"
+                )
+            )
+            conn.execute(text("INSERT INTO contact_territory (contact_id, territory_id) VALUES (1, 1)"))
+            conn.execute(
+                text(
+                    "INSERT INTO project (id, name, customer_id, start_date, end_date) "
+                    "VALUES (1, 'P', 1, '2026-01-01', '2026-06-30')"
+                )
+            )
+            conn.execute(text("INSERT INTO project_contact (project_id, contact_id) VALUES (1, 1)"))
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM contact_territory")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM project_contact")).scalar() == 1
+            assert conn.execute(text("SELECT digest_opt_out FROM contact")).scalar() in (False, 0)
+        db.engine.dispose()

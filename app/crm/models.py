@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
@@ -134,6 +135,10 @@ class Contact(Model):
     language: Mapped[str] = mapped_column(String(2), nullable=False, default="de")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"), unique=True)
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    #: The contact does not want the weekly digest of next week's appointments.
+    digest_opt_out: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
     territories: Mapped[list[Territory]] = relationship(secondary=contact_territory)
     notes: Mapped[list[Note]] = relationship(back_populates="contact", cascade="all, delete-orphan")
     tasks: Mapped[list[Task]] = relationship(back_populates="contact", cascade="all, delete-orphan")

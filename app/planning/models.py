@@ -134,6 +134,7 @@ class Appointment(Model):
         CheckConstraint(check_in("origin", APPOINTMENT_ORIGINS), name="ck_appointment_origin"),
         Index("ix_appointment_job_date", "job_id", "date"),
         Index("ix_appointment_date_status", "date", "status"),
+        UniqueConstraint("request_token", name="uq_appointment_request_token"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -160,6 +161,8 @@ class Appointment(Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    #: The customer wizard's token: one proposal per completed wizard, by the database.
+    request_token: Mapped[str | None] = mapped_column(String(40))
     bookings: Mapped[list[Booking]] = relationship(back_populates="appointment")
     __mapper_args__ = {"version_id_col": version}
 

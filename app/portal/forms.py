@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Optional, ValidationError
+from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.common.choices import APPOINTMENT_STATUSES
 
@@ -60,3 +60,23 @@ class AppointmentFilterForm(FlaskForm):
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(str(_l("The end of the period lies before its start.")))
+
+
+class ProposalStoreForm(FlaskForm):
+    """Wizard step 1: project and store."""
+
+    project = SelectField(_l("Project"), coerce=_int_or_none, validators=[DataRequired()])
+    location = SelectField(_l("Store"), coerce=_int_or_none, validators=[DataRequired()])
+
+
+class ProposalSlotForm(FlaskForm):
+    """Wizard step 2: date, time and a note."""
+
+    date = DateField(_l("Date"), validators=[DataRequired()])
+    start_time = TimeField(_l("Start"), validators=[DataRequired()])
+    end_time = TimeField(_l("End"), validators=[DataRequired()])
+    note = TextAreaField(_l("Note for the agency"), validators=[Optional(), Length(max=1000)])
+
+
+class ProposalSubmitForm(FlaskForm):
+    """Wizard step 3: only the CSRF token; the data is in the wizard's state."""

@@ -71,7 +71,19 @@ def _portal_helpers():
     return {
         "status_label": lambda code: label(APPOINTMENT_STATUSES, code),
         "origin_label": lambda code: label(APPOINTMENT_ORIGINS, code),
+        "proposal_state": proposal_state,
     }
+
+
+def proposal_state(appointment) -> str:
+    """A proposal's state in the customer's words."""
+    return {
+        "proposed": _("Awaiting the agency's decision"),
+        "planned": _("Accepted"),
+        "done": _("Accepted"),
+        "rejected": _("Rejected"),
+        "cancelled": _("Cancelled"),
+    }.get(appointment.status, appointment.status)
 
 
 @bp.after_request

@@ -1,0 +1,17 @@
+"""Absolute links for mails: the agency system and the customer system."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+
+def agency_url(path: str) -> str:
+    return current_app.config["BASE_URL"] + path
+
+
+def customer_url(path: str) -> str:
+    """``path`` starts with /portal/; on its own host the customer system keeps that prefix."""
+    host = current_app.config.get("CUSTOMER_HOST")
+    if host:
+        return f"{current_app.config['URL_SCHEME']}://{host}{path}"
+    return current_app.config["BASE_URL"] + path

@@ -1,0 +1,63 @@
+"""The outbox of mail and the ledger of digests sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_appbuilder import Model
+from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.common.choices import check_in
+from app.common.models import utcnow
+
+OUTBOX_STATES = {"pending": "pending", "sending": "sending", "sent": "sent", "failed": "failed"}
+
+
+class OutboxMessage(Model):
+    """One mail, written in the same transaction as the change that causes it.
+
+    The sender claims pending rows (status ``sending`` with its claim token)
+    before talking to SMTP, so two senders never send the same row; the stored
+    Message-ID lets receivers recognise a repeat after a crash.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint(check_in("status", OUTBOX_STATES), name="ck_outbox_status"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50), nullable=False)
+    recipient: Mapped[str] = mapped_column(String(254), nullable=False)
+    language: Mapped[str] = mapped_column(String(2), nullable=False, default="de")
+    subject: Mapped[str] = mapped_column(String(300), nullable=False)
+    body_text: Mapped[str] = mapped_column(Text, nullable=False)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(200), nullable=False, unique=True)
+    status: Mapped[str] = mapped_column(String(10), nullable=False, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    claim_token: Mapped[str | None] = mapped_column(String(40))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    def __repr__(self) -> str:
+        return f"{self.subject} → {self.recipient}"
+
+
+class DigestRun(Model):
+    """A digest sent to one recipient for one period — at most once, by this unique row."""
+
+    __tablename__ = "digest_run"
+    __table_args__ = (UniqueConstraint("kind", "recipient_key", "period", name="uq_digest_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(50), nullable=False)
+    recipient_key: Mapped[str] = mapped_column(String(100), nullable=False)
+    period: Mapped[str] = mapped_column(String(20), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    outbox_message_id: Mapped[int | None] = mapped_column(Integer)

@@ -1,0 +1,67 @@
+"""The one scheduler process: ``flask --app app scheduler``.
+
+Never started inside web workers. Runs the outbox sender every minute, the
+agency's daily digest of pending proposals and the customers' weekly digest
+(times in TIMEZONE, see config.py). Running two by mistake sends nothing
+twice: digests are guarded by a unique row, outbox rows by claims.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from flask import Flask
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def _job(app: Flask, name: str, func):
+    def run() -> None:
+        with app.app_context():
+            try:
+                result = func(db.session)
+                log.info("%s: %s", name, result)
+            except Exception:
+                log.exception("%s failed", name)
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    return run
+
+
+def build_scheduler(app: Flask) -> BlockingScheduler:
+    from app.notify.digests import agency_pending_digest, customer_week_digest
+    from app.notify.sender import send_pending
+
+    timezone = app.config["TIMEZONE"]
+    scheduler = BlockingScheduler(timezone=timezone)
+    daily_hour, daily_minute = app.config["DIGEST_DAILY_AT"].split(":")
+    weekly_hour, weekly_minute = app.config["DIGEST_WEEKLY_AT"].split(":")
+    scheduler.add_job(
+        _job(app, "outbox", send_pending), "interval", minutes=1, id="outbox", max_instances=1, coalesce=True
+    )
+    scheduler.add_job(
+        _job(app, "agency digest", agency_pending_digest),
+        CronTrigger(hour=daily_hour, minute=daily_minute, timezone=timezone),
+        id="agency_digest",
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    scheduler.add_job(
+        _job(app, "customer digest", customer_week_digest),
+        CronTrigger(
+            day_of_week=app.config["DIGEST_WEEKLY_DAY"],
+            hour=weekly_hour,
+            minute=weekly_minute,
+            timezone=timezone,
+        ),
+        id="customer_digest",
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    return scheduler

@@ -1,0 +1,217 @@
+"""The customer's three-step proposal wizard and their list of proposals.
+
+The wizard's state lives in the session under a random token; the token goes
+into the appointment's unique ``request_token`` on submit, so a double click,
+the back button or a replayed POST yields exactly one proposal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.crm.models import Location
+from app.extensions import db
+from app.planning import services
+from app.planning.models import Appointment, Job, Project
+from app.portal import queries
+from app.portal.forms import ProposalSlotForm, ProposalStoreForm, ProposalSubmitForm
+from app.portal.views import bp, customer_required
+
+WIZARDS = "proposal_wizards"
+
+
+def _state(token: str) -> dict | None:
+    return session.get(WIZARDS, {}).get(token)
+
+
+def _save(token: str, state: dict) -> None:
+    wizards = dict(session.get(WIZARDS, {}))
+    # Keep the session small: only the five most recent unfinished wizards.
+    if token not in wizards and len(wizards) >= 5:
+        wizards.pop(next(iter(wizards)))
+    wizards[token] = state
+    session[WIZARDS] = wizards
+
+
+def _forget(token: str) -> None:
+    wizards = dict(session.get(WIZARDS, {}))
+    wizards.pop(token, None)
+    session[WIZARDS] = wizards
+
+
+def _draft(state: dict) -> services.ProposalDraft:
+    return services.ProposalDraft(
+        project_id=state["project"],
+        location_id=state["location"],
+        date=dt.date.fromisoformat(state["date"]),
+        start_time=dt.time.fromisoformat(state["start_time"]),
+        end_time=dt.time.fromisoformat(state["end_time"]),
+        note=state.get("note") or None,
+    )
+
+
+def _store_choices(form: ProposalStoreForm) -> None:
+    projects = queries.visible_projects(db.session, g.scope)
+    stores = queries.visible_stores(db.session, g.scope)
+    form.project.choices = [("", _("Choose a project"))] + [(p.id, p.name) for p in projects]
+    form.location.choices = [("", _("Choose a store"))] + [(s.id, f"{s.name}, {s.city}") for s in stores]
+
+
+def _already_submitted(token: str):
+    """A finished wizard's token: show its proposal instead of creating another."""
+    done = db.session.scalar(
+        select(Appointment).where(Appointment.request_token == token).where(g.scope.condition(Appointment))
+    )
+    if done is not None:
+        flash(_("This proposal has already been submitted."), "info")
+        return redirect(url_for("portal.proposal", appointment_id=done.id))
+    return None
+
+
+@bp.route("/proposals/new", methods=["GET", "POST"])
+@customer_required
+def wizard_store():
+    token = request.args.get("token") or uuid.uuid4().hex
+    if (done := _already_submitted(token)) is not None:
+        return done
+    state = _state(token) or {}
+    form = ProposalStoreForm(data={"project": state.get("project"), "location": state.get("location")})
+    if request.method == "POST":
+        form = ProposalStoreForm()
+    _store_choices(form)
+    if form.validate_on_submit():
+        try:
+            services.check_store(db.session, g.scope, form.project.data, form.location.data)
+        except services.ProposalError as error:
+            getattr(form, error.field or "location").errors.append(str(error))
+        else:
+            _save(token, {**state, "project": form.project.data, "location": form.location.data})
+            return redirect(url_for("portal.wizard_slot", token=token))
+    return render_template("portal/wizard_store.html", form=form, token=token, step=1)
+
+
+def _job_or_restart(token: str, state: dict | None):
+    if not state or "project" not in state:
+        flash(_("Please start with step 1."), "info")
+        return None, redirect(url_for("portal.wizard_store", token=token))
+    try:
+        job = services.check_store(db.session, g.scope, state["project"], state["location"])
+    except services.ProposalError as error:
+        flash(str(error), "danger")
+        return None, redirect(url_for("portal.wizard_store", token=token))
+    return job, None
+
+
+@bp.route("/proposals/new/<token>/when", methods=["GET", "POST"])
+@customer_required
+def wizard_slot(token: str):
+    if (done := _already_submitted(token)) is not None:
+        return done
+    state = _state(token)
+    job, restart = _job_or_restart(token, state)
+    if restart is not None:
+        return restart
+    if request.method == "POST":
+        form = ProposalSlotForm()
+    else:
+        form = ProposalSlotForm(
+            data={
+                "date": dt.date.fromisoformat(state["date"]) if state.get("date") else None,
+                "start_time": dt.time.fromisoformat(state["start_time"]) if state.get("start_time") else None,
+                "end_time": dt.time.fromisoformat(state["end_time"]) if state.get("end_time") else None,
+                "note": state.get("note", ""),
+            }
+        )
+    if form.validate_on_submit():
+        try:
+            services.check_slot(job, form.date.data, form.start_time.data, form.end_time.data)
+        except services.ProposalError as error:
+            getattr(form, error.field or "date").errors.append(str(error))
+        else:
+            _save(
+                token,
+                {
+                    **state,
+                    "date": form.date.data.isoformat(),
+                    "start_time": form.start_time.data.strftime("%H:%M"),
+                    "end_time": form.end_time.data.strftime("%H:%M"),
+                    "note": (form.note.data or "").strip(),
+                },
+            )
+            return redirect(url_for("portal.wizard_review", token=token))
+    return render_template("portal/wizard_slot.html", form=form, token=token, job=job, step=2)
+
+
+@bp.route("/proposals/new/<token>/review", methods=["GET", "POST"])
+@customer_required
+def wizard_review(token: str):
+    if (done := _already_submitted(token)) is not None:
+        return done
+    state = _state(token)
+    job, restart = _job_or_restart(token, state)
+    if restart is not None:
+        return restart
+    if "date" not in state:
+        flash(_("Please choose the date and time first."), "info")
+        return redirect(url_for("portal.wizard_slot", token=token))
+    draft = _draft(state)
+    try:
+        services.check_slot(job, draft.date, draft.start_time, draft.end_time)
+    except services.ProposalError as error:
+        flash(str(error), "danger")
+        return redirect(url_for("portal.wizard_slot", token=token))
+    form = ProposalSubmitForm()
+    if form.validate_on_submit():
+        appointment, created = services.propose(db.session, g.scope, g.contact, g.user, draft, token)
+        _forget(token)
+        if created:
+            flash(_("Your proposal has been sent to the agency."), "success")
+        else:
+            flash(_("This proposal has already been submitted."), "info")
+        return redirect(url_for("portal.proposal", appointment_id=appointment.id))
+    return render_template(
+        "portal/wizard_review.html",
+        form=form,
+        token=token,
+        job=job,
+        draft=draft,
+        warnings=services.warnings_for(db.session, job, draft.date),
+        step=3,
+    )
+
+
+def _own_proposals():
+    return (
+        g.scope.appointments()
+        .where(Appointment.origin == "customer", Appointment.proposed_by_id == g.contact.id)
+        .join(Job, Job.id == Appointment.job_id)
+        .join(Location, Location.id == Job.location_id)
+        .join(Project, Project.id == Job.project_id)
+    )
+
+
+@bp.route("/proposals/")
+@customer_required
+def proposals():
+    rows = []
+    if g.contact is not None:
+        rows = db.session.scalars(
+            _own_proposals().order_by(Appointment.created_at.desc(), Appointment.id.desc())
+        ).all()
+    return render_template("portal/proposals.html", proposals=rows)
+
+
+@bp.route("/proposals/<int:appointment_id>")
+@customer_required
+def proposal(appointment_id: int):
+    if g.contact is None:
+        abort(404)
+    item = db.session.scalar(_own_proposals().where(Appointment.id == appointment_id))
+    if item is None:
+        abort(404)
+    return render_template("portal/proposal.html", proposal=item)
