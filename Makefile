@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 DEMO_PASSWORD ?= promoplan-demo
 
-.PHONY: demo setup install install-dev translations db serve test test-postgres lint format screenshots clean
+.PHONY: demo setup install install-dev translations db serve scheduler test test-postgres lint format clean
 
 ## demo: install, migrate, create roles, load the Supertoy demo and serve it on http://127.0.0.1:5000
 demo: setup
@@ -37,6 +37,10 @@ db:
 
 serve:
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## scheduler: the one scheduler process (outbox every minute, daily and weekly digests)
+scheduler:
+	$(FLASK) scheduler
 
 ## test: the whole suite on SQLite (set TEST_DATABASE_URL for PostgreSQL)
 test: install-dev translations

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -13,6 +14,9 @@ from flask import Flask
 from flask_appbuilder import AppBuilder
 
 from config import BASE_DIR, INSTANCE_DIR, Config
+
+# FAB warns once per view about time columns it cannot filter by; that is expected.
+logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -46,11 +50,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.portal import proposals  # noqa: F401  (registers the wizard's routes)
     from app.portal.hosts import HostPrefixMiddleware
     from app.portal.views import bp as portal_bp
+    from app.security.actions import init_action_guard
     from app.security.headers import init_security_headers
     from app.security.login import init_login_security
 
     app.register_blueprint(portal_bp)
     init_login_security(app)
+    init_action_guard(app)
     init_formatting(app)
     init_error_pages(app)
     init_security_headers(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from html import unescape
 from collections.abc import Iterator
 
 import pytest
@@ -16,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.smtp"]
 
 DEMO_PASSWORD = "demo-test-pw"
 
@@ -48,6 +49,19 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in its own app context.
+
+    Flask reuses an app context that is already pushed (e.g. by the ``session``
+    fixture), and with it ``g`` — the logged-in user of the previous request
+    would leak into the next. A fresh context per request is what a server does.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url) -> Iterator[Flask]:
     from flask_migrate import upgrade
@@ -67,6 +81,7 @@ def app(database_url) -> Iterator[Flask]:
             "SERVER_NAME": None,
         }
     )
+    application.test_client_class = FreshContextClient
     with application.app_context():
         upgrade()
         ensure_roles(application.appbuilder)
@@ -125,4 +140,4 @@ def agency_client(client) -> FlaskClient:
 def visible_text(html: str) -> str:
     """The page's text without tags, scripts and styles (what a user reads)."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S | re.I)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from flask import redirect
-from flask_appbuilder import ModelView
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
 from app.common.labels import COLUMN_LABELS
 from app.common.models import utcnow
+from app.common.views import AgencyModelView
 from app.notify.models import OutboxMessage
 
 
-class OutboxView(ModelView):
+class OutboxView(AgencyModelView):
     datamodel = SQLAInterface(OutboxMessage)
     list_title = _l("Outbox")
     show_title = _l("Mail")
@@ -55,7 +55,7 @@ class OutboxView(ModelView):
     def retry(self, items):
         items = items if isinstance(items, list) else [items]
         for item in items:
-            if item.status == "failed":
+            if item is not None and item.status == "failed":
                 item.status = "pending"
                 item.attempts = 0
                 item.next_attempt_at = utcnow()
