@@ -1,0 +1,342 @@
+"""The Supertoy demo (``flask --app app seed-demo``), checked as a demo user would see it.
+
+The session's database is seeded once by tests/conftest.py with DEMO_PASSWORD. The
+reset test rebuilds it in place (ids change, the content does not).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+
+import holidays
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_appbuilder import Model
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.security import check_password_hash
+
+from app.common.choices import FEDERAL_STATES
+from app.common.timezone import local_today, week_of
+from app.crm.models import Contact, Location, Task
+from app.planning.models import Application, Appointment, Booking, Job, Project
+from app.promoter.models import Promoter
+from tests.conftest import DEMO_PASSWORD, login
+
+NORTH = "ADM Nord / Supertoy"
+SOUTH = "ADM Süd / Supertoy"
+GERMANY = "Supertoy Deutschland"
+DEMO_LOGINS = [
+    "admin",
+    "agentur",
+    "adm.nord",
+    "adm.sued",
+    "pos.marketing",
+    "vertrieb",
+    *[f"promoter{n:02d}" for n in range(1, 11)],
+]
+COUNTED_TABLES = (
+    "company",
+    "contact",
+    "location",
+    "territory",
+    "note",
+    "task",
+    "project",
+    "job",
+    "application",
+    "appointment",
+    "booking",
+    "promoter",
+    "project_contact",
+    "project_manager",
+    "contact_territory",
+    "ab_user",
+    "ab_user_role",
+)
+ACTIVE_BOOKINGS = ("requested", "confirmed")
+
+
+def _project(session: Session) -> Project:
+    return session.scalars(select(Project).where(Project.name == "Supertoy Sales Promotion")).one()
+
+
+def _stores(session: Session) -> list[Location]:
+    return [job.location for job in _project(session).jobs]
+
+
+def _user(app: Flask, username: str):
+    return app.appbuilder.sm.find_user(username=username)
+
+
+def _counts(session: Session) -> dict[str, int]:
+    counts = {
+        name: session.scalar(select(func.count()).select_from(Model.metadata.tables[name]))
+        for name in COUNTED_TABLES
+    }
+    counts["proposed"] = session.scalar(
+        select(func.count()).select_from(Appointment).where(Appointment.status == "proposed")
+    )
+    return counts
+
+
+def _plan(session: Session) -> list[tuple]:
+    """What the planner sees: store, day, time, status and the booked promoters."""
+    rows = session.execute(
+        select(
+            Location.name,
+            Appointment.date,
+            Appointment.start_time,
+            Appointment.status,
+            Promoter.email,
+            Booking.status,
+        )
+        .join(Job, Appointment.job_id == Job.id)
+        .join(Location, Job.location_id == Location.id)
+        .outerjoin(Booking, Booking.appointment_id == Appointment.id)
+        .outerjoin(Promoter, Booking.promoter_id == Promoter.id)
+    ).all()
+    return sorted(tuple("" if v is None else v for v in row) for row in rows)
+
+
+def test_thirty_stores_twelve_north_eighteen_south(session):
+    project = _project(session)
+    stores = _stores(session)
+    assert project.customer.name == "Supertoy"
+    assert project.customer.kind == "customer"
+    assert len(stores) == 30
+    assert len({store.id for store in stores}) == 30
+    assert Counter(store.territory.name for store in stores) == {NORTH: 12, SOUTH: 18}
+    assert {store.territory.parent.name for store in stores} == {GERMANY}
+    assert {(s.retail_chain.name, s.retail_chain.kind) for s in stores} == {("Media Markt", "retail_chain")}
+    assert all(store.name.startswith("Media Markt ") for store in stores)
+
+
+@pytest.mark.parametrize(
+    ("city", "state", "territory"),
+    [
+        ("Hamburg", "HH", NORTH),
+        ("Bremen", "HB", NORTH),
+        ("Hannover", "NI", NORTH),
+        ("Kiel", "SH", NORTH),
+        ("Berlin", "BE", NORTH),
+        ("Rostock", "MV", NORTH),
+        ("Magdeburg", "ST", NORTH),
+        ("Bielefeld", "NW", NORTH),
+        ("München", "BY", SOUTH),
+        ("Stuttgart", "BW", SOUTH),
+        ("Frankfurt am Main", "HE", SOUTH),
+        ("Mainz", "RP", SOUTH),
+        ("Saarbrücken", "SL", SOUTH),
+    ],
+)
+def test_store_lies_in_its_real_federal_state(session, city, state, territory):
+    (store,) = [store for store in _stores(session) if store.city == city]
+    assert store.federal_state == state
+    assert store.territory.name == territory
+
+
+def test_store_addresses_are_complete(session):
+    for store in _stores(session):
+        assert store.federal_state in FEDERAL_STATES
+        assert len(store.postcode) == 5 and store.postcode.isdigit(), store
+        assert store.street and store.street[-1].isdigit(), store
+
+
+def test_project_starts_eight_weeks_ago_and_runs_26_weeks(session):
+    project = _project(session)
+    today = local_today()
+    assert project.start_date == week_of(today - dt.timedelta(weeks=8))[0]
+    assert project.start_date.weekday() == 0
+    assert (project.end_date - project.start_date).days + 1 == 26 * 7
+    assert project.start_date < today < project.end_date
+
+
+def test_every_week_of_every_store_has_two_to_six_days(session):
+    project = _project(session)
+    days: dict[int, set[dt.date]] = defaultdict(set)
+    rows = session.execute(
+        select(Appointment.job_id, Appointment.date)
+        .join(Job, Appointment.job_id == Job.id)
+        .where(Job.project_id == project.id, Appointment.status != "proposed")
+    )
+    for job_id, day in rows:
+        days[job_id].add(day)
+    assert len(project.jobs) == 30
+    for job in project.jobs:
+        assert job.status == "open"
+        assert 2 <= job.planned_days_per_week <= 6
+        assert job.title == f"Promotion {job.location.name}"
+        closed = holidays.country_holidays("DE", subdiv=job.location.federal_state, years=range(2000, 2100))
+        assert all(project.start_date <= day <= project.end_date for day in days[job.id])
+        assert not [day for day in days[job.id] if day.weekday() == 6], f"Sunday at {job.location.name}"
+        assert not [day for day in days[job.id] if day in closed], f"holiday at {job.location.name}"
+        monday = project.start_date
+        while monday + dt.timedelta(days=6) <= project.end_date:
+            week = [day for day in days[job.id] if monday <= day <= monday + dt.timedelta(days=6)]
+            assert 2 <= len(week) <= min(6, job.planned_days_per_week), (job.location.name, monday, week)
+            monday += dt.timedelta(weeks=1)
+
+
+def test_past_days_are_done_and_coming_days_partly_staffed(session):
+    today = local_today()
+    appointments = session.scalars(
+        select(Appointment)
+        .join(Job)
+        .where(Job.project_id == _project(session).id)
+        .options(selectinload(Appointment.bookings))
+    ).all()
+    past = [a for a in appointments if a.date < today]
+    coming = [a for a in appointments if a.date > today and a.status == "planned"]
+    assert past and coming
+    for appointment in past:
+        assert appointment.status == "done"
+        assert [b.status for b in appointment.bookings] == ["confirmed"]
+    staffing = Counter(tuple(sorted(b.status for b in a.bookings)) for a in coming)
+    assert set(staffing) == {("confirmed",), ("requested",), ()}
+    assert staffing[("confirmed",)] > staffing[("requested",)] > 0
+
+
+def test_no_promoter_has_two_bookings_on_one_day(session):
+    doubles = session.execute(
+        select(Booking.promoter_id, Appointment.date, func.count())
+        .join(Appointment, Booking.appointment_id == Appointment.id)
+        .where(Booking.status.in_(ACTIVE_BOOKINGS))
+        .group_by(Booking.promoter_id, Appointment.date)
+        .having(func.count() > 1)
+    ).all()
+    assert doubles == []
+
+
+def test_promoters_and_their_logins(app_ctx, session):
+    promoters = session.scalars(select(Promoter).order_by(Promoter.id)).all()
+    assert len(promoters) == 40
+    assert all(p.email.endswith("@example.org") and p.phone and p.city for p in promoters)
+    logins = {p.user.username: p for p in promoters if p.user is not None}
+    assert sorted(logins) == [f"promoter{n:02d}" for n in range(1, 11)]
+    for username in logins:
+        assert [role.name for role in _user(app_ctx, username).roles] == ["Promoter"]
+    statuses = Counter(session.scalars(select(Application.status)))
+    assert statuses["accepted"] >= 30 and statuses["applied"] > 0 and statuses["rejected"] > 0
+
+
+def test_promoter01_has_requested_and_confirmed_coming_days(session):
+    today = local_today()
+    statuses = Counter(
+        session.scalars(
+            select(Booking.status)
+            .join(Booking.appointment)
+            .join(Booking.promoter)
+            .where(Promoter.user.has(username="promoter01"))
+            .where(Appointment.date > today, Appointment.date <= today + dt.timedelta(weeks=3))
+        )
+    )
+    assert statuses["requested"] > 0 and statuses["confirmed"] > 0
+
+
+def test_four_customer_contacts_with_logins(app_ctx, session):
+    expected = {
+        "adm.nord": ("Außendienst Nord", [NORTH], "de"),
+        "adm.sued": ("Außendienst Süd", [SOUTH], "de"),
+        "pos.marketing": ("Leitung POS-Marketing", [GERMANY], "de"),
+        "vertrieb": ("Leitung Vertrieb", [GERMANY], "en"),
+    }
+    contacts = _project(session).contacts
+    seen = {
+        c.user.username: (c.position, [t.name for t in c.territories], c.language) for c in contacts if c.user
+    }
+    assert seen == expected
+    assert len(contacts) == 4
+    for contact in contacts:
+        assert contact.company.name == "Supertoy"
+        assert contact.email.endswith("@supertoy.example")
+        assert [role.name for role in contact.user.roles] == ["Customer"]
+
+
+def test_agency_logins(app_ctx, session):
+    assert [role.name for role in _user(app_ctx, "admin").roles] == ["Admin"]
+    agentur = _user(app_ctx, "agentur")
+    assert [role.name for role in agentur.roles] == ["Agency"]
+    assert [user.username for user in _project(session).managers] == ["agentur"]
+
+
+def test_three_pending_customer_proposals_in_the_north(session):
+    today = local_today()
+    adm_nord = session.scalars(select(Contact).where(Contact.user.has(username="adm.nord"))).one()
+    proposals = session.scalars(select(Appointment).where(Appointment.status == "proposed")).all()
+    assert len(proposals) == 3
+    assert len({p.job_id for p in proposals}) == 3
+    for proposal in proposals:
+        assert proposal.origin == "customer"
+        assert proposal.proposed_by_id == adm_nord.id
+        assert proposal.job.location.territory.name == NORTH
+        assert today < proposal.date <= today + dt.timedelta(days=14)
+        assert proposal.bookings == []
+
+
+def test_planned_call_tomorrow(session):
+    tomorrow = local_today() + dt.timedelta(days=1)
+    calls = session.scalars(select(Task).where(Task.due_date == tomorrow, Task.kind == "call")).all()
+    assert [(t.assignee.username, t.done, t.contact.user.username) for t in calls] == [
+        ("agentur", False, "adm.nord")
+    ]
+    assert all(contact.notes for contact in _project(session).contacts)
+
+
+@pytest.mark.parametrize("username", ["admin", "agentur", "adm.nord", "promoter01"])
+def test_demo_login_works(client: FlaskClient, username: str):
+    login(client, username, DEMO_PASSWORD)
+
+
+def test_seeding_again_changes_nothing(session):
+    from app.demo.seed import seed_demo
+
+    before, plan = _counts(session), _plan(session)
+    counts = seed_demo(password=DEMO_PASSWORD)
+    assert _counts(session) == before
+    assert _plan(session) == plan
+    assert counts["locations"] == 30 and counts["demo_users"] == 16
+
+
+def test_seeding_again_resets_the_demo_passwords(app_ctx, session):
+    from app.demo.seed import seed_demo
+
+    try:
+        seed_demo(password="another-demo-pw")
+        for username in DEMO_LOGINS:
+            assert check_password_hash(_user(app_ctx, username).password, "another-demo-pw")
+    finally:
+        seed_demo(password=DEMO_PASSWORD)
+    for username in DEMO_LOGINS:
+        assert check_password_hash(_user(app_ctx, username).password, DEMO_PASSWORD)
+
+
+def test_reset_rebuilds_the_same_demo(app_ctx, session, client):
+    runner = app_ctx.test_cli_runner()
+    args = ["seed-demo", "--reset", "--password", DEMO_PASSWORD]
+
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "30 stores" in result.output
+    counts, plan = _counts(session), _plan(session)
+    assert {k: counts[k] for k in ("company", "territory", "location", "contact", "promoter", "job")} == {
+        "company": 3,
+        "territory": 3,
+        "location": 30,
+        "contact": 4,
+        "promoter": 40,
+        "job": 30,
+    }
+    assert (counts["project"], counts["project_contact"], counts["proposed"]) == (1, 4, 3)
+
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert _counts(session) == counts
+    assert _plan(session) == plan
+
+    result = runner.invoke(args=["seed-demo", "--password", DEMO_PASSWORD])
+    assert result.exit_code == 0, result.output
+    assert _counts(session) == counts
+    login(client, "adm.nord", DEMO_PASSWORD)
