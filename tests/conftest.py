@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from html import unescape
 from collections.abc import Iterator
+from html import unescape
 
 import pytest
 from flask import Flask
@@ -18,6 +18,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 pytest_plugins = ["tests.browser", "tests.smtp"]
+
+
+def pytest_sessionstart(session) -> None:
+    """German and English must be compiled before the first request (Flask-Babel caches them)."""
+    from tests.catalogs import compile_catalogs
+
+    compile_catalogs()
+
 
 DEMO_PASSWORD = "demo-test-pw"
 

@@ -25,7 +25,7 @@ COLUMN_LABELS = {
     "language": _l("Preferred language"),
     "territories": _l("Territories"),
     "territory": _l("Territory"),
-    "user": _l("Login"),
+    "user": _l("User account"),
     "retail_chain": _l("Retail chain"),
     "federal_state": _l("Federal state"),
     "contact": _l("Contact"),

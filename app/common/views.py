@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_babel import lazy_gettext as _l
 from wtforms import SelectField
 from wtforms.validators import DataRequired, Optional
 
@@ -25,6 +26,17 @@ def choice_field(text, values: dict, required: bool = True, default=None) -> Sel
     )
 
 
+def display(value):
+    """How FAB lists and show pages render plain values (no "None", "True", "[A, B]")."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return _l("Yes") if value else _l("No")
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
 def code_formatter(values: dict):
     return lambda code: label(values, code)
 
@@ -34,3 +46,8 @@ class AgencyModelView(ModelView):
 
     label_columns = COLUMN_LABELS
     page_size = 25
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        columns = {*self.list_columns, *self.show_columns}
+        self.formatters_columns = {**dict.fromkeys(columns, display), **self.formatters_columns}

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.common.choices import APPOINTMENT_STATUSES
+from app.common.forms import TranslatedForm
 
 
-class LoginForm(FlaskForm):
+class LoginForm(TranslatedForm):
     username = StringField(_l("User name"), validators=[DataRequired()])
     password = PasswordField(_l("Password"), validators=[DataRequired()])
 
@@ -39,7 +39,7 @@ def _int_or_none(value):
         return None
 
 
-class AppointmentFilterForm(FlaskForm):
+class AppointmentFilterForm(TranslatedForm):
     """The filters of the appointment list (a GET form, so no CSRF token)."""
 
     class Meta:
@@ -62,14 +62,14 @@ class AppointmentFilterForm(FlaskForm):
             raise ValidationError(str(_l("The end of the period lies before its start.")))
 
 
-class ProposalStoreForm(FlaskForm):
+class ProposalStoreForm(TranslatedForm):
     """Wizard step 1: project and store."""
 
     project = SelectField(_l("Project"), coerce=_int_or_none, validators=[DataRequired()])
     location = SelectField(_l("Store"), coerce=_int_or_none, validators=[DataRequired()])
 
 
-class ProposalSlotForm(FlaskForm):
+class ProposalSlotForm(TranslatedForm):
     """Wizard step 2: date, time and a note."""
 
     date = DateField(_l("Date"), validators=[DataRequired()])
@@ -78,5 +78,5 @@ class ProposalSlotForm(FlaskForm):
     note = TextAreaField(_l("Note for the agency"), validators=[Optional(), Length(max=1000)])
 
 
-class ProposalSubmitForm(FlaskForm):
+class ProposalSubmitForm(TranslatedForm):
     """Wizard step 3: only the CSRF token; the data is in the wizard's state."""
