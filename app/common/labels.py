@@ -66,3 +66,17 @@ COLUMN_LABELS = {
     "job.project": _l("Project"),
     "appointment.job": _l("Job"),
 }
+
+#: Plural names of the tables, for messages such as "still has: Jobs (3)".
+TABLE_LABELS = {
+    "territory": _l("Territories"),
+    "company": _l("Companies"),
+    "contact": _l("Contacts"),
+    "location": _l("Locations"),
+    "project": _l("Projects"),
+    "job": _l("Jobs"),
+    "application": _l("Applications"),
+    "appointment": _l("Appointments"),
+    "booking": _l("Bookings"),
+    "promoter": _l("Promoters"),
+}

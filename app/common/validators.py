@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import ValidationError
+from wtforms.validators import StopValidation
 
 
 def _other_value(form, name: str):
@@ -42,7 +43,8 @@ class Regexp:
 
     def __call__(self, _form, field) -> None:
         if field.data and not self.pattern.fullmatch(str(field.data).strip()):
-            raise ValidationError(str(self.message))
+            # The one message that explains it; FAB's length check would only add noise.
+            raise StopValidation(str(self.message))
 
 
 GERMAN_POSTCODE = Regexp(r"\d{5}", _l("A postcode has five digits."))
@@ -99,3 +101,12 @@ class NoTerritoryCycle:
                 raise ValidationError(str(self.message))
             seen.add(node.id)
             node = node.parent
+
+
+class NormaliseEmail:
+    """Strip and lower-case an email before the other validators (Unique) see it,
+    the way the model stores it."""
+
+    def __call__(self, _form, field) -> None:
+        if isinstance(field.data, str):
+            field.data = field.data.strip().lower()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask_appbuilder import ModelView
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from sqlalchemy import func, inspect, select
+from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired, Optional
 
 from app.common.choices import label
-from app.common.labels import COLUMN_LABELS
+from app.common.labels import COLUMN_LABELS, TABLE_LABELS
 
 
 def choice_field(text, values: dict, required: bool = True, default=None) -> SelectField:
@@ -41,6 +42,30 @@ def code_formatter(values: dict):
     return lambda code: label(values, code)
 
 
+def boolean_field(text) -> BooleanField:
+    """A checkbox FAB would otherwise make required (NOT NULL), so unchecked could not be saved."""
+    return BooleanField(text, default=False)
+
+
+class _FreshValidatorLists(dict):
+    """FAB appends its own validators (Length, Unique, …) to the list it gets from
+    ``validators_columns``; hand out a copy so add and edit forms don't share them."""
+
+    def get(self, key, default=None):
+        value = super().get(key, default)
+        return list(value) if isinstance(value, list) else value
+
+
+class StripWhitespace:
+    """Trim text input before the other validators see it (and before it is stored)."""
+
+    field_flags = {}
+
+    def __call__(self, _form, field) -> None:
+        if isinstance(field.data, str):
+            field.data = field.data.strip()
+
+
 class AgencyModelView(ModelView):
     """A generated CRUD screen of the agency system."""
 
@@ -48,6 +73,47 @@ class AgencyModelView(ModelView):
     page_size = 25
 
     def __init__(self, **kwargs):
+        self.validators_columns = _FreshValidatorLists(self.validators_columns or {})
+        self._require_text_in_required_strings()
         super().__init__(**kwargs)
         columns = {*self.list_columns, *self.show_columns}
         self.formatters_columns = {**dict.fromkeys(columns, display), **self.formatters_columns}
+
+    def _require_text_in_required_strings(self) -> None:
+        """FAB's InputRequired accepts "   " for a NOT NULL text column; these must hold text."""
+        for column in self.datamodel.get_columns_list():
+            if self.datamodel.is_string(column) and not self.datamodel.is_nullable(column):
+                chain = list(self.validators_columns.get(column, []))
+                self.validators_columns[column] = [StripWhitespace(), DataRequired(), *chain]
+
+    def pre_delete(self, item) -> None:
+        """Refuse, with a reason, to delete a row that other rows still point to."""
+        blockers = referencing_rows(self.datamodel.session, item)
+        if blockers:
+            raise DeleteRefused(
+                _l(
+                    "This entry cannot be deleted while it still has: %(what)s. Delete or move those first.",
+                    what=", ".join(blockers),
+                )
+            )
+
+
+def referencing_rows(session, item) -> list[str]:
+    """Labels of the tables whose rows still point to ``item`` through a
+    foreign key that neither cascades nor nulls (the ones that block a delete)."""
+    table = inspect(type(item)).local_table
+    found = []
+    for other in table.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is not table or (fk.ondelete or "").upper() in ("CASCADE", "SET NULL"):
+                continue
+            count = session.scalar(
+                select(func.count()).select_from(other).where(fk.parent == getattr(item, fk.column.key))
+            )
+            if count:
+                found.append(f"{TABLE_LABELS.get(other.name, other.name)} ({count})")
+    return found
+
+
+class DeleteRefused(Exception):
+    """A delete the user must resolve first; the message is shown."""

@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import Email, Optional
 
 from app.common.choices import COMPANY_KINDS, FEDERAL_STATES, LANGUAGES, SALUTATIONS, TASK_KINDS
-from app.common.validators import GERMAN_POSTCODE, NoTerritoryCycle
-from app.common.views import AgencyModelView, choice_field, code_formatter
+from app.common.validators import GERMAN_POSTCODE, NormaliseEmail, NoTerritoryCycle, UniqueTogether
+from app.common.views import AgencyModelView, boolean_field, choice_field, code_formatter
 from app.crm.models import Company, Contact, Location, Note, Task, Territory
 
 
@@ -60,6 +60,7 @@ class TaskView(AgencyModelView):
     formatters_columns = {"kind": code_formatter(TASK_KINDS)}
     add_form_extra_fields = edit_form_extra_fields = {
         "kind": choice_field(_l("Kind"), TASK_KINDS, default="call"),
+        "done": boolean_field(_l("Done")),
     }
 
 
@@ -93,14 +94,17 @@ class ContactView(AgencyModelView):
         "user",
     ]
     add_columns = edit_columns = show_columns
-    order_columns = ["last_name", "first_name", "company", "email", "position"]
+    order_columns = ["last_name", "first_name", "email", "position"]
     base_order = ("last_name", "asc")
     related_views = [NoteView, TaskView]
     formatters_columns = {
         "salutation": code_formatter(SALUTATIONS),
         "language": code_formatter(LANGUAGES),
     }
-    validators_columns = {"email": [Optional(), Email()]}
+    validators_columns = {
+        "email": [NormaliseEmail(), Optional(), Email()],
+        "user": [UniqueTogether(Contact, ["user"], _l("This login already belongs to another contact."))],
+    }
     add_form_extra_fields = edit_form_extra_fields = {
         "salutation": choice_field(_l("Salutation"), SALUTATIONS, required=False),
         "language": choice_field(_l("Preferred language"), LANGUAGES, default="de"),

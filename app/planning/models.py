@@ -97,7 +97,7 @@ class Job(Model):
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="draft", index=True)
     planned_days_per_week: Mapped[int | None] = mapped_column(Integer)
     appointments: Mapped[list[Appointment]] = relationship(back_populates="job")
-    applications: Mapped[list[Application]] = relationship(back_populates="job")
+    applications: Mapped[list[Application]] = relationship(back_populates="job", passive_deletes=True)
 
     def __repr__(self) -> str:
         return self.title
@@ -163,7 +163,8 @@ class Appointment(Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     #: The customer wizard's token: one proposal per completed wizard, by the database.
     request_token: Mapped[str | None] = mapped_column(String(40))
-    bookings: Mapped[list[Booking]] = relationship(back_populates="appointment")
+    # booking.appointment_id cascades in the database; let it (no NULLing first).
+    bookings: Mapped[list[Booking]] = relationship(back_populates="appointment", passive_deletes=True)
     __mapper_args__ = {"version_id_col": version}
 
     @property

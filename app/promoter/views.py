@@ -6,7 +6,8 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import Email, Optional
 
-from app.common.views import AgencyModelView
+from app.common.validators import NormaliseEmail, UniqueTogether
+from app.common.views import AgencyModelView, boolean_field
 from app.planning.views import ApplicationView, BookingView
 from app.promoter.models import Promoter
 
@@ -24,4 +25,8 @@ class PromoterView(AgencyModelView):
     order_columns = ["last_name", "first_name", "city", "email", "active"]
     base_order = ("last_name", "asc")
     related_views = [ApplicationView, BookingView]
-    validators_columns = {"email": [Optional(), Email()]}
+    validators_columns = {
+        "email": [NormaliseEmail(), Optional(), Email()],
+        "user": [UniqueTogether(Promoter, ["user"], _l("This login already belongs to another promoter."))],
+    }
+    add_form_extra_fields = edit_form_extra_fields = {"active": boolean_field(_l("Active"))}
