@@ -12,6 +12,7 @@ from app.planning.models import (  # noqa: F401
     Job,
     Project,
 )
+from app.portal.models import WizardDraft  # noqa: F401
 from app.promoter.models import Promoter  # noqa: F401
 
 metadata = Model.metadata

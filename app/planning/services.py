@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import holidays
 from flask import current_app
 from flask_appbuilder.security.sqla.models import User
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -104,7 +105,8 @@ def warnings_for(session: Session, job: Job, date: dt.date) -> list[str]:
     if same_day:
         found.append(_("The store already has an appointment on this day."))
     state = job.location.federal_state
-    holiday = holidays.country_holidays("DE", subdiv=state, years=date.year).get(date)
+    language = "en_US" if str(get_locale()) == "en" else "de"
+    holiday = holidays.country_holidays("DE", subdiv=state, years=date.year, language=language).get(date)
     if holiday:
         found.append(_("This day is a public holiday in the store's federal state: %(name)s.", name=holiday))
     if job.planned_days_per_week:

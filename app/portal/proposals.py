@@ -1,47 +1,58 @@
 """The customer's three-step proposal wizard and their list of proposals.
 
-The wizard's state lives in the session under a random token; the token goes
-into the appointment's unique ``request_token`` on submit, so a double click,
-the back button or a replayed POST yields exactly one proposal.
+The wizard's state lives in the database (``wizard_draft``) under a random
+token; the token goes into the appointment's unique ``request_token`` on
+submit, so a double click, the back button or a replayed POST yields exactly
+one proposal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
-from flask import abort, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from app.common.models import utcnow
 from app.crm.models import Location
 from app.extensions import db
 from app.planning import services
 from app.planning.models import Appointment, Job, Project
 from app.portal import queries
 from app.portal.forms import ProposalSlotForm, ProposalStoreForm, ProposalSubmitForm
+from app.portal.models import WizardDraft
 from app.portal.views import bp, customer_required
 
-WIZARDS = "proposal_wizards"
+#: Unfinished wizards older than this are removed when a new one starts.
+DRAFT_LIFETIME = dt.timedelta(days=7)
 
 
 def _state(token: str) -> dict | None:
-    return session.get(WIZARDS, {}).get(token)
+    draft = db.session.get(WizardDraft, token)
+    if draft is None or draft.user_id != g.user.id:
+        return None
+    return json.loads(draft.data)
 
 
 def _save(token: str, state: dict) -> None:
-    wizards = dict(session.get(WIZARDS, {}))
-    # Keep the session small: only the five most recent unfinished wizards.
-    if token not in wizards and len(wizards) >= 5:
-        wizards.pop(next(iter(wizards)))
-    wizards[token] = state
-    session[WIZARDS] = wizards
+    draft = db.session.get(WizardDraft, token)
+    if draft is None:
+        db.session.execute(delete(WizardDraft).where(WizardDraft.updated_at < utcnow() - DRAFT_LIFETIME))
+        draft = WizardDraft(token=token, user_id=g.user.id)
+        db.session.add(draft)
+    elif draft.user_id != g.user.id:
+        abort(404)
+    draft.data = json.dumps(state)
+    draft.updated_at = utcnow()
+    db.session.commit()
 
 
 def _forget(token: str) -> None:
-    wizards = dict(session.get(WIZARDS, {}))
-    wizards.pop(token, None)
-    session[WIZARDS] = wizards
+    db.session.execute(delete(WizardDraft).where(WizardDraft.token == token))
+    db.session.commit()
 
 
 def _draft(state: dict) -> services.ProposalDraft:
