@@ -118,15 +118,22 @@ def _job_or_restart(token: str, state: dict | None):
     return job, None
 
 
+def _open_wizard(token: str):
+    """The wizard's state and job, or the response that sends the user where they belong."""
+    done = _already_submitted(token)
+    if done is not None:
+        return None, None, done
+    state = _state(token)
+    job, restart = _job_or_restart(token, state)
+    return state, job, restart
+
+
 @bp.route("/proposals/new/<token>/when", methods=["GET", "POST"])
 @customer_required
 def wizard_slot(token: str):
-    if (done := _already_submitted(token)) is not None:
-        return done
-    state = _state(token)
-    job, restart = _job_or_restart(token, state)
-    if restart is not None:
-        return restart
+    state, job, response = _open_wizard(token)
+    if response is not None:
+        return response
     if request.method == "POST":
         form = ProposalSlotForm()
     else:
@@ -161,12 +168,9 @@ def wizard_slot(token: str):
 @bp.route("/proposals/new/<token>/review", methods=["GET", "POST"])
 @customer_required
 def wizard_review(token: str):
-    if (done := _already_submitted(token)) is not None:
-        return done
-    state = _state(token)
-    job, restart = _job_or_restart(token, state)
-    if restart is not None:
-        return restart
+    state, job, response = _open_wizard(token)
+    if response is not None:
+        return response
     if "date" not in state:
         flash(_("Please choose the date and time first."), "info")
         return redirect(url_for("portal.wizard_slot", token=token))
