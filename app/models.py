@@ -13,6 +13,6 @@ from app.planning.models import (  # noqa: F401
     Project,
 )
 from app.portal.models import WizardDraft  # noqa: F401
-from app.promoter.models import Promoter  # noqa: F401
+from app.promoter.models import Promoter, Unavailability  # noqa: F401
 
 metadata = Model.metadata

@@ -13,6 +13,11 @@ The customer rule:
 - a contact without territory, a location without territory, an inactive user
   or a user without contact sees nothing.
 
+The promoter rule: a promoter (an active user linked to an active promoter)
+sees the jobs open for applications and the jobs they applied to, those jobs'
+locations and projects, their own applications, their own bookings and the
+appointments of those bookings — never another promoter's.
+
 Agency users (roles Admin and Agency) see everything; anybody else nothing.
 """
 
@@ -26,8 +31,9 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.crm.models import Contact, Location, Territory, contact_territory
-from app.planning.models import Appointment, Booking, Job, Project, project_contact
-from app.security.roles import ADMIN, AGENCY, CUSTOMER
+from app.planning.models import Application, Appointment, Booking, Job, Project, project_contact
+from app.promoter.models import Promoter, Unavailability
+from app.security.roles import ADMIN, AGENCY, CUSTOMER, PROMOTER
 
 #: Booking states a customer may see (data minimisation: no requests, no refusals).
 CUSTOMER_BOOKING_STATES = ("confirmed",)
@@ -80,11 +86,25 @@ class Scope:
             )
         )
 
+    def promoter_ids(self) -> Select:
+        """The promoter linked to this (active) user, if the promoter is active."""
+        return (
+            select(Promoter.id)
+            .join(User, User.id == Promoter.user_id)
+            .where(User.id == self.user_id, User.active.is_(True), Promoter.active.is_(True))
+        )
+
+    def _promoter_job_ids(self) -> Select:
+        applied = select(Application.job_id).where(Application.promoter_id.in_(self.promoter_ids()))
+        return select(Job.id).where((Job.status == "open") | Job.id.in_(applied))
+
     # -- id subqueries ---------------------------------------------------
 
     def project_ids(self) -> Select:
         if self.kind == "agency":
             return select(Project.id)
+        if self.kind == "promoter":
+            return select(Job.project_id).where(Job.id.in_(self._promoter_job_ids()))
         if self.kind != "customer":
             return select(Project.id).where(false())
         return (
@@ -96,6 +116,8 @@ class Scope:
     def job_ids(self) -> Select:
         if self.kind == "agency":
             return select(Job.id)
+        if self.kind == "promoter":
+            return self._promoter_job_ids()
         if self.kind != "customer":
             return select(Job.id).where(false())
         return (
@@ -114,15 +136,33 @@ class Scope:
     def appointment_ids(self) -> Select:
         if self.kind == "agency":
             return select(Appointment.id)
+        if self.kind == "promoter":
+            return select(Booking.appointment_id).where(Booking.promoter_id.in_(self.promoter_ids()))
         return select(Appointment.id).where(Appointment.job_id.in_(self.job_ids()))
 
     def booking_ids(self) -> Select:
         if self.kind == "agency":
             return select(Booking.id)
+        if self.kind == "promoter":
+            return select(Booking.id).where(Booking.promoter_id.in_(self.promoter_ids()))
         return select(Booking.id).where(
             Booking.appointment_id.in_(self.appointment_ids()),
             Booking.status.in_(CUSTOMER_BOOKING_STATES),
         )
+
+    def application_ids(self) -> Select:
+        if self.kind == "agency":
+            return select(Application.id)
+        if self.kind == "promoter":
+            return select(Application.id).where(Application.promoter_id.in_(self.promoter_ids()))
+        return select(Application.id).where(false())
+
+    def unavailability_ids(self) -> Select:
+        if self.kind == "agency":
+            return select(Unavailability.id)
+        if self.kind == "promoter":
+            return select(Unavailability.id).where(Unavailability.promoter_id.in_(self.promoter_ids()))
+        return select(Unavailability.id).where(false())
 
     # -- conditions and row queries --------------------------------------
 
@@ -130,13 +170,17 @@ class Scope:
         """A WHERE condition restricting ``model`` to the visible rows."""
         if self.kind == "agency":
             return true()
-        if model is Appointment:
+        if model is Appointment and self.kind == "customer":
             return Appointment.job_id.in_(self.job_ids())
         subqueries = {
             Project: self.project_ids,
             Job: self.job_ids,
             Location: self.location_ids,
+            Appointment: self.appointment_ids,
             Booking: self.booking_ids,
+            Application: self.application_ids,
+            Promoter: self.promoter_ids,
+            Unavailability: self.unavailability_ids,
         }
         if model not in subqueries:
             return false()
@@ -163,6 +207,9 @@ class Scope:
     def contact(self) -> Select:
         return select(Contact).where(Contact.id.in_(self.contact_ids()))
 
+    def promoter(self) -> Select:
+        return select(Promoter).where(Promoter.id.in_(self.promoter_ids()))
+
 
 def scope_for(user) -> Scope:
     """The visibility scope of ``user`` (a FAB user, anonymous or None)."""
@@ -171,6 +218,8 @@ def scope_for(user) -> Scope:
         return Scope("agency", user.id)
     if CUSTOMER in roles:
         return Scope("customer", user.id)
+    if PROMOTER in roles:
+        return Scope("promoter", user.id)
     return Scope("none", getattr(user, "id", None))
 
 
