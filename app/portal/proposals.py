@@ -15,6 +15,7 @@ import uuid
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from app.common.models import utcnow
 from app.crm.models import Location
@@ -38,14 +39,21 @@ def _state(token: str) -> dict | None:
 
 
 def _save(token: str, state: dict) -> None:
+    data = json.dumps(state)
+    user_id = g.user.id
     draft = db.session.get(WizardDraft, token)
     if draft is None:
         db.session.execute(delete(WizardDraft).where(WizardDraft.updated_at < utcnow() - DRAFT_LIFETIME))
-        draft = WizardDraft(token=token, user_id=g.user.id)
-        db.session.add(draft)
-    elif draft.user_id != g.user.id:
+        db.session.add(WizardDraft(token=token, user_id=user_id, data=data, updated_at=utcnow()))
+        try:
+            db.session.commit()
+            return
+        except IntegrityError:  # a double click: the other request created this draft a moment ago
+            db.session.rollback()
+            draft = db.session.get(WizardDraft, token)
+    if draft is None or draft.user_id != user_id:
         abort(404)
-    draft.data = json.dumps(state)
+    draft.data = data
     draft.updated_at = utcnow()
     db.session.commit()
 
