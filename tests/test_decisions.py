@@ -239,6 +239,8 @@ def test_the_service_says_already_decided(app, tidy, proposal, info):
         decided = row(app, Appointment, proposal)
         with pytest.raises(services.AlreadyDecided):
             services.decide(db.session, proposal, user, accept=False, reason="zu spät")
+        with pytest.raises(services.AlreadyDecided):  # not "please give a reason": it is decided
+            services.decide(db.session, proposal, user, accept=False, reason="")
         with pytest.raises(services.AlreadyDecided):
             services.decide(db.session, 10**9, user, accept=True)
         db.session.remove()

@@ -584,7 +584,7 @@ def test_missing_project_or_store(app, tidy, info, lang, project, location, empt
     assert totals(app) == before
 
 
-def _slot_cases(info: Demo):
+def _slot_cases(info: Demo, lang: str = "de"):
     inside = info.today + dt.timedelta(days=3)
     return {
         "past": (
@@ -602,7 +602,10 @@ def _slot_cases(info: Demo):
             "18:00",
             "date",
             "The date must lie within the project's period (%(start)s – %(end)s).",
-            {"start": info.start.strftime("%d.%m.%Y"), "end": info.end.strftime("%d.%m.%Y")},
+            {
+                "start": format_date(info.start, "medium", locale=lang),
+                "end": format_date(info.end, "medium", locale=lang),
+            },
         ),
         "end before start": (inside, "18:00", "10:00", "end_time", "The end must be after the start.", {}),
         "end equals start": (inside, "10:00", "10:00", "end_time", "The end must be after the start.", {}),
@@ -627,7 +630,7 @@ SLOT_CASES = [
 @pytest.mark.parametrize("lang", ["de", "en"])
 @pytest.mark.parametrize("case", SLOT_CASES)
 def test_step_two_refuses(app, tidy, info, lang, case):
-    day, start, end, fields, msgid, params = _slot_cases(info)[case]
+    day, start, end, fields, msgid, params = _slot_cases(info, lang)[case]
     if case == "before project":
         if day >= info.today:
             pytest.skip("the project starts in the future")
@@ -712,7 +715,10 @@ def test_submit_checks_everything_again(app, tidy, info, lang, case):
     elif change == "after":
         change = {"date": (info.end + dt.timedelta(days=1)).isoformat()}
         msgid = "The date must lie within the project's period (%(start)s – %(end)s)."
-        params = {"start": info.start.strftime("%d.%m.%Y"), "end": info.end.strftime("%d.%m.%Y")}
+        params = {
+            "start": format_date(info.start, "medium", locale=lang),
+            "end": format_date(info.end, "medium", locale=lang),
+        }
     elif case == "end before start":
         msgid = "The end must be after the start."
     store, day = find_day(app, info, "free")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import holidays
 from flask import current_app
 from flask_appbuilder.security.sqla.models import User
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -81,8 +81,8 @@ def check_slot(job: Job, date: dt.date | None, start: dt.time | None, end: dt.ti
         raise ProposalError(
             _l(
                 "The date must lie within the project's period (%(start)s – %(end)s).",
-                start=project.start_date.strftime("%d.%m.%Y"),
-                end=project.end_date.strftime("%d.%m.%Y"),
+                start=format_date(project.start_date, "medium"),
+                end=format_date(project.end_date, "medium"),
             ),
             "date",
         )
@@ -202,6 +202,10 @@ def decide(
     transaction.
     """
     reason = (reason or "").strip() or None
+    status = session.scalar(select(Appointment.status).where(Appointment.id == appointment_id))
+    if status != "proposed":
+        session.rollback()
+        raise AlreadyDecided()
     if not accept and not reason:
         raise ProposalError(_l("Please give a reason for the rejection."), "reason")
     now = utcnow()

@@ -1,0 +1,162 @@
+"""Read models of the promoter system, all built on the visibility scope.
+
+Every query starts from :class:`app.security.visibility.Scope` (kind "promoter")
+and only narrows it further in SQL; nothing is filtered after the query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session, joinedload
+
+from app.crm.models import Location
+from app.planning.models import Application, Appointment, Booking, Job, Project
+from app.planning.staffing import Conflict, booking_conflicts
+from app.promoter.models import Unavailability
+from app.security.visibility import Scope
+
+#: Appointment states a booking is shown in the schedule and the calendar feed for.
+SCHEDULED_APPOINTMENTS = ("planned", "done")
+
+
+@dataclass
+class RequestRow:
+    booking: Booking
+    conflicts: list[Conflict]
+
+
+@dataclass
+class Page:
+    rows: list
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _bookings(scope: Scope) -> Select:
+    """The scope's bookings with their appointment, job and store (for lists)."""
+    return (
+        scope.bookings()
+        .join(Appointment, Appointment.id == Booking.appointment_id)
+        .join(Job, Job.id == Appointment.job_id)
+        .join(Location, Location.id == Job.location_id)
+        .options(
+            joinedload(Booking.appointment)
+            .joinedload(Appointment.job)
+            .options(joinedload(Job.location), joinedload(Job.project))
+        )
+    )
+
+
+def open_requests(session: Session, scope: Scope, today: dt.date) -> list[RequestRow]:
+    """Requested bookings from today on, each with what speaks against confirming it."""
+    bookings = session.scalars(
+        _bookings(scope)
+        .where(Booking.status == "requested", Appointment.date >= today, Appointment.status == "planned")
+        .order_by(Appointment.date, Appointment.start_time, Location.name)
+    ).unique()
+    return [
+        RequestRow(b, booking_conflicts(session, b.promoter_id, b.appointment, confirming=True))
+        for b in bookings
+    ]
+
+
+def confirmed(scope: Scope) -> Select:
+    """Confirmed bookings of scheduled appointments (schedule, start page, feed)."""
+    return _bookings(scope).where(
+        Booking.status == "confirmed", Appointment.status.in_(SCHEDULED_APPOINTMENTS)
+    )
+
+
+def upcoming(session: Session, scope: Scope, today: dt.date, limit: int = 10) -> list[Booking]:
+    return list(
+        session.scalars(
+            confirmed(scope)
+            .where(Appointment.date >= today)
+            .order_by(Appointment.date, Appointment.start_time)
+            .limit(limit)
+        ).unique()
+    )
+
+
+def schedule_page(
+    session: Session, scope: Scope, today: dt.date, past: bool, page: int, per_page: int = 40
+) -> Page:
+    """Confirmed bookings, coming (date ascending) or past (date descending), one page."""
+    stmt = confirmed(scope)
+    if past:
+        stmt = stmt.where(Appointment.date < today).order_by(
+            Appointment.date.desc(), Appointment.start_time.desc()
+        )
+    else:
+        stmt = stmt.where(Appointment.date >= today).order_by(Appointment.date, Appointment.start_time)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    rows = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
+    return Page(rows, total, page, per_page)
+
+
+def open_jobs(session: Session, scope: Scope) -> list[tuple[Job, Application | None]]:
+    """Jobs open for applications, each with this promoter's application (if any)."""
+    stmt = (
+        select(Job, Application)
+        .where(scope.condition(Job), Job.status == "open")
+        .join(Location, Location.id == Job.location_id)
+        .join(Project, Project.id == Job.project_id)
+        .outerjoin(
+            Application,
+            and_(Application.job_id == Job.id, scope.condition(Application)),
+        )
+        .options(joinedload(Job.location), joinedload(Job.project))
+        .order_by(Location.city, Location.name, Job.id)
+    )
+    return [(job, application) for job, application in session.execute(stmt).unique()]
+
+
+def applications(session: Session, scope: Scope) -> list[Application]:
+    return list(
+        session.scalars(
+            scope.rows(Application)
+            .join(Job, Job.id == Application.job_id)
+            .join(Location, Location.id == Job.location_id)
+            .options(joinedload(Application.job).joinedload(Job.location))
+            .order_by(Application.created_at.desc(), Application.id.desc())
+        ).unique()
+    )
+
+
+def visible_job(session: Session, scope: Scope, job_id: int) -> Job | None:
+    return session.scalar(scope.jobs().where(Job.id == job_id))
+
+
+def visible_application(session: Session, scope: Scope, application_id: int) -> Application | None:
+    return session.scalar(scope.rows(Application).where(Application.id == application_id))
+
+
+def visible_booking(session: Session, scope: Scope, booking_id: int) -> Booking | None:
+    return session.scalar(scope.bookings().where(Booking.id == booking_id))
+
+
+def unavailabilities(session: Session, scope: Scope) -> list[Unavailability]:
+    return list(
+        session.scalars(
+            scope.rows(Unavailability).order_by(Unavailability.start_date.desc(), Unavailability.id.desc())
+        )
+    )
+
+
+def visible_unavailability(session: Session, scope: Scope, unavailability_id: int) -> Unavailability | None:
+    return session.scalar(scope.rows(Unavailability).where(Unavailability.id == unavailability_id))
+
+
+def confirmed_between(session: Session, scope: Scope, start: dt.date, end: dt.date) -> int:
+    """How many confirmed bookings fall into a period (a warning when marking it unavailable)."""
+    stmt = confirmed(scope).where(Appointment.date.between(start, end))
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
