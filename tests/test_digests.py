@@ -476,3 +476,43 @@ def test_the_scheduler_runs_the_digests_at_the_configured_times(app, tidy, info)
     jobs["agency_digest"].func()
     assert [(r["kind"], r["period"]) for r in runs(app, tidy)] == [("agency_pending", info.today.isoformat())]
     assert len(mails(app, tidy, "digest_pending")) == 1
+
+
+def test_contacts_switch_the_weekly_mail_off_and_on_in_the_portal(app):
+    import re
+
+    from flask_appbuilder.security.sqla.models import User
+    from sqlalchemy import select
+
+    from app.crm.models import Contact
+    from app.extensions import db
+    from tests.conftest import DEMO_PASSWORD
+
+    client = app.test_client()
+    client.post("/portal/login", data={"username": "adm.nord", "password": DEMO_PASSWORD})
+    checkbox = re.search(
+        r"<input[^>]*weekly_mail[^>]*>", client.get("/portal/settings").get_data(as_text=True)
+    )
+    assert checkbox and "checked" in checkbox.group(0)
+
+    def opted_out() -> bool:
+        with app.app_context():
+            return db.session.scalar(
+                select(Contact.digest_opt_out)
+                .join(User, User.id == Contact.user_id)
+                .where(User.username == "adm.nord")
+            )
+
+    try:
+        saved = client.post("/portal/settings", data={}, follow_redirects=True)
+        assert "Einstellungen wurden gespeichert" in saved.get_data(as_text=True)
+        assert opted_out() is True
+        checkbox = re.search(r"<input[^>]*weekly_mail[^>]*>", saved.get_data(as_text=True))
+        assert "checked" not in checkbox.group(0)
+        client.post("/portal/settings", data={"weekly_mail": "y"})
+        assert opted_out() is False
+    finally:
+        with app.app_context():
+            for contact in db.session.scalars(select(Contact)):
+                contact.digest_opt_out = False
+            db.session.commit()

@@ -62,6 +62,7 @@ COLUMN_LABELS = {
     "version": _l("Version"),
     "appointment": _l("Appointment"),
     "active": _l("Active"),
+    "digest_opt_out": _l("No weekly mail"),
     "job.location": _l("Location"),
     "job.project": _l("Project"),
     "appointment.job": _l("Job"),

@@ -92,6 +92,7 @@ class ContactView(AgencyModelView):
         "language",
         "territories",
         "user",
+        "digest_opt_out",
     ]
     add_columns = edit_columns = show_columns
     order_columns = ["last_name", "first_name", "email", "position"]
@@ -108,6 +109,7 @@ class ContactView(AgencyModelView):
     add_form_extra_fields = edit_form_extra_fields = {
         "salutation": choice_field(_l("Salutation"), SALUTATIONS, required=False),
         "language": choice_field(_l("Preferred language"), LANGUAGES, default="de"),
+        "digest_opt_out": boolean_field(_l("No weekly mail")),
     }
 
 

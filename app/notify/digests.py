@@ -118,6 +118,7 @@ def customer_week_digest(session: Session, today: dt.date | None = None) -> int:
             "monday": monday,
             "sunday": sunday,
             "link": customer_url("/portal/appointments?range=next_week"),
+            "settings_link": customer_url("/portal/settings"),
         }
         sent += _send_once(session, "customer_week", f"contact:{contact.id}", period, mail)
     return sent

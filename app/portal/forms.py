@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, PasswordField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.common.choices import APPOINTMENT_STATUSES
@@ -80,3 +80,7 @@ class ProposalSlotForm(TranslatedForm):
 
 class ProposalSubmitForm(TranslatedForm):
     """Wizard step 3: only the CSRF token; the data is in the wizard's state."""
+
+
+class SettingsForm(TranslatedForm):
+    weekly_mail = BooleanField(_l("Send me next week's appointments every Friday"))

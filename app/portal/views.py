@@ -23,7 +23,7 @@ from flask_login import login_user, logout_user
 from app.common.choices import APPOINTMENT_ORIGINS, APPOINTMENT_STATUSES, label
 from app.extensions import db
 from app.portal import queries
-from app.portal.forms import AppointmentFilterForm, LoginForm
+from app.portal.forms import AppointmentFilterForm, LoginForm, SettingsForm
 from app.security.roles import CUSTOMER
 from app.security.visibility import scope_for
 
@@ -186,3 +186,19 @@ def project(project_id: int):
         abort(404)
     jobs = queries.visible_jobs(db.session, g.scope, project_id=project_id)
     return render_template("portal/project.html", project=item, jobs=jobs)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@customer_required
+def settings():
+    """The contact's own choices: the weekly mail of next week's appointments."""
+    form = SettingsForm(obj=None)
+    if g.contact is None:
+        abort(404)
+    if form.validate_on_submit():
+        g.contact.digest_opt_out = not form.weekly_mail.data
+        db.session.commit()
+        flash(_("Your settings have been saved."), "success")
+        return redirect(url_for("portal.settings"))
+    form.weekly_mail.data = not g.contact.digest_opt_out
+    return render_template("portal/settings.html", form=form)
