@@ -23,11 +23,14 @@ def blank_to_none(value):
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    """Enforce foreign keys and allow concurrent readers on SQLite."""
+    """Enforce foreign keys on SQLite; let readers and one writer work side by side
+    (WAL) and let writers wait for each other instead of failing ("database is locked")."""
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
