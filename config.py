@@ -73,6 +73,9 @@ class Config:
     # another Host header get 400, so no link or redirect is ever built from it.
     TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
 
+    # Benchmarks: a response header with the number of SQL statements of the request.
+    SQL_COUNT_HEADER = _bool("SQL_COUNT_HEADER", False)
+
     # Flask-AppBuilder: migrations own the schema, roles live in code.
     AUTH_TYPE = AUTH_DB
     AUTH_ROLE_ADMIN = "Admin"

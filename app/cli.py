@@ -11,7 +11,10 @@ def register_commands(app: Flask) -> None:
     from app.demo.cli import seed_demo
 
     app.cli.add_command(seed_demo)
+    from app.benchdata.cli import bench_data
     from app.notify.cli import digests_cli, outbox_cli, scheduler_command
+
+    app.cli.add_command(bench_data)
 
     app.cli.add_command(outbox_cli)
     app.cli.add_command(digests_cli)

@@ -1,0 +1,279 @@
+"""Load benchmark: gunicorn (2 workers) serving promoplan, 8 concurrent users.
+
+    .venv/bin/python bench/loadtest.py --database-url sqlite:////tmp/bench.db [--users 8] [--seconds 20]
+
+The database must hold ``flask --app app bench-data`` (logins bench.cust000 …,
+bench.plan00 …, password bench-password). For each page the script runs
+--users threads for --seconds, then prints p50, p95, requests per second, SQL
+statements per request (from the X-SQL-Statements header) and errors; the
+ceiling — the same start-page rows from one hand-written SQL query
+(bench/ceiling_app.py) — is measured in the same run, and the ratio printed.
+Worker memory (RSS) is read from /proc at the end. Results also go to
+bench/results/<database>-<date>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-password"
+
+
+@dataclass
+class Sample:
+    latencies: list[float] = field(default_factory=list)
+    sql: list[int] = field(default_factory=list)
+    errors: int = 0
+    first_error: str = ""
+
+
+def serve(target: str, port: int, env: dict) -> subprocess.Popen:
+    log = open(ROOT / "bench" / "results" / f"server-{port}.log", "w")  # noqa: SIM115 (kept open for the server)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "gunicorn.conf.py",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            "/dev/null",
+            target,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/", timeout=10)
+            return process
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"{target} did not start; see {log.name}")
+
+
+def csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    return match.group(1) if match else ""
+
+
+def portal_session(base: str, username: str) -> requests.Session:
+    s = requests.Session()
+    token = csrf(s.get(f"{base}/portal/login").text)
+    answer = s.post(
+        f"{base}/portal/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
+    if "/portal/login" in answer.url:
+        raise SystemExit(f"login of {username} failed")
+    return s
+
+
+def agency_session(base: str, username: str) -> requests.Session:
+    s = requests.Session()
+    token = csrf(s.get(f"{base}/login/").text)
+    s.post(f"{base}/login/", data={"username": username, "password": PASSWORD, "csrf_token": token})
+    return s
+
+
+def api_session(base: str, username: str) -> requests.Session:
+    s = requests.Session()
+    answer = s.post(
+        f"{base}/api/v1/security/login", json={"username": username, "password": PASSWORD, "provider": "db"}
+    )
+    s.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+    return s
+
+
+def wizard_submit(s: requests.Session, base: str, project: str, location: str, day: str) -> requests.Response:
+    """Steps 1 and 2 (not measured), then the measured submit of step 3."""
+    page = s.get(f"{base}/portal/proposals/new")
+    token = re.search(r"token=([0-9a-f]{32})", page.text).group(1)
+    s.post(
+        f"{base}/portal/proposals/new?token={token}",
+        data={"project": project, "location": location, "csrf_token": csrf(page.text)},
+    )
+    page = s.get(f"{base}/portal/proposals/new/{token}/when")
+    s.post(
+        f"{base}/portal/proposals/new/{token}/when",
+        data={"date": day, "start_time": "10:00", "end_time": "16:00", "csrf_token": csrf(page.text)},
+    )
+    page = s.get(f"{base}/portal/proposals/new/{token}/review")
+    started = time.perf_counter()
+    answer = s.post(
+        f"{base}/portal/proposals/new/{token}/review",
+        data={"csrf_token": csrf(page.text)},
+        allow_redirects=False,
+    )
+    answer.elapsed_measured = time.perf_counter() - started
+    return answer
+
+
+def run(name: str, sessions: list, request_fn, seconds: float) -> Sample:
+    sample, lock = Sample(), threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def worker(s):
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            try:
+                answer = request_fn(s)
+                took = getattr(answer, "elapsed_measured", time.perf_counter() - started)
+                ok = answer.status_code < 400
+            except Exception as error:  # a failed request is counted, not fatal
+                took, ok, answer = time.perf_counter() - started, False, error
+            with lock:
+                if ok:
+                    sample.latencies.append(took)
+                    sample.sql.append(int(answer.headers.get("X-SQL-Statements", 0)))
+                else:
+                    sample.errors += 1
+                    sample.first_error = sample.first_error or str(getattr(answer, "status_code", answer))
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in sessions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sample
+
+
+def rss_mb(process: subprocess.Popen) -> list[float]:
+    pids = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+    sizes = []
+    for pid in pids:
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+    return sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--port", type=int, default=8650)
+    args = parser.parse_args()
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "SQL_COUNT_HEADER": "1",
+        "RATELIMIT_ENABLED": "0",
+        "SECRET_KEY": "bench",
+        "MAIL_FOLDER": "/tmp/promoplan-bench-mail",
+    }
+    app_base, ceiling_base = f"http://127.0.0.1:{args.port}", f"http://127.0.0.1:{args.port + 1}"
+    (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
+    app_server = serve("run:app", args.port, env)
+    ceiling_server = serve("bench.ceiling_app:app", args.port + 1, env)
+    results = {}
+    try:
+        customers = [f"bench.cust{i:03d}" for i in range(args.users)]
+        portal = [portal_session(app_base, u) for u in customers]
+        api = [api_session(app_base, u) for u in customers]
+        agency = [agency_session(app_base, f"bench.plan{i:02d}") for i in range(args.users)]
+        plain = [requests.Session() for _ in customers]
+        # a store and project each customer may propose for, and a free future day
+        stores = []
+        for s in portal:
+            html = s.get(f"{app_base}/portal/proposals/new").text
+            project = re.search(r'name="project".*?<option value="(\d+)"', html, re.S)
+            location = re.search(r'name="location".*?<option value="(\d+)"', html, re.S)
+            stores.append((project.group(1), location.group(1)) if project and location else None)
+        day = time.strftime("%Y-%m-%d", time.localtime(time.time() + 9 * 86400))
+        # The ceiling must serve the same rows as the real start page, or the ratio means nothing.
+        for s, user in zip(portal, customers, strict=True):
+            app_rows = re.search(r'id="count-week">(\d+)<', s.get(f"{app_base}/portal/").text).group(1)
+            ceiling_rows = re.search(
+                r"id='count'>(\d+)<", requests.get(f"{ceiling_base}/start?user={user}").text
+            )
+            if app_rows != ceiling_rows.group(1):
+                raise SystemExit(
+                    f"ceiling and app disagree for {user}: {ceiling_rows.group(1)} vs {app_rows} rows"
+                )
+        users = {id(s): u for s, u in zip(plain, customers, strict=True)}
+        store_of = {id(s): st for s, st in zip(portal, stores, strict=True)}
+
+        pages = [
+            ("customer start page", portal, lambda s: s.get(f"{app_base}/portal/")),
+            (
+                "ceiling: start-page rows, one SQL",
+                plain,
+                lambda s: s.get(f"{ceiling_base}/start?user={users[id(s)]}"),
+            ),
+            (
+                "filtered appointment list",
+                portal,
+                lambda s: s.get(f"{app_base}/portal/appointments?range=next_week&status=planned&sort=store"),
+            ),
+            (
+                "API appointment list",
+                api,
+                lambda s: s.get(f"{app_base}/api/v1/appointment/?q=(page_size:50)"),
+            ),
+            ("agency appointment list", agency, lambda s: s.get(f"{app_base}/appointmentview/list/")),
+            ("wizard submit", portal, lambda s: wizard_submit(s, app_base, *store_of[id(s)], day)),
+        ]
+        print(f"{'page':<36} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7} {'SQL/req':>9} {'errors':>6}")
+        for name, sessions, fn in pages:
+            fn(sessions[0])  # warm up
+            sample = run(name, sessions, fn, args.seconds)
+            lat = sorted(sample.latencies)
+            row = {
+                "n": len(lat),
+                "p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,
+                "p95_ms": round(lat[int(len(lat) * 0.95) - 1] * 1000, 1) if lat else None,
+                "rps": round(len(lat) / args.seconds, 1),
+                "sql_min": min(sample.sql) if sample.sql else None,
+                "sql_max": max(sample.sql) if sample.sql else None,
+                "errors": sample.errors,
+                "first_error": sample.first_error,
+            }
+            results[name] = row
+            sql = f"{row['sql_min']}–{row['sql_max']}" if row["sql_min"] is not None else "-"
+            cells = f"{row['n']:>6} {row['p50_ms']!s:>8} {row['p95_ms']!s:>8} {row['rps']:>7} {sql:>9}"
+            print(f"{name:<36} {cells} {row['errors']:>6} {row['first_error']}")
+        ratio = results["customer start page"]["rps"] / max(
+            results["ceiling: start-page rows, one SQL"]["rps"], 0.1
+        )
+        results["start_page_vs_ceiling"] = round(ratio, 3)
+        results["worker_rss_mb"] = [round(x, 1) for x in rss_mb(app_server)]
+        print(f"start page throughput / ceiling: {ratio:.0%}")
+        print(f"worker RSS (MB): {results['worker_rss_mb']}")
+    finally:
+        for server in (app_server, ceiling_server):
+            os.killpg(server.pid, signal.SIGTERM)
+    out = ROOT / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    kind = "postgresql" if args.database_url.startswith("postgres") else "sqlite"
+    (out / f"{kind}-{time.strftime('%Y%m%d-%H%M')}.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
