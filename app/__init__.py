@@ -51,12 +51,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.portal import proposals  # noqa: F401  (registers the wizard's routes)
     from app.portal.hosts import HostPrefixMiddleware
     from app.portal.views import bp as portal_bp
+    from app.promoter.portal import bp as promoter_bp
     from app.security.actions import init_action_guard
     from app.security.headers import init_security_headers
     from app.security.login import init_login_security
 
     app.register_blueprint(portal_bp)
+    app.register_blueprint(promoter_bp)
     init_login_security(app)
+    from app.audit.recorder import init_audit
+
+    init_audit(app)
     init_action_guard(app)
     init_formatting(app)
     init_error_pages(app)
@@ -102,9 +107,15 @@ class PendingProposalsLabel:
 def _register_views(appbuilder: AppBuilder) -> None:
     from flask_babel import lazy_gettext as _l
 
+    from app.audit.views import AuditView
+    from app.crm.followups import FollowUpsView
     from app.crm.views import CompanyView, ContactView, LocationView, NoteView, TaskView, TerritoryView
     from app.notify.views import OutboxView
+    from app.planning.board_view import PlanningBoardView
+    from app.planning.conflicts_view import ConflictsView
+    from app.planning.generator_view import GenerateAppointmentsView
     from app.planning.proposals_view import ProposalsView
+    from app.planning.request_view import RequestPromotersView
     from app.planning.views import (
         ApplicationView,
         AppointmentView,
@@ -115,6 +126,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from app.promoter.views import PromoterView
     from app.security.roles import register_agency_view
     from app.security.views import VisibilityCheckView
+    from app.transfer.views import TransferView
 
     crm = ("CRM", _l("CRM"), "fa-address-book")
     territories = ("Territories", _l("Territories"), "fa-map")
@@ -125,6 +137,9 @@ def _register_views(appbuilder: AppBuilder) -> None:
         (LocationView, "Locations", _l("Locations"), crm, "fa-map-marker"),
         (NoteView, "Notes", _l("Notes"), crm, "fa-sticky-note"),
         (TaskView, "Tasks", _l("Tasks"), crm, "fa-check-square"),
+        (FollowUpsView, "My follow-ups", _l("My follow-ups"), crm, "fa-bell"),
+        (AuditView, "Audit trail", _l("Audit trail"), territories, "fa-history"),
+        (TransferView, "Import / Export", _l("Import / Export"), crm, "fa-exchange"),
         (TerritoryView, "Territories list", _l("Territories"), territories, "fa-map-o"),
         (VisibilityCheckView, "Visibility check", _l("Visibility check"), territories, "fa-eye"),
         (ProposalsView, "Proposals", PendingProposalsLabel(), planning, "fa-inbox"),
@@ -133,6 +148,10 @@ def _register_views(appbuilder: AppBuilder) -> None:
         (AppointmentView, "Appointments", _l("Appointments"), planning, "fa-calendar-o"),
         (ApplicationView, "Applications", _l("Applications"), planning, "fa-hand-paper-o"),
         (BookingView, "Bookings", _l("Bookings"), planning, "fa-check"),
+        (PlanningBoardView, "Planning board", _l("Planning board"), planning, "fa-th"),
+        (GenerateAppointmentsView, "Generate appointments", _l("Generate appointments"), planning, "fa-plus"),
+        (RequestPromotersView, "Request promoters", _l("Request promoters"), planning, "fa-paper-plane"),
+        (ConflictsView, "Conflicts", _l("Conflicts"), planning, "fa-exclamation-triangle"),
         (PromoterView, "Promoters", _l("Promoters"), planning, "fa-users"),
         (OutboxView, "Outbox", _l("Outbox"), planning, "fa-envelope"),
     ]

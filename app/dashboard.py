@@ -1,4 +1,4 @@
-"""Start page of the agency system; other users are sent to their own system."""
+"""Start page of the agency system; customers and promoters are sent to their own system."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import current_app, g, redirect, request, url_for
 from flask_appbuilder import IndexView, expose
 from sqlalchemy import func, select
 
-from app.security.roles import ADMIN, AGENCY, CUSTOMER
+from app.security.roles import ADMIN, AGENCY, CUSTOMER, PROMOTER
 
 
 def _is_agency_user(user) -> bool:
@@ -28,6 +28,15 @@ def customer_system_url() -> str:
     return path
 
 
+def promoter_system_url() -> str:
+    """The promoter system's start page, on its own host when configured."""
+    path = url_for("promoter.start")
+    host = current_app.config.get("PROMOTER_HOST")
+    if host and host != request.host:
+        return f"{request.scheme}://{host}/"
+    return path
+
+
 class DashboardIndexView(IndexView):
     index_template = "dashboard.html"
 
@@ -39,6 +48,8 @@ class DashboardIndexView(IndexView):
         self.update_redirect()
         if _has_role(g.user, CUSTOMER):
             return redirect(customer_system_url())
+        if _has_role(g.user, PROMOTER) and not _is_agency_user(g.user):
+            return redirect(promoter_system_url())
         figures = None
         if _is_agency_user(g.user):
             session = self.appbuilder.session

@@ -3,6 +3,7 @@
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla import models as security_models  # noqa: F401
 
+from app.audit.models import AuditEntry  # noqa: F401
 from app.crm.models import Company, Contact, Location, Note, Task, Territory  # noqa: F401
 from app.notify.models import DigestRun, OutboxMessage  # noqa: F401
 from app.planning.models import (  # noqa: F401

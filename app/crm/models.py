@@ -103,6 +103,8 @@ class Company(Model):
 
     contacts: Mapped[list[Contact]] = relationship(back_populates="company")
     locations: Mapped[list[Location]] = relationship(back_populates="retail_chain")
+    note_entries: Mapped[list[Note]] = relationship(back_populates="company", cascade="all, delete-orphan")
+    tasks: Mapped[list[Task]] = relationship(back_populates="company", cascade="all, delete-orphan")
 
     def __repr__(self) -> str:
         return self.name
@@ -188,43 +190,61 @@ class Location(Model):
         return f"{self.name}, {self.city}"
 
 
+#: Notes and tasks belong to a contact or to a company — exactly one of them.
+ONE_OWNER = (
+    "(contact_id IS NOT NULL AND company_id IS NULL) OR (contact_id IS NULL AND company_id IS NOT NULL)"
+)
+
+
 class Note(Model):
+    """Free text on a contact or on a company."""
+
     __tablename__ = "note"
+    __table_args__ = (CheckConstraint(ONE_OWNER, name="ck_note_one_owner"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int] = mapped_column(
-        ForeignKey("contact.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    contact: Mapped[Contact] = relationship(back_populates="notes")
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"), index=True)
+    contact: Mapped[Contact | None] = relationship(back_populates="notes")
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), index=True)
+    company: Mapped[Company | None] = relationship(back_populates="note_entries")
     text: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+
+    @property
+    def about(self) -> str:
+        return str(self.contact or self.company or "")
 
     def __repr__(self) -> str:
         return self.text[:40]
 
 
 class Task(Model):
-    """A to-do on a contact (Aufgabe / Wiedervorlage), e.g. a planned call."""
+    """A to-do on a contact or a company (Aufgabe / Wiedervorlage), e.g. a planned call."""
 
     __tablename__ = "task"
     __table_args__ = (
         CheckConstraint(check_in("kind", TASK_KINDS), name="ck_task_kind"),
+        CheckConstraint(ONE_OWNER, name="ck_task_one_owner"),
         Index("ix_task_open_due", "done", "due_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int] = mapped_column(
-        ForeignKey("contact.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    contact: Mapped[Contact] = relationship(back_populates="tasks")
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"), index=True)
+    contact: Mapped[Contact | None] = relationship(back_populates="tasks")
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"), index=True)
+    company: Mapped[Company | None] = relationship(back_populates="tasks")
     title: Mapped[str] = mapped_column(String(200), nullable=False)
     kind: Mapped[str] = mapped_column(String(20), nullable=False, default="call")
     due_date: Mapped[date] = mapped_column(Date, nullable=False)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"), index=True)
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     done: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+    @property
+    def about(self) -> str:
+        return str(self.contact or self.company or "")
 
     def __repr__(self) -> str:
         return self.title

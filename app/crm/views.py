@@ -5,12 +5,42 @@ from __future__ import annotations
 from flask import g
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import Email, Optional
+from wtforms.validators import Email, Optional, ValidationError
 
 from app.common.choices import COMPANY_KINDS, FEDERAL_STATES, LANGUAGES, SALUTATIONS, TASK_KINDS
 from app.common.validators import GERMAN_POSTCODE, NormaliseEmail, NoTerritoryCycle, UniqueTogether
 from app.common.views import AgencyModelView, boolean_field, choice_field, code_formatter
 from app.crm.models import Company, Contact, Location, Note, Task, Territory
+from app.privacy.views import PersonalDataActions
+
+
+class OneOwner:
+    """Notes and tasks belong to a contact or to a company: exactly one of them.
+
+    On a related tab FAB leaves the owner out of the form (it fills it in
+    itself); then the other owner field must stay empty.
+    """
+
+    field_flags = {}
+
+    def __init__(self, other: str, report_missing: bool):
+        self.other = other
+        self.report_missing = report_missing
+
+    def __call__(self, form, field) -> None:
+        mine = field.data not in (None, "")
+        other = form._fields.get(self.other)
+        theirs = other is None or other.data not in (None, "")
+        if mine and theirs:
+            raise ValidationError(str(_l("Choose either a contact or a company, not both.")))
+        if not mine and not theirs and self.report_missing:
+            raise ValidationError(str(_l("Choose a contact or a company.")))
+
+
+OWNER_VALIDATORS = {
+    "contact": [OneOwner("company", report_missing=True)],
+    "company": [OneOwner("contact", report_missing=False)],
+}
 
 
 class TerritoryView(AgencyModelView):
@@ -34,12 +64,13 @@ class NoteView(AgencyModelView):
     show_title = _l("Note")
     add_title = _l("Add note")
     edit_title = _l("Edit note")
-    list_columns = ["contact", "text", "created_at", "author"]
-    search_columns = ["contact", "text", "created_at", "author"]
-    show_columns = ["contact", "text", "created_at", "author"]
-    add_columns = edit_columns = ["contact", "text"]
+    list_columns = ["contact", "company", "text", "created_at", "author"]
+    search_columns = ["contact", "company", "text", "created_at", "author"]
+    show_columns = ["contact", "company", "text", "created_at", "author"]
+    add_columns = edit_columns = ["contact", "company", "text"]
     order_columns = ["created_at"]
     base_order = ("created_at", "desc")
+    validators_columns = OWNER_VALIDATORS
 
     def pre_add(self, item: Note) -> None:
         item.author = g.user
@@ -51,10 +82,11 @@ class TaskView(AgencyModelView):
     show_title = _l("Task")
     add_title = _l("Add task")
     edit_title = _l("Edit task")
-    list_columns = ["due_date", "title", "kind", "contact", "assignee", "done"]
-    search_columns = ["title", "kind", "contact", "due_date", "assignee", "done"]
-    show_columns = ["title", "kind", "contact", "due_date", "assignee", "done"]
-    add_columns = edit_columns = ["contact", "title", "kind", "due_date", "assignee", "done"]
+    list_columns = ["due_date", "title", "kind", "contact", "company", "assignee", "done"]
+    search_columns = ["title", "kind", "contact", "company", "due_date", "assignee", "done"]
+    show_columns = ["title", "kind", "contact", "company", "due_date", "assignee", "done"]
+    add_columns = edit_columns = ["contact", "company", "title", "kind", "due_date", "assignee", "done"]
+    validators_columns = OWNER_VALIDATORS
     order_columns = ["due_date", "title", "kind", "done"]
     base_order = ("due_date", "asc")
     formatters_columns = {"kind": code_formatter(TASK_KINDS)}
@@ -64,7 +96,7 @@ class TaskView(AgencyModelView):
     }
 
 
-class ContactView(AgencyModelView):
+class ContactView(PersonalDataActions, AgencyModelView):
     datamodel = SQLAInterface(Contact)
     list_title = _l("Contacts")
     show_title = _l("Contact")
@@ -144,7 +176,7 @@ class CompanyView(AgencyModelView):
     add_columns = edit_columns = show_columns
     order_columns = ["name", "kind", "postcode", "city"]
     base_order = ("name", "asc")
-    related_views = [ContactView, LocationView]
+    related_views = [ContactView, LocationView, NoteView, TaskView]
     formatters_columns = {"kind": code_formatter(COMPANY_KINDS)}
     validators_columns = {"postcode": [GERMAN_POSTCODE]}
     add_form_extra_fields = edit_form_extra_fields = {

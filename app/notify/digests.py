@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from app.common.links import agency_url, customer_url
 from app.common.timezone import local_today, week_of
-from app.crm.models import Contact, Location
+from app.crm.followups import tasks_due
+from app.crm.models import Contact, Location, Task
 from app.notify.models import DigestRun
 from app.notify.outbox import enqueue
 from app.planning.models import Appointment, Job, project_manager
@@ -43,7 +44,12 @@ def _send_once(session: Session, kind: str, recipient_key: str, period: str, mai
 
 
 def agency_pending_digest(session: Session, today: dt.date | None = None) -> int:
-    """Daily: each project manager (or AGENCY_NOTIFY_EMAIL) gets the proposals still pending."""
+    """Daily, to each agency user: the proposals still pending and their own tasks due today.
+
+    Pending proposals go to the project's managers (or AGENCY_NOTIFY_EMAIL);
+    a task due today goes to its assignee. One mail per address and day, sent
+    when there is either.
+    """
     today = today or local_today()
     pending = list(
         session.scalars(
@@ -69,14 +75,20 @@ def agency_pending_digest(session: Session, today: dt.date | None = None) -> int
         ).all()
         for email in managers or ([fallback] if fallback else []):
             by_recipient[email].append(appointment)
+    tasks_by_recipient: dict[str, list[Task]] = defaultdict(list)
+    for task in tasks_due(session, today):
+        if task.assignee is not None and task.assignee.active and task.assignee.email:
+            tasks_by_recipient[task.assignee.email].append(task)
     sent = 0
-    for email, proposals in sorted(by_recipient.items()):
+    for email in sorted(set(by_recipient) | set(tasks_by_recipient)):
         mail = {
             "kind": "digest_pending",
             "recipient": email,
             "language": current_app.config["BABEL_DEFAULT_LOCALE"],
-            "proposals": proposals,
+            "proposals": by_recipient.get(email, []),
+            "tasks": tasks_by_recipient.get(email, []),
             "link": agency_url("/proposals/"),
+            "tasks_link": agency_url("/crm/follow-ups/"),
         }
         sent += _send_once(session, "agency_pending", email, today.isoformat(), mail)
     return sent

@@ -115,35 +115,53 @@ def days_in_week(session: Session, job_id: int, day: dt.date, exclude_id: int | 
     return session.scalar(stmt) or 0
 
 
+def holiday_conflict(federal_state: str, name: str) -> Conflict:
+    return Conflict(
+        "holiday", str(_l("Public holiday in %(state)s: %(name)s", state=federal_state, name=name)), False
+    )
+
+
+def week_full_conflict(days: int, planned: int) -> Conflict:
+    return Conflict(
+        "week_full",
+        str(_l("%(days)d days planned this week, %(planned)d agreed", days=days, planned=planned)),
+        False,
+    )
+
+
+def unavailable_conflict(absent: Unavailability) -> Conflict:
+    return Conflict("unavailable", str(_l("Unavailable on this day (%(period)s)", period=absent)), True)
+
+
+def overlap_conflict(other: Booking, confirming: bool = False) -> Conflict:
+    """``other`` is the promoter's overlapping booking (with its appointment, job and location)."""
+    blocking = confirming or other.status == "confirmed"
+    return Conflict(
+        "overlap",
+        str(
+            _l(
+                "Overlaps with %(state)s booking at %(store)s, %(start)s–%(end)s",
+                state=_state_word(other.status),
+                store=other.appointment.job.location.name,
+                start=other.appointment.start_time.strftime("%H:%M"),
+                end=other.appointment.end_time.strftime("%H:%M"),
+            )
+        ),
+        blocking and other.status == "confirmed",
+    )
+
+
 def appointment_conflicts(session: Session, appointment: Appointment) -> list[Conflict]:
     """Warnings about the appointment itself: holiday, store's week full."""
     found = []
     job = appointment.job
     name = holiday_name(job.location.federal_state, appointment.date)
     if name:
-        found.append(
-            Conflict(
-                "holiday",
-                str(_l("Public holiday in %(state)s: %(name)s", state=job.location.federal_state, name=name)),
-                False,
-            )
-        )
+        found.append(holiday_conflict(job.location.federal_state, name))
     if job.planned_days_per_week:
         days = days_in_week(session, job.id, appointment.date)
         if days > job.planned_days_per_week:
-            found.append(
-                Conflict(
-                    "week_full",
-                    str(
-                        _l(
-                            "%(days)d days planned this week, %(planned)d agreed",
-                            days=days,
-                            planned=job.planned_days_per_week,
-                        )
-                    ),
-                    False,
-                )
-            )
+            found.append(week_full_conflict(days, job.planned_days_per_week))
     return found
 
 
@@ -154,26 +172,9 @@ def booking_conflicts(
     found = []
     absent = is_unavailable(session, promoter_id, appointment.date)
     if absent is not None:
-        found.append(
-            Conflict("unavailable", str(_l("Unavailable on this day (%(period)s)", period=absent)), True)
-        )
+        found.append(unavailable_conflict(absent))
     for other in overlapping_bookings(session, promoter_id, appointment):
-        blocking = confirming or other.status == "confirmed"
-        found.append(
-            Conflict(
-                "overlap",
-                str(
-                    _l(
-                        "Overlaps with %(state)s booking at %(store)s, %(start)s–%(end)s",
-                        state=_state_word(other.status),
-                        store=other.appointment.job.location.name,
-                        start=other.appointment.start_time.strftime("%H:%M"),
-                        end=other.appointment.end_time.strftime("%H:%M"),
-                    )
-                ),
-                blocking and other.status == "confirmed",
-            )
-        )
+        found.append(overlap_conflict(other, confirming))
     return found
 
 
@@ -388,7 +389,8 @@ def promoter_url(path: str) -> str:
     return current_app.config["BASE_URL"] + path
 
 
-def _mail_agency(session: Session, job: Job, kind: str, **context) -> None:
+def _mail_agency(session: Session, job: Job, kind: str, /, **context) -> None:
+    # Positional-only: the mails themselves get a ``job`` too (application_withdrawn).
     recipients = list(
         session.scalars(
             select(User.email)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import flash, g, redirect, url_for
+from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, TimeField
 from wtforms.validators import DataRequired, NumberRange, Optional
@@ -18,11 +20,36 @@ from app.common.choices import (
 from app.common.validators import After, UniqueTogether
 from app.common.views import AgencyModelView, choice_field, code_formatter
 from app.common.widgets import BS3TimeWidget
+from app.planning import staffing
 from app.planning.models import Application, Appointment, Booking, Job, Project
 
 
 class StaleEditError(Exception):
     """Someone else saved the row after this form was opened."""
+
+
+def _as_list(items) -> list:
+    """FAB passes one row to a single action, a list to a multiple one; None for unknown keys."""
+    return [item for item in (items if isinstance(items, list) else [items]) if item is not None]
+
+
+def _apply(view, items, change, done_message) -> object:
+    """Run ``change(item)`` on each row; flash how many succeeded and why others were refused."""
+    done = 0
+    for item in _as_list(items):
+        try:
+            change(item)
+        except staffing.StaffingError as error:
+            view.datamodel.session.rollback()
+            flash(f"{item}: {error}", "warning")
+        else:
+            done += 1
+    if done:
+        flash(done_message(done), "success")
+    elif not _as_list(items):
+        flash(_("Please select at least one row."), "warning")
+    view.update_redirect()  # back to the page the action was chosen on (list or show page)
+    return redirect(view.get_redirect())
 
 
 class BookingView(AgencyModelView):
@@ -108,6 +135,36 @@ class AppointmentView(AgencyModelView):
     def pre_add(self, item: Appointment) -> None:
         item.created_by = item.updated_by = g.user
 
+    @action(
+        "request_promoters",
+        _l("Request promoters"),
+        icon="fa-paper-plane",
+        multiple=True,
+        single=True,
+    )
+    def request_promoters(self, items):
+        rows = _as_list(items)
+        if not rows:
+            flash(_("Please select at least one row."), "warning")
+            self.update_redirect()
+            return redirect(self.get_redirect())
+        ids = ",".join(str(item.id) for item in rows)
+        return redirect(url_for("RequestPromotersView.choose", ids=ids))
+
+    @action(
+        "cancel",
+        _l("Cancel appointment"),
+        _l("Cancel the selected appointments and their open bookings?"),
+        "fa-ban",
+    )
+    def cancel(self, items):
+        return _apply(
+            self,
+            items,
+            lambda item: staffing.cancel_appointment(self.datamodel.session, item, g.user),
+            lambda n: _("%(count)d appointments cancelled.", count=n),
+        )
+
     def pre_update(self, item: Appointment) -> None:
         expected = getattr(item, "expected_version", None)
         if expected and str(item.version) != str(expected):
@@ -146,6 +203,24 @@ class ApplicationView(AgencyModelView):
         "status": choice_field(_l("Status"), APPLICATION_STATUSES, default="applied"),
     }
 
+    @action("accept", _l("Accept"), icon="fa-check")
+    def accept(self, items):
+        return _apply(
+            self,
+            items,
+            lambda item: staffing.decide_application(self.datamodel.session, item, accept=True),
+            lambda n: _("%(count)d applications accepted.", count=n),
+        )
+
+    @action("reject", _l("Reject"), _l("Reject the selected applications?"), "fa-times")
+    def reject(self, items):
+        return _apply(
+            self,
+            items,
+            lambda item: staffing.decide_application(self.datamodel.session, item, accept=False),
+            lambda n: _("%(count)d applications rejected.", count=n),
+        )
+
 
 class JobView(AgencyModelView):
     datamodel = SQLAInterface(Job)
@@ -177,6 +252,27 @@ class JobView(AgencyModelView):
     add_form_extra_fields = edit_form_extra_fields = {
         "status": choice_field(_l("Status"), JOB_STATUSES, default="draft"),
     }
+
+    @action("open_job", _l("Open for applications"), icon="fa-bullhorn")
+    def open_job(self, items):
+        return _apply(
+            self,
+            items,
+            lambda item: staffing.open_job(self.datamodel.session, item),
+            lambda n: _("%(count)d jobs are open for applications.", count=n),
+        )
+
+    @action("generate", _l("Generate appointments"), icon="fa-calendar-plus-o", multiple=False)
+    def generate(self, item):
+        rows = _as_list(item)
+        return redirect(url_for("GenerateAppointmentsView.form", job=rows[0].id if rows else None))
+
+    @action("board", _l("Planning board"), icon="fa-th", multiple=False)
+    def board(self, item):
+        rows = _as_list(item)
+        if not rows:
+            return redirect(url_for("PlanningBoardView.overview"))
+        return redirect(url_for("PlanningBoardView.week", job=rows[0].id))
 
 
 class ProjectView(AgencyModelView):

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from app.audit.views import proposal_history
 from app.common.models import utcnow
 from app.crm.models import Location
 from app.extensions import db
@@ -237,4 +238,5 @@ def proposal(appointment_id: int):
     item = db.session.scalar(_own_proposals().where(Appointment.id == appointment_id))
     if item is None:
         abort(404)
-    return render_template("portal/proposal.html", proposal=item)
+    history = proposal_history(db.session, item.id, g.user.id)
+    return render_template("portal/proposal.html", proposal=item, history=history)

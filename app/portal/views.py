@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from app.common.choices import APPOINTMENT_ORIGINS, APPOINTMENT_STATUSES, label
+from app.common.timezone import local_today
 from app.extensions import db
 from app.portal import queries
 from app.portal.forms import AppointmentFilterForm, LoginForm, SettingsForm
@@ -132,16 +133,15 @@ def start():
     return render_template("portal/start.html", **data)
 
 
-@bp.route("/appointments")
-@customer_required
-def appointments():
+def _appointment_filter() -> tuple[AppointmentFilterForm, queries.AppointmentFilter | None]:
+    """The list's filter form from the query string; no filter if it is invalid."""
     form = AppointmentFilterForm(request.args)
     stores = queries.visible_stores(db.session, g.scope)
     jobs = queries.visible_jobs(db.session, g.scope)
     form.store.choices = [("", _("All stores"))] + [(s.id, f"{s.name}, {s.city}") for s in stores]
     form.job.choices = [("", _("All jobs"))] + [(j.id, j.title) for j in jobs]
     if request.args and not form.validate():
-        return render_template("portal/appointments.html", form=form, page=None), 400
+        return form, None
     flt = queries.AppointmentFilter(
         store=form.store.data,
         job=form.job.data,
@@ -151,6 +151,15 @@ def appointments():
         date_to=form.date_to.data,
         sort=form.sort.data or "date",
     )
+    return form, flt
+
+
+@bp.route("/appointments")
+@customer_required
+def appointments():
+    form, flt = _appointment_filter()
+    if flt is None:
+        return render_template("portal/appointments.html", form=form, page=None), 400
     try:
         page_number = int(request.args.get("page", 1))
     except ValueError:
@@ -158,6 +167,36 @@ def appointments():
     page = queries.page_of(db.session, g.scope, queries.filtered_appointments(g.scope, flt), page_number)
     args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("portal/appointments.html", form=form, page=page, args=args)
+
+
+@bp.route("/appointments/export.csv")
+@customer_required
+def appointments_export_csv():
+    return _appointments_export("csv")
+
+
+@bp.route("/appointments/export.xlsx")
+@customer_required
+def appointments_export_xlsx():
+    return _appointments_export("xlsx")
+
+
+def _appointments_export(fmt: str):
+    """The filtered list, all pages, as CSV or Excel (same rows and promoter names as the list)."""
+    from app.transfer.exports import customer_appointments
+    from app.transfer.tables import CONTENT_TYPES, write_file
+
+    _form, flt = _appointment_filter()
+    if flt is None:
+        abort(400)
+    header, rows = customer_appointments(db.session, g.scope, flt)
+    response = current_app.response_class(write_file(fmt, header, rows, _("Appointments")))
+    response.headers["Content-Type"] = CONTENT_TYPES[fmt]
+    base = _("appointments")
+    name = f"{base}-{local_today().isoformat()}.{fmt}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/stores")

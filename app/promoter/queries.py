@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from itertools import groupby
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session, joinedload
@@ -38,6 +39,14 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    @property
+    def months(self) -> list[tuple[dt.date, list[Booking]]]:
+        """The page's bookings grouped by month, in the page's order."""
+        return [
+            (month, list(rows))
+            for month, rows in groupby(self.rows, key=lambda b: b.appointment.date.replace(day=1))
+        ]
 
 
 def _bookings(scope: Scope) -> Select:

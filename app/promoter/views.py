@@ -9,10 +9,11 @@ from wtforms.validators import Email, Optional
 from app.common.validators import NormaliseEmail, UniqueTogether
 from app.common.views import AgencyModelView, boolean_field
 from app.planning.views import ApplicationView, BookingView
+from app.privacy.views import PersonalDataActions
 from app.promoter.models import Promoter
 
 
-class PromoterView(AgencyModelView):
+class PromoterView(PersonalDataActions, AgencyModelView):
     datamodel = SQLAInterface(Promoter)
     list_title = _l("Promoters")
     show_title = _l("Promoter")

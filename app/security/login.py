@@ -11,11 +11,11 @@ def init_login_security(app: Flask) -> None:
     sm = app.appbuilder.sm
     if app.config.get("AUTH_RATE_LIMITED"):
         rate = app.config["AUTH_RATE_LIMIT"]
-        # FAB limits its own HTML login; add the API login and the portal login.
+        # FAB limits its own HTML login; add the API login and the customer and promoter logins.
         for view in app.appbuilder.baseviews:
             if type(view).__name__ == "SecurityApi":
                 sm.limiter.limit(rate, methods=["POST"])(view.blueprint)
-        for endpoint in ("portal.login",):
+        for endpoint in ("portal.login", "promoter.login"):
             if endpoint in app.view_functions:
                 app.view_functions[endpoint] = sm.limiter.limit(rate, methods=["POST"])(
                     app.view_functions[endpoint]

@@ -1,0 +1,151 @@
+"""The agency's read-only audit trail, and a proposal's history for its customer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit.models import AuditEntry
+from app.common.choices import APPOINTMENT_STATUSES, label
+from app.common.labels import COLUMN_LABELS, TABLE_LABELS
+from app.common.views import AgencyModelView
+
+AUDIT_ACTION_LABELS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Deleted"),
+    "login": _l("Login"),
+    "login_failed": _l("Failed login"),
+}
+ENTITY_LABELS = {**TABLE_LABELS, "ab_user": _l("Users")}
+
+
+def local_time(value: dt.datetime | None) -> str:
+    """A stored UTC time in the configured TIMEZONE, formatted for the user's language."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    local = value.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
+    return format_datetime(local, "short")
+
+
+def changes_table(changes: str | None) -> Markup:
+    """The JSON ``{field: [old, new]}`` as a small table (old → new)."""
+    entry = AuditEntry(changes=changes)
+    rows = []
+    for field, pair in sorted(entry.change_map.items()):
+        old, new = (list(pair) + [None, None])[:2]
+        name = COLUMN_LABELS.get(field, field)
+        rows.append(
+            Markup("<tr><th>{}</th><td>{}</td><td>→</td><td>{}</td></tr>").format(
+                name, "" if old is None else old, "" if new is None else new
+            )
+        )
+    if not rows:
+        return Markup('<span class="text-muted">–</span>')
+    return Markup('<table class="table table-condensed audit-changes">{}</table>').format(
+        Markup("").join(rows)
+    )
+
+
+class AuditView(AgencyModelView):
+    datamodel = SQLAInterface(AuditEntry)
+    base_permissions = ["can_list", "can_show"]
+    list_title = _l("Audit trail")
+    show_title = _l("Audit entry")
+    label_columns = {
+        **COLUMN_LABELS,
+        "at": _l("Time"),
+        "username": _l("User name"),
+        "user": _l("User"),
+        "action": _l("Action"),
+        "entity": _l("Kind of entry"),
+        "entity_id": _l("Entry no."),
+        "summary": _l("Summary"),
+        "changes": _l("Changes"),
+    }
+    list_columns = ["at", "username", "action", "entity", "entity_id", "summary"]
+    show_columns = ["at", "username", "user", "action", "entity", "entity_id", "summary", "changes"]
+    search_columns = ["entity", "action", "user", "username", "at", "entity_id"]
+    order_columns = ["at", "username", "action", "entity", "entity_id"]
+    base_order = ("at", "desc")
+    formatters_columns = {
+        "at": local_time,
+        "action": lambda code: label(AUDIT_ACTION_LABELS, code),
+        "entity": lambda code: label(ENTITY_LABELS, code),
+        "changes": changes_table,
+        "username": lambda name: name or _("system"),
+    }
+
+
+# ---------------------------------------------------------------- the customer's view
+
+#: What a customer may see of their proposal's history.
+CUSTOMER_FIELDS = ("status", "date", "start_time", "end_time", "decision_reason")
+CUSTOMER_FIELD_LABELS = {
+    "status": _l("Status"),
+    "date": _l("Date"),
+    "start_time": _l("Start"),
+    "end_time": _l("End"),
+    "decision_reason": _l("Reason"),
+}
+
+
+def _customer_value(field: str, value) -> str:
+    if value is None:
+        return "–"
+    if field == "status":
+        return label(APPOINTMENT_STATUSES, value)
+    if field == "date":
+        from flask_babel import format_date
+
+        try:
+            return format_date(dt.date.fromisoformat(value), "medium")
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
+def proposal_history(session: Session, appointment_id: int, own_user_id: int | None) -> list[dict]:
+    """The entries of one appointment, reduced to what its customer may see.
+
+    Who: "you" for the customer's own entries, "agency" for everybody else —
+    never an internal user name.
+    """
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(AuditEntry.entity == "appointment", AuditEntry.entity_id == appointment_id)
+        .order_by(AuditEntry.at, AuditEntry.id)
+    )
+    history = []
+    for entry in entries:
+        changes = entry.change_map
+        visible = [
+            {
+                "field": str(CUSTOMER_FIELD_LABELS[f]),
+                "old": _customer_value(f, changes[f][0]) if entry.action != "create" else None,
+                "new": _customer_value(f, changes[f][1]),
+            }
+            for f in CUSTOMER_FIELDS
+            if f in changes
+        ]
+        if not visible and entry.action == "update":
+            continue
+        history.append(
+            {
+                "at": local_time(entry.at),
+                "who": _("you") if own_user_id is not None and entry.user_id == own_user_id else _("agency"),
+                "action": str(label(AUDIT_ACTION_LABELS, entry.action)),
+                "changes": visible,
+            }
+        )
+    return history

@@ -1,0 +1,335 @@
+"""The conflict rules of :mod:`app.planning.staffing`, for many rows at once.
+
+The request page checks every (appointment, promoter) pair of a batch and the
+conflicts page every booking of the coming weeks; both use a fixed number of
+queries here instead of one or two per row. The rules and texts are those of
+``staffing`` (its ``*_conflict`` helpers build the :class:`Conflict` objects).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import Date, DateTime, and_, cast, func, literal_column, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
+
+from app.common.timezone import week_of
+from app.crm.models import Location
+from app.planning.generator import holiday_calendar
+from app.planning.models import Appointment, Booking, Job
+from app.planning.staffing import (
+    ACTIVE_APPOINTMENTS,
+    ACTIVE_BOOKINGS,
+    Conflict,
+    holiday_conflict,
+    overlap_conflict,
+    unavailable_conflict,
+    week_full_conflict,
+)
+from app.promoter.models import Promoter, Unavailability
+
+
+def week_start(session: Session, column):
+    """SQL for the Monday of the ISO week of a date column (SQLite and PostgreSQL)."""
+    # Literals, not bound parameters: the same expression is selected and grouped by.
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc(literal_column("'week'"), cast(column, DateTime)), Date)
+    # SQLite: forward to the week's Sunday (or stay on it), then back six days.
+    return func.date(column, literal_column("'weekday 0'"), literal_column("'-6 days'"), type_=Date)
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+# -- the request page: pairs and appointments of one batch ----------------------------
+
+
+def pair_conflicts(
+    session: Session, appointments: list[Appointment], promoter_ids
+) -> dict[tuple[int, int], list[Conflict]]:
+    """(appointment id, promoter id) -> conflicts, as ``staffing.booking_conflicts`` finds them."""
+    promoter_ids = list(set(promoter_ids))
+    found: dict[tuple[int, int], list[Conflict]] = defaultdict(list)
+    if not appointments or not promoter_ids:
+        return found
+    dates = {a.date for a in appointments}
+    first, last = min(dates), max(dates)
+    absences = session.scalars(
+        select(Unavailability)
+        .where(
+            Unavailability.promoter_id.in_(promoter_ids),
+            Unavailability.start_date <= last,
+            Unavailability.end_date >= first,
+        )
+        .order_by(Unavailability.start_date)
+    ).all()
+    other = aliased(Appointment)
+    bookings = (
+        session.scalars(
+            select(Booking)
+            .join(other, other.id == Booking.appointment_id)
+            .where(
+                Booking.promoter_id.in_(promoter_ids),
+                Booking.status.in_(ACTIVE_BOOKINGS),
+                other.date.in_(dates),
+                other.status.in_(ACTIVE_APPOINTMENTS),
+            )
+            .options(joinedload(Booking.appointment).joinedload(Appointment.job).joinedload(Job.location))
+        )
+        .unique()
+        .all()
+    )
+    busy: dict[tuple[int, dt.date], list[Booking]] = defaultdict(list)
+    for booking in bookings:
+        busy[booking.promoter_id, booking.appointment.date].append(booking)
+    for appointment in appointments:
+        for promoter_id in promoter_ids:
+            key = (appointment.id, promoter_id)
+            absent = next(
+                (
+                    u
+                    for u in absences
+                    if u.promoter_id == promoter_id and u.start_date <= appointment.date <= u.end_date
+                ),
+                None,
+            )
+            if absent is not None:
+                found[key].append(unavailable_conflict(absent))
+            for booking in busy[promoter_id, appointment.date]:
+                theirs = booking.appointment
+                if (
+                    theirs.id != appointment.id
+                    and theirs.start_time < appointment.end_time
+                    and theirs.end_time > appointment.start_time
+                ):
+                    found[key].append(overlap_conflict(booking))
+    return found
+
+
+def appointment_warnings(
+    session: Session, appointments: list[Appointment], language: str = "de"
+) -> dict[int, list[Conflict]]:
+    """Appointment id -> holiday and week-full warnings, as ``staffing.appointment_conflicts``."""
+    found: dict[int, list[Conflict]] = defaultdict(list)
+    if not appointments:
+        return found
+    first = week_of(min(a.date for a in appointments))[0]
+    last = week_of(max(a.date for a in appointments))[1]
+    job_ids = {a.job_id for a in appointments}
+    monday = week_start(session, Appointment.date)
+    days = {
+        (job_id, _as_date(week)): count
+        for job_id, week, count in session.execute(
+            select(Appointment.job_id, monday, func.count(func.distinct(Appointment.date)))
+            .where(
+                Appointment.job_id.in_(job_ids),
+                Appointment.date.between(first, last),
+                Appointment.status.in_(ACTIVE_APPOINTMENTS),
+            )
+            .group_by(Appointment.job_id, monday)
+        )
+    }
+    calendars = {}
+    for appointment in appointments:
+        job = appointment.job
+        state = job.location.federal_state
+        if state and state not in calendars:
+            calendars[state] = holiday_calendar(state, first, last, language)
+        name = calendars[state].get(appointment.date) if state else None
+        if name:
+            found[appointment.id].append(holiday_conflict(state, name))
+        count = days.get((job.id, week_of(appointment.date)[0]), 0)
+        if job.planned_days_per_week and count > job.planned_days_per_week:
+            found[appointment.id].append(week_full_conflict(count, job.planned_days_per_week))
+    return found
+
+
+# -- the conflicts page: everything of the coming weeks -------------------------------
+
+
+@dataclass
+class FoundConflict:
+    """One conflict of the conflicts page: what, where, and why."""
+
+    kind: str
+    day: dt.date
+    conflict: Conflict
+    appointment: Appointment | None = None
+    promoter: Promoter | None = None
+    other: Appointment | None = None
+    job: Job | None = None
+
+
+def _project_jobs(project_id: int):
+    return select(Job.id).where(Job.project_id == project_id)
+
+
+def _active_appointment_filter(start: dt.date, end: dt.date, project_id: int | None, table=Appointment):
+    criteria = [table.date.between(start, end), table.status.in_(ACTIVE_APPOINTMENTS)]
+    if project_id:
+        criteria.append(table.job_id.in_(_project_jobs(project_id)))
+    return criteria
+
+
+def overlapping_pairs(
+    session: Session, start: dt.date, end: dt.date, project_id: int | None = None
+) -> list[FoundConflict]:
+    """Requested/confirmed bookings of one promoter whose times overlap on one day (one query)."""
+    b1, b2 = aliased(Booking), aliased(Booking)
+    a1, a2 = aliased(Appointment), aliased(Appointment)
+    rows = session.execute(
+        select(b1, b2)
+        .join(a1, a1.id == b1.appointment_id)
+        .join(b2, and_(b2.promoter_id == b1.promoter_id, b2.id > b1.id))
+        .join(a2, a2.id == b2.appointment_id)
+        .where(
+            *_active_appointment_filter(start, end, None, a1),
+            *(
+                [or_(a1.job_id.in_(_project_jobs(project_id)), a2.job_id.in_(_project_jobs(project_id)))]
+                if project_id
+                else []
+            ),
+            b1.status.in_(ACTIVE_BOOKINGS),
+            b2.status.in_(ACTIVE_BOOKINGS),
+            a2.status.in_(ACTIVE_APPOINTMENTS),
+            a2.date == a1.date,
+            a2.start_time < a1.end_time,
+            a2.end_time > a1.start_time,
+        )
+        .order_by(a1.date, a1.start_time)
+        .options(
+            joinedload(b1.appointment).joinedload(Appointment.job).joinedload(Job.location),
+            joinedload(b2.appointment).joinedload(Appointment.job).joinedload(Job.location),
+            joinedload(b1.promoter),
+        )
+    ).all()
+    return [
+        FoundConflict(
+            "overlap",
+            first.appointment.date,
+            overlap_conflict(second),
+            appointment=first.appointment,
+            promoter=first.promoter,
+            other=second.appointment,
+        )
+        for first, second in rows
+    ]
+
+
+def bookings_on_unavailable_days(
+    session: Session, start: dt.date, end: dt.date, project_id: int | None = None
+) -> list[FoundConflict]:
+    rows = session.execute(
+        select(Booking, Unavailability)
+        .join(Appointment, Appointment.id == Booking.appointment_id)
+        .join(
+            Unavailability,
+            and_(
+                Unavailability.promoter_id == Booking.promoter_id,
+                Unavailability.start_date <= Appointment.date,
+                Unavailability.end_date >= Appointment.date,
+            ),
+        )
+        .where(*_active_appointment_filter(start, end, project_id), Booking.status.in_(ACTIVE_BOOKINGS))
+        .order_by(Appointment.date, Appointment.start_time)
+        .options(
+            joinedload(Booking.appointment).joinedload(Appointment.job).joinedload(Job.location),
+            joinedload(Booking.promoter),
+        )
+    ).all()
+    return [
+        FoundConflict(
+            "unavailable",
+            booking.appointment.date,
+            unavailable_conflict(absent),
+            appointment=booking.appointment,
+            promoter=booking.promoter,
+        )
+        for booking, absent in rows
+    ]
+
+
+def full_weeks(
+    session: Session, start: dt.date, end: dt.date, project_id: int | None = None
+) -> list[FoundConflict]:
+    """Weeks in which a job has more active days than agreed (GROUP BY … HAVING)."""
+    first, last = week_of(start)[0], week_of(end)[1]
+    monday = week_start(session, Appointment.date)
+    days = func.count(func.distinct(Appointment.date))
+    rows = session.execute(
+        select(Appointment.job_id, monday, days)
+        .join(Job, Job.id == Appointment.job_id)
+        .where(*_active_appointment_filter(first, last, project_id), Job.planned_days_per_week.is_not(None))
+        .group_by(Appointment.job_id, monday, Job.planned_days_per_week)
+        .having(days > Job.planned_days_per_week)
+    ).all()
+    jobs = {
+        job.id: job
+        for job in session.scalars(
+            select(Job).where(Job.id.in_({r[0] for r in rows})).options(joinedload(Job.location))
+        )
+    }
+    found = [
+        FoundConflict(
+            "week_full",
+            _as_date(week),
+            week_full_conflict(count, jobs[job_id].planned_days_per_week),
+            job=jobs[job_id],
+        )
+        for job_id, week, count in rows
+    ]
+    return sorted(found, key=lambda f: (f.day, f.job.title))
+
+
+def holiday_appointments(
+    session: Session, start: dt.date, end: dt.date, project_id: int | None = None, language: str = "de"
+) -> list[FoundConflict]:
+    """Active appointments on a public holiday of their store's federal state (one query)."""
+    states = [s for s in session.scalars(select(Location.federal_state).distinct()) if s]
+    calendars = {state: holiday_calendar(state, start, end, language) for state in states}
+    by_state = {
+        state: [day for day in calendar if start <= day <= end] for state, calendar in calendars.items()
+    }
+    criteria = [
+        and_(Location.federal_state == state, Appointment.date.in_(days))
+        for state, days in by_state.items()
+        if days
+    ]
+    if not criteria:
+        return []
+    appointments = session.scalars(
+        select(Appointment)
+        .join(Job, Job.id == Appointment.job_id)
+        .join(Location, Location.id == Job.location_id)
+        .where(*_active_appointment_filter(start, end, project_id), or_(*criteria))
+        .order_by(Appointment.date, Appointment.start_time)
+        .options(joinedload(Appointment.job).joinedload(Job.location))
+    ).all()
+    return [
+        FoundConflict(
+            "holiday",
+            a.date,
+            holiday_conflict(a.job.location.federal_state, calendars[a.job.location.federal_state][a.date]),
+            appointment=a,
+        )
+        for a in appointments
+    ]
+
+
+def current_conflicts(
+    session: Session, start: dt.date, end: dt.date, project_id: int | None = None, language: str = "de"
+) -> dict[str, list[FoundConflict]]:
+    """Every conflict between ``start`` and ``end``, by kind."""
+    return {
+        "overlap": overlapping_pairs(session, start, end, project_id),
+        "unavailable": bookings_on_unavailable_days(session, start, end, project_id),
+        "week_full": full_weeks(session, start, end, project_id),
+        "holiday": holiday_appointments(session, start, end, project_id, language),
+    }

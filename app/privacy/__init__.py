@@ -1,0 +1,1 @@
+"""Personal-data requests: export everything about a person, or anonymise them."""

@@ -1,0 +1,254 @@
+"""The rows of the exports: the agency's lists and the customer's appointment list.
+
+Location and contact exports use the import's columns, so that an exported file
+can be imported again. What a customer gets is built on the visibility scope
+(``app.portal.queries``), never filtered in Python.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from app.common.choices import APPOINTMENT_STATUSES, BOOKING_STATUSES, FEDERAL_STATES, SALUTATIONS, label
+from app.crm.models import Contact, Location
+from app.planning.models import Appointment, Booking, Job, Project
+from app.portal import queries
+from app.security.visibility import Scope
+from app.transfer.importers import CONTACTS, LOCATIONS
+
+CHUNK = 500
+
+
+def locale() -> str:
+    return "en" if str(get_locale() or "de") == "en" else "de"
+
+
+def locations(session: Session) -> tuple[list[str], Iterator[list]]:
+    def rows():
+        stmt = (
+            select(Location)
+            .options(joinedload(Location.retail_chain), joinedload(Location.territory))
+            .order_by(Location.city, Location.name, Location.id)
+        )
+        for item in session.scalars(stmt):
+            yield [
+                item.name,
+                item.retail_chain.name if item.retail_chain else "",
+                item.street,
+                item.postcode,
+                item.city,
+                FEDERAL_STATES.get(item.federal_state, item.federal_state),
+                item.territory.name if item.territory else "",
+            ]
+
+    return LOCATIONS.header(locale()), rows()
+
+
+def contacts(session: Session) -> tuple[list[str], Iterator[list]]:
+    def rows():
+        stmt = (
+            select(Contact)
+            .options(joinedload(Contact.company), selectinload(Contact.territories))
+            .order_by(Contact.last_name, Contact.first_name, Contact.id)
+        )
+        for item in session.scalars(stmt).unique():
+            yield [
+                item.company.name,
+                label(SALUTATIONS, item.salutation),
+                item.first_name,
+                item.last_name,
+                item.email or "",
+                item.phone or "",
+                item.position or "",
+                item.language,
+                _joined(sorted(t.name for t in item.territories)),
+            ]
+
+    return CONTACTS.header(locale()), rows()
+
+
+def _joined(names: list[str]) -> str:
+    """Names for one cell: comma-separated, or with pipes if a name has a comma itself."""
+    return (" | " if any("," in name for name in names) else ", ").join(names)
+
+
+def projects(session: Session) -> tuple[list[str], Iterator[list]]:
+    header = [_("Project"), _("Customer"), _("Start"), _("End"), _("Jobs"), _("Description")]
+
+    def rows():
+        stmt = (
+            select(Project)
+            .options(joinedload(Project.customer), selectinload(Project.jobs))
+            .order_by(Project.start_date.desc(), Project.name)
+        )
+        for item in session.scalars(stmt).unique():
+            yield [
+                item.name,
+                item.customer.name,
+                item.start_date,
+                item.end_date,
+                len(item.jobs),
+                item.description or "",
+            ]
+
+    return header, rows()
+
+
+def _appointment_header(with_project: bool) -> list[str]:
+    header = [_("Date"), _("Start"), _("End")]
+    if with_project:
+        header.append(_("Project"))
+    return [*header, _("Job"), _("Store"), _("City"), _("Status"), _("Promoters")]
+
+
+def appointments(session: Session, project_id: int | None = None) -> tuple[list[str], Iterator[list]]:
+    """Every appointment for the agency, with the promoters and the state of their booking."""
+
+    def rows():
+        stmt = (
+            select(Appointment)
+            .join(Job, Job.id == Appointment.job_id)
+            .join(Location, Location.id == Job.location_id)
+            .options(
+                joinedload(Appointment.job).joinedload(Job.location),
+                joinedload(Appointment.job).joinedload(Job.project),
+            )
+            .order_by(Appointment.date, Appointment.start_time, Location.name, Appointment.id)
+        )
+        if project_id:
+            stmt = stmt.where(Job.project_id == project_id)
+        items = list(session.scalars(stmt).unique())
+        for chunk in _chunks(items):
+            names: dict[int, list[str]] = defaultdict(list)
+            bookings = session.scalars(
+                select(Booking)
+                .where(Booking.appointment_id.in_([a.id for a in chunk]))
+                .where(Booking.status.in_(("requested", "confirmed")))
+                .options(joinedload(Booking.promoter))
+                .order_by(Booking.id)
+            )
+            for booking in bookings:
+                text = booking.promoter.full_name
+                if booking.status != "confirmed":
+                    text += f" ({label(BOOKING_STATUSES, booking.status)})"
+                names[booking.appointment_id].append(text)
+            for a in chunk:
+                yield [
+                    a.date,
+                    a.start_time,
+                    a.end_time,
+                    a.job.project.name,
+                    a.job.title,
+                    a.job.location.name,
+                    a.job.location.city,
+                    label(APPOINTMENT_STATUSES, a.status),
+                    ", ".join(names.get(a.id, [])),
+                ]
+
+    return _appointment_header(True), rows()
+
+
+def customer_appointments(
+    session: Session, scope: Scope, flt: queries.AppointmentFilter
+) -> tuple[list[str], Iterator[list]]:
+    """The customer's filtered appointment list, all pages: the visible rows and the
+    display names of the confirmed promoters (as the list shows them)."""
+
+    def rows():
+        items = list(session.scalars(queries.filtered_appointments(scope, flt)).unique())
+        for chunk in _chunks(items):
+            for row in queries.with_promoters(session, scope, chunk):
+                a = row.appointment
+                yield [
+                    a.date,
+                    a.start_time,
+                    a.end_time,
+                    a.job.title,
+                    a.job.location.name,
+                    a.job.location.city,
+                    label(APPOINTMENT_STATUSES, a.status),
+                    ", ".join(row.promoters),
+                ]
+
+    return _appointment_header(False), rows()
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+EXPORTS = {
+    "locations": locations,
+    "contacts": contacts,
+    "appointments": appointments,
+    "projects": projects,
+}
+
+
+def sample(session: Session, kind: str) -> tuple[list[str], list[list]]:
+    """Two example rows with German headers, using names that exist in this installation."""
+    import datetime as dt
+
+    from app.common.timezone import local_today
+    from app.crm.models import Company, Territory
+    from app.transfer.importers import KINDS
+
+    territory = session.scalar(select(Territory.name).order_by(Territory.name).limit(1)) or ""
+    if kind == "locations":
+        chain = session.scalar(
+            select(Company.name).where(Company.kind == "retail_chain").order_by(Company.name).limit(1)
+        )
+        rows = [
+            ["Beispielmarkt Köln-Mitte", chain or "", "Hohe Straße 1", "50667", "Köln", "NW", territory],
+            [
+                "Beispielmarkt Dresden-Nord",
+                chain or "",
+                "Königsbrücker Straße 12",
+                "01099",
+                "Dresden",
+                "Sachsen",
+                territory,
+            ],
+        ]
+    elif kind == "contacts":
+        company = session.scalar(
+            select(Company.name).where(Company.kind == "customer").order_by(Company.name).limit(1)
+        )
+        rows = [
+            [
+                company or "",
+                "Frau",
+                "Erika",
+                "Mustermann",
+                "erika.mustermann@example.com",
+                "+49 221 123456",
+                "Außendienst",
+                "de",
+                territory,
+            ],
+            [
+                company or "",
+                "Herr",
+                "Max",
+                "Beispiel",
+                "max.beispiel@example.com",
+                "+49 89 654321",
+                "Vertrieb",
+                "en",
+                territory,
+            ],
+        ]
+    else:
+        first = local_today() + dt.timedelta(days=7)
+        rows = [
+            [first, dt.time(10), dt.time(18), "Beispieltermin"],
+            [first + dt.timedelta(days=1), dt.time(9, 30), dt.time(17), ""],
+        ]
+    return KINDS[kind].header("de"), rows

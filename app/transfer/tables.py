@@ -1,0 +1,206 @@
+"""Reading and writing spreadsheet files: CSV (as German Excel writes it) and XLSX.
+
+Pure functions, no database: bytes in, rows out (and back).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+#: Characters that make Excel read a cell as a formula; such text gets a leading "'".
+FORMULA_STARTS = ("=", "@", "\t", "\r")
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be used; ``message`` says why (translated when shown)."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass
+class Table:
+    """The first non-empty row as ``header``, the other non-empty rows with their row number."""
+
+    header: list[str]
+    header_row: int
+    rows: list[tuple[int, list]] = field(default_factory=list)
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _table(records: Iterable[tuple[int, Sequence]]) -> Table:
+    table = None
+    for number, values in records:
+        values = list(values)
+        if all(_blank(v) for v in values):
+            continue
+        if table is None:
+            table = Table([("" if v is None else str(v)).strip() for v in values], number)
+        else:
+            table.rows.append((number, values))
+    if table is None:
+        raise FileProblem(_l("The file is empty."))
+    return table
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # "CSV (Trennzeichen-getrennt)" of a German Excel is Windows-1252.
+        return data.decode("cp1252", errors="replace")
+
+
+def _delimiter(text: str) -> str:
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: first.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=counts.get)
+    if counts[best]:
+        return best
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=";,\t").delimiter
+    except csv.Error:
+        return ";"
+
+
+def read_csv(data: bytes) -> Table:
+    text = _decode(data)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    try:
+        return _table(enumerate(reader, start=1))
+    except csv.Error as error:
+        raise FileProblem(
+            _l("The file could not be read. Please upload a CSV or Excel (.xlsx) file.")
+        ) from error
+
+
+def read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # noqa: BLE001 - any unreadable workbook is the same answer
+        raise FileProblem(
+            _l("The file could not be read. Please upload a CSV or Excel (.xlsx) file.")
+        ) from error
+    try:
+        sheet = workbook.worksheets[0]
+        return _table(enumerate(sheet.iter_rows(values_only=True), start=1))
+    finally:
+        workbook.close()
+
+
+def read_table(filename: str, data: bytes) -> Table:
+    """The table of an uploaded file; XLSX by its content, everything else as CSV."""
+    if len(data) > MAX_BYTES:
+        raise FileProblem(_l("The file is too large (at most 20 MB)."))
+    if not data.strip():
+        raise FileProblem(_l("The file is empty."))
+    name = (filename or "").lower()
+    if data[:2] == b"PK" or name.endswith(".xlsx"):
+        return read_xlsx(data)
+    if name.endswith(".xls") or data[:4] == b"\xd0\xcf\x11\xe0":
+        raise FileProblem(_l("Old Excel files (.xls) cannot be read; please save the file as .xlsx or CSV."))
+    return read_csv(data)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _safe_text(value: str) -> str:
+    """Text Excel would run as a formula gets a leading apostrophe (read back by the import)."""
+    if value.startswith(FORMULA_STARTS) or (value[:1] in "+-" and len(value) > 1 and _formula_like(value)):
+        return "'" + value
+    return value
+
+
+def _formula_like(value: str) -> bool:
+    """ "+49 40 123" is a phone number; "+A1" or "-cmd|…" would be a formula."""
+    return not (value[1].isdigit() or value[1] in " (")
+
+
+def unquote_formula(value: str) -> str:
+    """The inverse of :func:`_safe_text` for the import."""
+    if value.startswith("'") and value[1:2] and (value[1] in "=+-@\t\r"):
+        return value[1:]
+    return value
+
+
+def _csv_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d.%m.%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    return _safe_text(str(value))
+
+
+def write_csv(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    """UTF-8 with BOM and semicolons: what a German Excel opens with a double click."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([str(h) for h in header])
+    for row in rows:
+        writer.writerow([_csv_value(v) for v in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def write_xlsx(header: Sequence[str], rows: Iterable[Sequence], title: str = "Export") -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31] or "Export")
+    bold = Font(bold=True)
+    cells = []
+    for text in header:
+        cell = WriteOnlyCell(sheet, value=str(text))
+        cell.font = bold
+        cells.append(cell)
+    sheet.append(cells)
+    for row in rows:
+        cells = []
+        for value in row:
+            if isinstance(value, str):
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"  # never a formula, even if it starts with "="
+            else:
+                cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, dt.datetime):
+                    cell.number_format = "DD.MM.YYYY HH:MM"
+                elif isinstance(value, dt.date):
+                    cell.number_format = "DD.MM.YYYY"
+                elif isinstance(value, dt.time):
+                    cell.number_format = "HH:MM"
+            cells.append(cell)
+        sheet.append(cells)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def write_file(fmt: str, header: Sequence[str], rows: Iterable[Sequence], title: str = "Export") -> bytes:
+    if fmt == "xlsx":
+        return write_xlsx(header, rows, title)
+    return write_csv(header, rows)

@@ -1,0 +1,292 @@
+"""Agency screen "Import / Export": upload, preview, import; exports and sample files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+from flask import Response, abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from wtforms import SelectField
+from wtforms.validators import DataRequired, Optional
+
+from app.common.forms import TranslatedForm
+from app.extensions import db
+from app.planning.models import Job, Project
+from app.transfer import exports, importers, services
+from app.transfer.tables import CONTENT_TYPES, FileProblem, read_table, write_file
+
+#: More rows than this are written in the background, with a progress page.
+BACKGROUND_ROWS = 2000
+PREVIEW_ROWS = 200
+FORMATS = ("csv", "xlsx")
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def agency_only(method):
+    """Logged-in users without the permission (customers, promoters) get 403, not FAB's
+    redirect to the login page; visitors still go to the login page (``has_access``)."""
+
+    @wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if current_user.is_authenticated and not self.appbuilder.sm.has_access(
+            "can_" + method.__name__, self.class_permission_name
+        ):
+            abort(403)
+        return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class ImportForm(TranslatedForm):
+    kind = SelectField(
+        _l("What to import"),
+        choices=[(key, kind.label) for key, kind in importers.KINDS.items()],
+        validators=[DataRequired()],
+    )
+    job = SelectField(_l("Job (for appointments)"), coerce=_int_or_none, validators=[Optional()])
+    file = FileField(_l("File (CSV or Excel .xlsx)"), validators=[FileRequired()])
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token."""
+
+
+def _jobs() -> list[Job]:
+    return list(
+        db.session.scalars(
+            select(Job)
+            .join(Project, Project.id == Job.project_id)
+            .options(joinedload(Job.project), joinedload(Job.location))
+            .order_by(Project.name, Job.title)
+        )
+    )
+
+
+def _job_label(job: Job) -> str:
+    return f"{job.title} · {job.project.name}"
+
+
+def _list_url(kind: str, job_id: int | None) -> str:
+    if kind == "locations":
+        return url_for("LocationView.list")
+    if kind == "contacts":
+        return url_for("ContactView.list")
+    return url_for("AppointmentView.list", _flt_0_job=job_id) if job_id else url_for("AppointmentView.list")
+
+
+def _failed_message(row: int | None) -> str:
+    if row:
+        return _(
+            "The import failed at row %(row)d and nothing was saved. Please check that row and try again.",
+            row=row,
+        )
+    return _("The import failed and nothing was saved. Please try again.")
+
+
+def _download(data: bytes, fmt: str, name: str) -> Response:
+    response = Response(data, mimetype=CONTENT_TYPES[fmt].split(";")[0])
+    response.headers["Content-Type"] = CONTENT_TYPES[fmt]
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class TransferView(BaseView):
+    route_base = "/transfer"
+    default_view = "index"
+
+    def _form(self) -> ImportForm:
+        form = ImportForm()
+        form.job.choices = [("", "–")] + [(job.id, _job_label(job)) for job in _jobs()]
+        return form
+
+    def _index(self, form: ImportForm, status: int = 200):
+        projects = db.session.scalars(select(Project).order_by(Project.start_date.desc(), Project.name)).all()
+        return (
+            self.render_template(
+                "transfer/index.html",
+                form=form,
+                kinds=importers.KINDS,
+                exports=[
+                    ("locations", _("Locations")),
+                    ("contacts", _("Contacts")),
+                    ("appointments", _("Appointments")),
+                    ("projects", _("Projects")),
+                ],
+                projects=projects,
+            ),
+            status,
+        )
+
+    @expose("/")
+    @agency_only
+    @has_access
+    def index(self):
+        form = self._form()
+        if request.args.get("job") and not form.job.data:
+            form.job.data = _int_or_none(request.args.get("job"))
+            form.kind.data = "appointments"
+        return self._index(form)
+
+    # ------------------------------------------------------------ import
+
+    @expose("/import", methods=["POST"])
+    @agency_only
+    @has_access
+    def upload(self):
+        form = self._form()
+        if not form.validate_on_submit():
+            return self._index(form, 400)
+        kind = form.kind.data
+        job = db.session.get(Job, form.job.data) if form.job.data else None
+        if kind == "appointments" and job is None:
+            form.job.errors.append(_("Please choose the job the appointments belong to."))
+            return self._index(form, 400)
+        upload = form.file.data
+        filename = upload.filename or ""
+        try:
+            checked = importers.check(kind, read_table(filename, upload.read()), db.session, job)
+        except FileProblem as problem:
+            form.file.errors.append(str(problem.message))
+            return self._index(form, 400)
+        finally:
+            db.session.rollback()
+        token = None
+        if checked.ok:
+            token = services.save_pending(g.user.id, kind, checked.rows, job.id if job else None, filename)
+        return self._preview(checked, filename, job, token)
+
+    def _preview(self, checked, filename: str, job: Job | None, token: str | None):
+        kind = importers.KINDS[checked.kind]
+        return self.render_template(
+            "transfer/preview.html",
+            checked=checked,
+            kind=kind,
+            filename=filename,
+            job_label=_job_label(job) if job else None,
+            token=token,
+            shown=checked.rows[:PREVIEW_ROWS],
+            background=len(checked.rows) > self._background_rows(),
+            form=ConfirmForm(),
+        )
+
+    @staticmethod
+    def _background_rows() -> int:
+        return int(current_app.config.get("IMPORT_BACKGROUND_ROWS", BACKGROUND_ROWS))
+
+    @expose("/import/<string:token>", methods=["POST"])
+    @agency_only
+    @has_access
+    def run(self, token: str):
+        if not ConfirmForm().validate_on_submit():
+            flash(_("The form has expired. Please try again."), "danger")
+            return redirect(url_for("TransferView.index"))
+        data = services.claim_pending(token, g.user.id)
+        if data is None:
+            flash(
+                _("This import has already been run or has expired. Please upload the file again."), "warning"
+            )
+            return redirect(url_for("TransferView.index"))
+        kind, job_id = data["kind"], data.get("job_id")
+        job = db.session.get(Job, job_id) if job_id else None
+        # Check again: since the preview, another user may have changed what the rows refer to.
+        try:
+            checked = importers.check(kind, importers.stored_table(kind, data["rows"]), db.session, job)
+        except FileProblem as problem:
+            flash(str(problem.message), "danger")
+            return redirect(url_for("TransferView.index"))
+        finally:
+            db.session.rollback()
+        if not checked.ok:
+            flash(_("Something changed since the preview; nothing was imported."), "danger")
+            return self._preview(checked, data.get("filename") or "", job, None)
+        data["rows"] = checked.rows
+        if len(checked.rows) > self._background_rows():
+            services.run_in_background(current_app._get_current_object(), token, data)
+            return redirect(url_for("TransferView.progress", token=token))
+        try:
+            count = services.write_rows(db.session, kind, checked.rows, g.user.id, job_id)
+        except services.ImportFailed as failed:
+            flash(_failed_message(failed.row), "danger")
+            return redirect(url_for("TransferView.index"))
+        flash(_("%(count)d rows imported.", count=count), "success")
+        return redirect(_list_url(kind, job_id))
+
+    @expose("/import/<string:token>/progress")
+    @agency_only
+    @has_access
+    def progress(self, token: str):
+        status = services.read_status(token, g.user.id) if services.TOKEN.fullmatch(token) else None
+        if status is None:
+            abort(404)
+        return self.render_template(
+            "transfer/progress.html",
+            token=token,
+            status=status,
+            message=self._status_message(status),
+            list_url=_list_url(status["kind"], None),
+        )
+
+    @expose("/import/<string:token>/status")
+    @agency_only
+    @has_access
+    def status(self, token: str):
+        status = services.read_status(token, g.user.id) if services.TOKEN.fullmatch(token) else None
+        if status is None:
+            abort(404)
+        return jsonify(
+            state=status["state"],
+            done=status["done"],
+            total=status["total"],
+            message=self._status_message(status),
+        )
+
+    @staticmethod
+    def _status_message(status: dict) -> str:
+        if status["state"] == "done":
+            return _("%(count)d rows imported.", count=status["total"])
+        if status["state"] == "failed":
+            return _failed_message(status.get("row"))
+        return _("%(done)d of %(total)d rows written …", done=status["done"], total=status["total"])
+
+    # ------------------------------------------------------------ files
+
+    @expose("/sample")
+    @agency_only
+    @has_access
+    def sample(self):
+        kind, fmt = request.args.get("kind", ""), request.args.get("format", "csv")
+        if kind not in importers.KINDS or fmt not in FORMATS:
+            abort(404)
+        header, rows = exports.sample(db.session, kind)
+        return _download(
+            write_file(fmt, header, rows, str(importers.KINDS[kind].label)), fmt, f"sample-{kind}"
+        )
+
+    @expose("/export")
+    @agency_only
+    @has_access
+    def export(self):
+        what, fmt = request.args.get("what", ""), request.args.get("format", "csv")
+        if what not in exports.EXPORTS or fmt not in FORMATS:
+            abort(404)
+        if what == "appointments":
+            header, rows = exports.appointments(db.session, _int_or_none(request.args.get("project")))
+        else:
+            header, rows = exports.EXPORTS[what](db.session)
+        data = write_file(fmt, header, rows, what)
+        return _download(data, fmt, f"{what}-{dt.date.today().isoformat()}")

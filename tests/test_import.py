@@ -1,0 +1,762 @@
+"""Import of locations, contacts and appointments: preview with row errors, all or nothing.
+
+Every file is built here; every row an import makes carries the module's tag and is
+removed again at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import time
+import uuid
+
+import pytest
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import delete, or_, select
+
+from tests.conftest import visible_text
+from tests.helpers import (
+    DATABASE_ERROR_WORDS,
+    Rows,
+    client_for,
+    db_session,
+    expected_text,
+    flashes,
+    is_login_redirect,
+    text_of,
+)
+
+TAG = f"imp{uuid.uuid4().hex[:8]}"
+LOCATION_HEADER = ["Name", "Handelskette", "Straße", "PLZ", "Ort", "Bundesland", "Gebiet"]
+CONTACT_HEADER = [
+    "Firma",
+    "Anrede",
+    "Vorname",
+    "Nachname",
+    "E-Mail",
+    "Telefon",
+    "Position",
+    "Sprache",
+    "Gebiete",
+]
+
+
+# ---------------------------------------------------------------- fixtures and helpers
+
+
+def _remove_imported(app) -> None:
+    from app.crm.models import Contact, Location
+    from app.extensions import db
+    from app.planning.models import Appointment
+
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(delete(Appointment).where(Appointment.note.like(f"%{TAG}%")))
+        conn.execute(delete(Location).where(Location.name.like(f"%{TAG}%")))
+        conn.execute(
+            delete(Contact).where(or_(Contact.email.like(f"%{TAG}%"), Contact.last_name.like(f"%{TAG}%")))
+        )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def import_folder(app, tmp_path_factory):
+    """Pending imports of this module go to a folder of its own, not the instance folder."""
+    before = app.config.get("IMPORT_FOLDER")
+    app.config["IMPORT_FOLDER"] = str(tmp_path_factory.mktemp("imports"))
+    yield
+    app.config["IMPORT_FOLDER"] = before
+
+
+@pytest.fixture(scope="module")
+def rows(app):
+    tracker = Rows(app)
+    yield tracker
+    _remove_imported(app)
+    tracker.cleanup()
+
+
+@pytest.fixture(scope="module")
+def campaign(rows):
+    return rows.campaign()
+
+
+@pytest.fixture(scope="module")
+def names(app, campaign):
+    """Names of the campaign's rows as an import file spells them."""
+    from app.crm.models import Company, Territory
+
+    with db_session(app) as session:
+        return {
+            "territory": session.get(Territory, campaign["territory"]).name,
+            "chain": session.get(Company, campaign["chain"]).name,
+            "customer": session.get(Company, campaign["customer"]).name,
+        }
+
+
+@pytest.fixture()
+def agentur(app):
+    return client_for(app, "agentur")
+
+
+def csv_bytes(header, body, delimiter=";", bom=True, encoding="utf-8") -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(body)
+    data = out.getvalue().encode(encoding)
+    return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def xlsx_bytes(header, body) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in body:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def upload(client, kind: str, filename: str, data: bytes, job: int | None = None):
+    return client.post(
+        "/transfer/import",
+        data={"kind": kind, "job": str(job or ""), "file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def preview_errors(html: str) -> list[tuple[int, str, str]]:
+    """(row, column, message) of the preview's error table."""
+    match = re.search(r'<table[^>]*id="import-errors".*?<tbody>(.*?)</tbody>', html, re.S)
+    if not match:
+        return []
+    found = []
+    for row in re.findall(r"<tr>(.*?)</tr>", match.group(1), re.S):
+        cells = [text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        found.append((int(cells[0]), cells[1], cells[2]))
+    return found
+
+
+def token_of(html: str) -> str | None:
+    match = re.search(r'action="/transfer/import/([0-9a-f]{32})"', html)
+    return match.group(1) if match else None
+
+
+def import_ok(client, kind: str, filename: str, data: bytes, job: int | None = None) -> str:
+    """Upload, expect a clean preview, confirm; answers the page the user ends on."""
+    response = upload(client, kind, filename, data, job)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:2000]
+    assert preview_errors(html) == [], preview_errors(html)
+    token = token_of(html)
+    assert token, "no import button on a clean preview"
+    done = client.post(f"/transfer/import/{token}")
+    assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+    return client.get(done.headers["Location"]).get_data(as_text=True)
+
+
+def tagged_locations(app) -> list:
+    from app.crm.models import Location
+
+    with db_session(app) as session:
+        return [
+            {
+                "name": loc.name,
+                "chain": loc.retail_chain.name if loc.retail_chain else None,
+                "street": loc.street,
+                "postcode": loc.postcode,
+                "city": loc.city,
+                "state": loc.federal_state,
+                "territory": loc.territory.name if loc.territory else None,
+            }
+            for loc in session.scalars(
+                select(Location).where(Location.name.like(f"%{TAG}%")).order_by(Location.name)
+            )
+        ]
+
+
+def tagged_count(app, model, column) -> int:
+    with db_session(app) as session:
+        return len(session.scalars(select(model.id).where(column.like(f"%{TAG}%"))).all())
+
+
+def msg(text: str, locale: str, **params) -> str:
+    found = expected_text(text, locale)
+    assert found is not None
+    return found % params if params else found
+
+
+# ---------------------------------------------------------------- row errors, nothing written
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_bad_rows_write_nothing_and_each_is_named(app, names, locale):
+    from app.crm.models import Location
+
+    client = client_for(app, "agentur", None if locale == "de" else locale)
+    t = f"{TAG}-{locale}"
+    body = [
+        [f"Markt A {t}", names["chain"], "Weg 1", "20095", "Hamburg", "HH", names["territory"]],
+        [f"Markt B {t}", names["chain"], "Weg 2", "2009", "Hamburg", "HH", names["territory"]],
+        [f"Markt C {t}", names["chain"], "Weg 3", "20095", "Hamburg", "HH", "Kein Gebiet"],
+        ["", "", "", "", "", "", ""],  # an empty line: skipped, the numbering stays the file's
+        [f"Markt D {t}", "", "Weg 4", "80331", "München", "Bayernland", ""],
+        [f"Markt E {t}", "Keine Kette", "Weg 5", "80331", "", "BY", ""],
+        [f"Markt F {t}", "", "Weg 6", "01067", "Dresden", "Sachsen", ""],
+    ]
+    response = upload(client, "locations", "standorte.csv", csv_bytes(LOCATION_HEADER, body))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    errors = preview_errors(html)
+    expected = [
+        (3, "PLZ", msg("A postcode has five digits.", locale)),
+        (4, "Gebiet", msg("Unknown territory “%(name)s”.", locale, name="Kein Gebiet")),
+        (
+            6,
+            "Bundesland",
+            msg("Unknown federal state “%(value)s”.", locale, value="Bayernland"),
+        ),
+        (7, "Ort", msg("A value is required.", locale)),
+        (7, "Handelskette", msg("Unknown retail chain “%(name)s”.", locale, name="Keine Kette")),
+    ]
+    assert sorted(errors) == sorted(expected)
+    assert token_of(html) is None, "an import with errors must not be offered"
+    assert 'id="import-blocked"' in html
+    assert tagged_count(app, Location, Location.name) == 0
+
+
+def test_a_file_without_the_required_columns_or_in_an_old_format_is_refused(app, agentur):
+    from app.crm.models import Location
+
+    response = upload(agentur, "locations", "kurz.csv", csv_bytes(["Name", "Ort"], [[f"X {TAG}", "Y"]]))
+    assert response.status_code == 400
+    missing = ", ".join(msg(label, "de") for label in ("Street", "Postcode", "Federal state"))
+    assert msg("Columns missing: %(columns)s.", "de", columns=missing) in visible_text(
+        response.get_data(as_text=True)
+    )
+    response = upload(agentur, "locations", "alt.xls", b"\xd0\xcf\x11\xe0" + b"\0" * 100)
+    assert response.status_code == 400
+    assert msg(
+        "Old Excel files (.xls) cannot be read; please save the file as .xlsx or CSV.", "de"
+    ) in visible_text(response.get_data(as_text=True))
+    assert tagged_count(app, Location, Location.name) == 0
+
+
+def test_the_rows_are_checked_again_when_the_import_is_confirmed(app, agentur, rows, names):
+    from app.crm.models import Location
+
+    name = f"Markt Später {TAG}"
+    data = csv_bytes(LOCATION_HEADER, [[name, names["chain"], "Weg 1", "20095", "Hamburg", "HH", ""]])
+    token = token_of(upload(agentur, "locations", "spaet.csv", data).get_data(as_text=True))
+    assert token
+    # Meanwhile somebody else creates the same location.
+    rows.add(
+        Location,
+        name=f"Markt Später {TAG}",
+        street="Weg 1",
+        postcode="20095",
+        city="Hamburg",
+        federal_state="HH",
+    )
+    response = agentur.post(f"/transfer/import/{token}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert [(row, column) for row, column, _m in preview_errors(html)] == [(2, msg("Name", "de"))]
+    assert token_of(html) is None
+    assert tagged_count(app, Location, Location.name) == 1
+    _remove_imported(app)
+
+
+# ---------------------------------------------------------------- the issue's "Done when"
+
+
+def _demo_store_rows(app) -> list[list]:
+    from app.crm.models import Location
+    from app.demo.data import STORES
+
+    with db_session(app) as session:
+        stores = session.scalars(select(Location).where(Location.name.in_([s.name for s in STORES]))).all()
+        body = []
+        for number, store in enumerate(sorted(stores, key=lambda s: s.name)):
+            postcode = int(store.postcode) if number % 3 == 0 else store.postcode  # Excel numbers too
+            state = (
+                store.federal_state
+                if number % 2
+                else {"BY": "Bayern"}.get(store.federal_state, store.federal_state)
+            )
+            body.append(
+                [
+                    f"{store.name} {TAG}",
+                    "Media Markt",
+                    store.street,
+                    postcode,
+                    store.city,
+                    state,
+                    store.territory.name,
+                ]
+            )
+    return body
+
+
+def test_agency_imports_the_30_demo_stores_from_excel_and_sees_a_bad_postcode_first(app, agentur):
+    from app.crm.models import Location, Territory
+
+    body = _demo_store_rows(app)
+    assert len(body) == 30
+    bad = [
+        f"Media Markt Irgendwo {TAG}",
+        "Media Markt",
+        "Hauptstraße 1",
+        "1234",
+        "Irgendwo",
+        "BY",
+        body[0][6],
+    ]
+    data = xlsx_bytes(LOCATION_HEADER, [*body, bad])
+
+    response = upload(agentur, "locations", "maerkte.xlsx", data)
+    html = response.get_data(as_text=True)
+    assert preview_errors(html) == [(32, "PLZ", msg("A postcode has five digits.", "de"))]
+    assert token_of(html) is None
+    assert tagged_count(app, Location, Location.name) == 0, "something was written before the import"
+
+    page = import_ok(agentur, "locations", "maerkte.xlsx", xlsx_bytes(LOCATION_HEADER, body))
+    assert "30" in visible_text(page)
+    stored = tagged_locations(app)
+    assert len(stored) == 30
+    with db_session(app) as session:
+        north = session.scalar(select(Territory.name).where(Territory.name == "ADM Nord / Supertoy"))
+    assert sum(1 for s in stored if s["territory"] == north) == 12
+    assert all(re.fullmatch(r"\d{5}", s["postcode"]) for s in stored)
+    by_name = {row[0]: row for row in body}
+    for s in stored:
+        row = by_name[s["name"]]
+        assert (s["street"], s["city"], s["territory"], s["chain"]) == (row[2], row[4], row[6], "Media Markt")
+        assert s["postcode"] == str(row[3]).zfill(5)
+    _remove_imported(app)
+
+
+# ---------------------------------------------------------------- CSV dialects
+
+
+def test_csv_with_bom_and_semicolons_and_with_commas_parse_alike(app, names):
+    from app.transfer.importers import CONTACTS, records
+    from app.transfer.tables import read_table
+
+    body = [
+        [
+            names["customer"],
+            "Frau",
+            "Jürgen",
+            f"Ölmann {TAG}",
+            f"jo-{TAG}@example.com",
+            "+49 40 1",
+            "Einkauf, Nord",
+            "de",
+            names["territory"],
+        ],
+        [names["customer"], "Herr", "Max", f"Groß {TAG}", "", "", "", "en", ""],
+    ]
+    variants = {
+        "bom-semicolon": csv_bytes(CONTACT_HEADER, body, ";", bom=True),
+        "comma": csv_bytes(CONTACT_HEADER, body, ",", bom=False),
+        "excel-cp1252": csv_bytes(CONTACT_HEADER, body, ";", bom=False, encoding="cp1252"),
+        "english-headers": csv_bytes(
+            [
+                "company",
+                "SALUTATION",
+                " First name ",
+                "Last Name",
+                "Email",
+                "Phone",
+                "Position",
+                "Language",
+                "Territories",
+            ],
+            body,
+            ",",
+        ),
+    }
+    parsed = {}
+    for name, data in variants.items():
+        found, ignored = records(CONTACTS, read_table("kontakte.csv", data))
+        assert ignored == [], name
+        parsed[name] = found
+    first = parsed["bom-semicolon"]
+    assert [n for n, _r in first] == [2, 3]
+    assert first[0][1]["first_name"] == "Jürgen" and first[0][1]["position"] == "Einkauf, Nord"
+    for name, found in parsed.items():
+        assert found == first, name
+
+
+def test_contacts_import_with_comma_csv(app, agentur, names):
+    from app.crm.models import Contact
+
+    body = [
+        [
+            names["customer"],
+            "Frau",
+            "Erika",
+            f"Kontakt {TAG}",
+            f"Erika-{TAG}@Example.com",
+            "+49 221 1",
+            "Einkauf",
+            "en",
+            names["territory"],
+        ],
+        [names["customer"], "", "Max", f"Kontakt2 {TAG}", "", "", "", "", ""],
+    ]
+    # A duplicate address within the file and a bad one are named first.
+    bad = [
+        *body,
+        [names["customer"], "Herr", "Otto", f"Kontakt3 {TAG}", f"erika-{TAG}@example.com", "", "", "de", ""],
+    ]
+    bad.append([names["customer"], "Herrn", "Paul", f"Kontakt4 {TAG}", "kein-at-zeichen", "", "", "fr", ""])
+    data = csv_bytes(CONTACT_HEADER, bad, ",", bom=False)
+    html = upload(agentur, "contacts", "kontakte.csv", data).get_data(as_text=True)
+    twice = "The file lists this email address twice (also row %(row)d)."
+    assert sorted(preview_errors(html)) == sorted(
+        [
+            (4, "E-Mail", msg(twice, "de", row=2)),
+            (
+                5,
+                "Anrede",
+                msg("Unknown salutation “%(value)s” (Mr, Ms or Mx).", "de", value="Herrn"),
+            ),
+            (5, "E-Mail", msg("Not a valid email address.", "de")),
+            (5, "Sprache", msg("Unknown language “%(value)s” (de or en).", "de", value="fr")),
+        ]
+    )
+    assert tagged_count(app, Contact, Contact.last_name) == 0
+
+    import_ok(agentur, "contacts", "kontakte.csv", csv_bytes(CONTACT_HEADER, body, ",", bom=False))
+    with db_session(app) as session:
+        stored = session.scalars(
+            select(Contact).where(Contact.last_name.like(f"%{TAG}%")).order_by(Contact.last_name)
+        ).all()
+        assert [c.last_name for c in stored] == [f"Kontakt {TAG}", f"Kontakt2 {TAG}"]
+        erika = stored[0]
+        assert (erika.salutation, erika.email, erika.language, erika.phone) == (
+            "ms",
+            f"erika-{TAG}@example.com",
+            "en",
+            "+49 221 1",
+        )
+        assert [t.name for t in erika.territories] == [names["territory"]]
+        assert erika.company.name == names["customer"]
+        assert (stored[1].salutation, stored[1].email, stored[1].language, stored[1].territories) == (
+            None,
+            None,
+            "de",
+            [],
+        )
+    # The same file again: the addresses are taken now.
+    html = upload(agentur, "contacts", "kontakte.csv", csv_bytes(CONTACT_HEADER, body[:1])).get_data(
+        as_text=True
+    )
+    assert preview_errors(html) == [
+        (2, "E-Mail", msg("A contact with this email address already exists.", "de"))
+    ]
+    _remove_imported(app)
+
+
+# ---------------------------------------------------------------- appointments
+
+
+def test_appointments_for_a_job_from_excel(app, agentur, campaign):
+    from app.planning.models import Appointment
+
+    header = ["Datum", "Beginn", "Ende", "Notiz"]
+    good = [
+        ["02.03.2026", "10:00", "18:00", f"a {TAG}"],
+        ["2026-03-03", "09:30", "17:15", f"b {TAG}"],
+        [dt.datetime(2026, 3, 4), dt.time(11, 0), dt.time(19, 0), f"c {TAG}"],
+    ]
+    bad = [
+        *good,
+        ["05.03.2026", "18:00", "10:00", f"d {TAG}"],
+        ["01.01.2027", "10:00", "18:00", f"e {TAG}"],
+        ["32.03.2026", "10", "kurz", f"f {TAG}"],
+    ]
+    html = upload(agentur, "appointments", "termine.xlsx", xlsx_bytes(header, bad), campaign["job"]).get_data(
+        as_text=True
+    )
+    errors = preview_errors(html)
+    assert [(row, column) for row, column, _m in errors] == [
+        (5, "Ende"),
+        (6, "Datum"),
+        (7, "Datum"),
+        (7, "Ende"),
+    ]
+    assert errors[0][2] == msg("The end must be after the start.", "de")
+    assert "01.01.2026" in errors[1][2] and "30.06.2026" in errors[1][2]
+    assert tagged_count(app, Appointment, Appointment.note) == 0
+
+    # Without a job the file is refused.
+    response = upload(agentur, "appointments", "termine.xlsx", xlsx_bytes(header, good))
+    assert response.status_code == 400
+
+    import_ok(agentur, "appointments", "termine.xlsx", xlsx_bytes(header, good), campaign["job"])
+    with db_session(app) as session:
+        stored = session.scalars(
+            select(Appointment).where(Appointment.note.like(f"%{TAG}%")).order_by(Appointment.date)
+        ).all()
+        assert [(a.date, a.start_time, a.end_time, a.job_id, a.status, a.origin) for a in stored] == [
+            (dt.date(2026, 3, 2), dt.time(10), dt.time(18), campaign["job"], "planned", "agency"),
+            (dt.date(2026, 3, 3), dt.time(9, 30), dt.time(17, 15), campaign["job"], "planned", "agency"),
+            (dt.date(2026, 3, 4), dt.time(11), dt.time(19), campaign["job"], "planned", "agency"),
+        ]
+        assert {a.created_by.username for a in stored} == {"agentur"}
+    _remove_imported(app)
+
+
+# ---------------------------------------------------------------- sample files
+
+
+def _renamed_sample(kind: str, fmt: str, data: bytes) -> bytes:
+    """The sample with names and addresses of the module's own."""
+    if fmt == "csv":
+        text = data.decode("utf-8-sig")
+        text = text.replace("Beispielmarkt", f"Beispielmarkt {TAG}").replace(
+            "@example.com", f"-{TAG}@example.com"
+        )
+        text = text.replace(";Beispieltermin", f";Beispieltermin {TAG}")
+        lines = text.splitlines()
+        if kind == "appointments":
+            lines[2] = lines[2] + f"{TAG}"  # the second row's empty note
+        return ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+    workbook = load_workbook(io.BytesIO(data))
+    sheet = workbook.active
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.value = cell.value.replace("Beispielmarkt", f"Beispielmarkt {TAG}").replace(
+                    "@example.com", f"-{TAG}@example.com"
+                )
+        if kind == "appointments":
+            row[3].value = f"{row[3].value or ''} {TAG}"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("kind", ["locations", "contacts", "appointments"])
+def test_sample_files_download_and_import_cleanly(app, agentur, rows, kind, fmt):
+    from app.common.timezone import local_today
+    from app.crm.models import Company, Contact, Location
+    from app.planning.models import Appointment, Job, Project
+
+    response = agentur.get(f"/transfer/sample?kind={kind}&format={fmt}")
+    assert response.status_code == 200
+    assert f"sample-{kind}.{fmt}" in response.headers["Content-Disposition"]
+    data = response.get_data()
+    if fmt == "csv":
+        assert data.startswith(b"\xef\xbb\xbf")
+        header = data.decode("utf-8-sig").splitlines()[0]
+        assert ";" in header and "," not in header
+        assert len(data.decode("utf-8-sig").strip().splitlines()) == 3, "a header and two example rows"
+        if kind == "locations":
+            assert header == ";".join(LOCATION_HEADER)
+    else:
+        sheet = load_workbook(io.BytesIO(data)).active
+        assert sheet.max_row == 3
+        if kind == "locations":
+            assert [c.value for c in sheet[1]] == LOCATION_HEADER
+
+    job = None
+    if kind == "appointments":
+        with app.app_context():
+            today = local_today()
+        customer = rows.add(Company, name=f"K {TAG}", kind="customer")
+        project = rows.add(
+            Project,
+            name=f"P {TAG}",
+            customer_id=customer,
+            start_date=today,
+            end_date=today + dt.timedelta(days=60),
+        )
+        location = rows.add(
+            Location,
+            name=f"L {uuid.uuid4().hex[:8]}",
+            street="Weg 1",
+            postcode="10115",
+            city="Berlin",
+            federal_state="BE",
+        )
+        job = rows.add(Job, project_id=project, location_id=location, title=f"J {TAG}")
+    import_ok(agentur, kind, f"beispiel.{fmt}", _renamed_sample(kind, fmt, data), job)
+    model, column = {
+        "locations": (Location, Location.name),
+        "contacts": (Contact, Contact.email),
+        "appointments": (Appointment, Appointment.note),
+    }[kind]
+    assert tagged_count(app, model, column) == 2
+    _remove_imported(app)
+
+
+# ---------------------------------------------------------------- all or nothing
+
+
+def _eight_locations(names, label: str) -> bytes:
+    body = [
+        [f"Markt {i} {TAG}-{label}", names["chain"], f"Weg {i}", "20095", "Hamburg", "HH", names["territory"]]
+        for i in range(1, 9)
+    ]
+    return csv_bytes(LOCATION_HEADER, body)
+
+
+def _fail_on_fifth_row(monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.transfer import services
+
+    real = services.build_location
+    calls = {"n": 0}
+
+    def failing(row, ctx):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise OperationalError("INSERT INTO location", {}, Exception("disk I/O error"))
+        return real(row, ctx)
+
+    monkeypatch.setattr(services, "build_location", failing)
+    return calls
+
+
+def test_a_database_failure_in_the_middle_leaves_nothing_written(app, agentur, names, monkeypatch):
+    from app.crm.models import Location
+
+    calls = _fail_on_fifth_row(monkeypatch)
+    monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", 2)  # rows 1-4 are flushed before the failure
+    response = upload(agentur, "locations", "acht.csv", _eight_locations(names, "fail"))
+    token = token_of(response.get_data(as_text=True))
+    assert token
+    done = agentur.post(f"/transfer/import/{token}")
+    assert done.status_code == 302
+    page = agentur.get(done.headers["Location"]).get_data(as_text=True)
+    assert calls["n"] == 5
+    assert tagged_count(app, Location, Location.name) == 0
+    shown = " ".join(flashes(page))
+    assert (
+        msg(
+            "The import failed at row %(row)d and nothing was saved. Please check that row and try again.",
+            "de",
+            row=6,
+        )
+        in shown
+    )
+    assert not any(word in page for word in DATABASE_ERROR_WORDS)
+    # The confirmation cannot be sent twice.
+    again = agentur.post(f"/transfer/import/{token}")
+    assert again.status_code == 302
+    assert tagged_count(app, Location, Location.name) == 0
+
+
+def _wait_for(client, token: str, timeout: float = 120.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        status = client.get(f"/transfer/import/{token}/status").get_json()
+        if status["state"] != "running" or time.monotonic() > deadline:
+            return status
+        time.sleep(0.2)
+
+
+def test_a_large_import_runs_in_the_background_with_progress(app, agentur, names):
+    from app.crm.models import Location
+
+    total = 2001
+    body = [
+        [
+            f"Großmarkt {i:04d} {TAG}",
+            names["chain"],
+            f"Straße {i}",
+            f"{10000 + i:05d}",
+            "Berlin",
+            "BE",
+            names["territory"],
+        ]
+        for i in range(total)
+    ]
+    started = time.monotonic()
+    html = upload(agentur, "locations", "gross.csv", csv_bytes(LOCATION_HEADER, body)).get_data(as_text=True)
+    token = token_of(html)
+    assert token, preview_errors(html)[:5]
+    assert "2001" in visible_text(html)
+    response = agentur.post(f"/transfer/import/{token}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/transfer/import/{token}/progress")
+    page = agentur.get(response.headers["Location"])
+    assert page.status_code == 200
+    assert 'id="import-bar"' in page.get_data(as_text=True)
+    status = _wait_for(agentur, token)
+    assert status["state"] == "done", status
+    assert (status["done"], status["total"]) == (total, total)
+    assert status["message"] == msg("%(count)d rows imported.", "de", count=total)
+    assert tagged_count(app, Location, Location.name) == total
+    print(f"\nlarge import of {total} rows: {time.monotonic() - started:.1f}s")
+    # Another user cannot follow it.
+    other = client_for(app, "admin")
+    assert other.get(f"/transfer/import/{token}/status").status_code == 404
+    _remove_imported(app)
+
+
+def test_a_failing_background_import_leaves_nothing_written(app, agentur, names, monkeypatch):
+    from app.crm.models import Location
+
+    _fail_on_fifth_row(monkeypatch)
+    monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_ROWS", 3)
+    monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", 2)
+    token = token_of(
+        upload(agentur, "locations", "acht.csv", _eight_locations(names, "bg")).get_data(as_text=True)
+    )
+    response = agentur.post(f"/transfer/import/{token}")
+    assert response.headers["Location"].endswith("/progress")
+    status = _wait_for(agentur, token)
+    assert status["state"] == "failed"
+    assert status["message"] == msg(
+        "The import failed at row %(row)d and nothing was saved. Please check that row and try again.",
+        "de",
+        row=6,
+    )
+    assert tagged_count(app, Location, Location.name) == 0
+
+
+# ---------------------------------------------------------------- who may
+
+
+AGENCY_URLS = [
+    ("GET", "/transfer/"),
+    ("POST", "/transfer/import"),
+    ("POST", "/transfer/import/0123456789abcdef0123456789abcdef"),
+    ("GET", "/transfer/import/0123456789abcdef0123456789abcdef/progress"),
+    ("GET", "/transfer/import/0123456789abcdef0123456789abcdef/status"),
+    ("GET", "/transfer/sample?kind=locations&format=csv"),
+    ("GET", "/transfer/export?what=contacts&format=csv"),
+    ("GET", "/transfer/export?what=locations&format=xlsx"),
+]
+
+
+@pytest.mark.parametrize("method,url", AGENCY_URLS)
+@pytest.mark.parametrize("user", ["adm.nord", "promoter01", None], ids=lambda u: u or "anonymous")
+def test_customers_and_promoters_are_refused_and_visitors_sent_to_login(app, user, method, url):
+    client = client_for(app, user)
+    response = client.open(url, method=method)
+    if user is None:
+        assert is_login_redirect(response), (response.status_code, response.headers.get("Location"))
+    else:
+        assert response.status_code == 403, response.status_code
+    assert "@example.com" not in response.get_data(as_text=True)
+
+
+def test_the_agency_reaches_the_page_in_german_and_english(app):
+    for locale, title in (("de", msg("Import / Export", "de")), ("en", "Import / Export")):
+        client = client_for(app, "agentur", None if locale == "de" else locale)
+        response = client.get("/transfer/")
+        assert response.status_code == 200
+        text = visible_text(response.get_data(as_text=True))
+        assert title in text
+        assert msg("Sample files", locale) in text
