@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
 from app.common.choices import APPOINTMENT_ORIGINS, APPOINTMENT_STATUSES, label
+from app.common.systems import keep_on_own_host, safe_next
 from app.common.timezone import local_today
 from app.extensions import db
 from app.portal import queries
@@ -50,21 +51,10 @@ def customer_required(view):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only paths inside the customer system; never another host."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/portal/") and "\\" not in target:
-            return target
-    return url_for("portal.start")
+    return safe_next(target, "/portal/", "portal.start")
 
 
-@bp.before_request
-def _stay_on_customer_host():
-    """With CUSTOMER_HOST set, the customer system is only served on that host."""
-    host = current_app.config.get("CUSTOMER_HOST")
-    if host and request.host.lower() != host.lower():
-        return redirect(f"{request.scheme}://{host}{request.full_path.rstrip('?')}")
-    return None
+keep_on_own_host(bp, "CUSTOMER_HOST")
 
 
 @bp.app_context_processor

@@ -32,6 +32,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.common.choices import APPLICATION_STATUSES, APPOINTMENT_STATUSES, BOOKING_STATUSES, label
+from app.common.systems import keep_on_own_host, safe_next
 from app.common.timezone import local_today
 from app.extensions import db
 from app.planning import staffing
@@ -78,21 +79,10 @@ def _on_promoter_host() -> bool:
 
 
 def _safe_next(target: str | None, default: str = "promoter.start") -> str:
-    """Only paths inside the promoter system; never another host."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith(PREFIX) and "\\" not in target:
-            return target
-    return url_for(default)
+    return safe_next(target, PREFIX, default)
 
 
-@bp.before_request
-def _stay_on_promoter_host():
-    """With PROMOTER_HOST set, the promoter system is only served on that host."""
-    host = current_app.config.get("PROMOTER_HOST")
-    if host and request.host.lower() != host.lower():
-        return redirect(f"{request.scheme}://{host}{request.full_path.rstrip('?')}")
-    return None
+keep_on_own_host(bp, "PROMOTER_HOST")
 
 
 @bp.context_processor
