@@ -127,7 +127,8 @@ class Contact(Model):
     company_id: Mapped[int] = mapped_column(
         ForeignKey("company.id", ondelete="RESTRICT"), nullable=False, index=True
     )
-    company: Mapped[Company] = relationship(back_populates="contacts")
+    # joined: a contact is always shown with its company ("Name (Company)")
+    company: Mapped[Company] = relationship(back_populates="contacts", lazy="joined")
     salutation: Mapped[str | None] = mapped_column(String(5))
     first_name: Mapped[str] = mapped_column(String(100), nullable=False)
     last_name: Mapped[str] = mapped_column(String(100), nullable=False)
