@@ -162,11 +162,17 @@ def run(name: str, sessions: list, request_fn, seconds: float) -> Sample:
 
 
 def rss_mb(process: subprocess.Popen) -> list[float]:
-    pids = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+    """Resident memory of the gunicorn workers (the master's children), from /proc."""
     sizes = []
-    for pid in pids:
-        status = Path(f"/proc/{pid}/status").read_text()
-        sizes.append(int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024)
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        parent = re.search(r"PPid:\s+(\d+)", text)
+        rss = re.search(r"VmRSS:\s+(\d+)", text)
+        if parent and rss and int(parent.group(1)) == process.pid:
+            sizes.append(int(rss.group(1)) / 1024)
     return sizes
 
 
