@@ -42,6 +42,11 @@ class Sample:
 
 
 def serve(target: str, port: int, env: dict) -> subprocess.Popen:
+    try:
+        requests.get(f"http://127.0.0.1:{port}/", timeout=2)
+        raise SystemExit(f"port {port} is in use (a server left over?); choose another with --port")
+    except requests.ConnectionError:
+        pass
     log = open(ROOT / "bench" / "results" / f"server-{port}.log", "w")  # noqa: SIM115 (kept open for the server)
     process = subprocess.Popen(
         [
@@ -61,7 +66,7 @@ def serve(target: str, port: int, env: dict) -> subprocess.Popen:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         start_new_session=True,
     )
     for _ in range(100):
@@ -247,9 +252,11 @@ def main() -> None:
             ("wizard submit", portal, lambda s: wizard_submit(s, app_base, *store_of[id(s)], day)),
         ]
         print(f"{'page':<36} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7} {'SQL/req':>9} {'errors':>6}")
+        peak_rss = 0.0
         for name, sessions, fn in pages:
             fn(sessions[0])  # warm up
             sample = run(name, sessions, fn, args.seconds)
+            peak_rss = max([peak_rss, *rss_mb(app_server)])
             lat = sorted(sample.latencies)
             row = {
                 "n": len(lat),
@@ -269,9 +276,9 @@ def main() -> None:
             results["ceiling: start-page rows, one SQL"]["rps"], 0.1
         )
         results["start_page_vs_ceiling"] = round(ratio, 3)
-        results["worker_rss_mb"] = [round(x, 1) for x in rss_mb(app_server)]
+        results["worker_rss_mb_peak"] = round(peak_rss, 1)
         print(f"start page throughput / ceiling: {ratio:.0%}")
-        print(f"worker RSS (MB): {results['worker_rss_mb']}")
+        print(f"largest worker RSS after a page (MB): {results['worker_rss_mb_peak']}")
     finally:
         for server in (app_server, ceiling_server):
             os.killpg(server.pid, signal.SIGTERM)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -92,6 +92,18 @@ def _insert(
         session.execute(insert(table), batch)
         done += len(batch)
         progress(table.name, done, total)
+    session.commit()
+
+
+def _advance_sequences(session: Session) -> None:
+    """Rows were written with explicit ids; move PostgreSQL's id sequences past them."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for model in (Company, Territory, Location, Project, Job, Promoter, Appointment, Booking, Contact):
+        table = model.__table__.name
+        session.execute(
+            text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        )
     session.commit()
 
 
@@ -313,6 +325,7 @@ def generate(
         len(projects),
         progress,
     )
+    _advance_sequences(session)
     return {
         "territories": len(territories),
         "locations": len(locations),
