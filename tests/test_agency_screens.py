@@ -63,9 +63,19 @@ def rows(app):
 
 
 @pytest.fixture(scope="module")
-def campaign(rows):
+def campaign(app, rows):
     """One row of every model of the test's own (so that no screen is without a row)."""
-    return rows.campaign()
+    from app.extensions import db
+    from app.notify.models import OutboxMessage
+    from app.notify.outbox import enqueue
+
+    made = rows.campaign()
+    with app.test_request_context():
+        mail = enqueue(db.session, "digest_pending", "screens@example.com", "de", proposals=[], link="x")
+        mail.status = "sent"
+        db.session.commit()
+        rows.adopt(OutboxMessage, mail.id)
+    return made
 
 
 @pytest.fixture(scope="module")
