@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.common.timezone import local_today, week_of
 from app.crm.models import Location
@@ -70,7 +70,8 @@ def _appointments(scope: Scope) -> Select:
         scope.appointments()
         .join(Job, Job.id == Appointment.job_id)
         .join(Location, Location.id == Job.location_id)
-        .options(joinedload(Appointment.job).joinedload(Job.location))
+        # the joins above serve the sorting and the display: no second join for loading
+        .options(contains_eager(Appointment.job).contains_eager(Job.location))
     )
 
 
@@ -118,27 +119,31 @@ def start_page(session: Session, scope: Scope, today: dt.date | None = None) -> 
     """Today's assignments and this week's appointments, with counts."""
     today = today or local_today()
     monday, sunday = week_of(today)
-    today_rows = list(
-        session.scalars(
-            _appointments(scope)
-            .where(Appointment.date == today, Appointment.status.in_(("planned", "done")))
-            .order_by(Appointment.start_time, Location.name)
-        ).unique()
+    week_rows = with_promoters(
+        session,
+        scope,
+        list(
+            session.scalars(
+                _appointments(scope)
+                .where(Appointment.date.between(monday, sunday))
+                .where(Appointment.status.in_(("planned", "done", "proposed")))
+                .order_by(Appointment.date, Appointment.start_time, Location.name)
+            ).unique()
+        ),
     )
-    week_rows = list(
-        session.scalars(
-            _appointments(scope)
-            .where(Appointment.date.between(monday, sunday))
-            .where(Appointment.status.in_(("planned", "done", "proposed")))
-            .order_by(Appointment.date, Appointment.start_time, Location.name)
-        ).unique()
-    )
+    # Today's assignments are this week's visible rows of today (one query for both lists);
+    # already sorted by time and store.
+    today_rows = [
+        row
+        for row in week_rows
+        if row.appointment.date == today and row.appointment.status in ("planned", "done")
+    ]
     return {
         "today": today,
         "monday": monday,
         "sunday": sunday,
-        "today_rows": with_promoters(session, scope, today_rows),
-        "week_rows": with_promoters(session, scope, week_rows),
+        "today_rows": today_rows,
+        "week_rows": week_rows,
         "store_count": session.scalar(select(func.count()).select_from(scope.locations().subquery())),
     }
 
