@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 DEMO_PASSWORD ?= promoplan-demo
 
-.PHONY: demo setup install install-dev translations db serve scheduler test test-postgres lint format clean
+.PHONY: demo setup install install-dev translations db serve scheduler test test-postgres bench bench-postgres lint format clean
 
 ## demo: install, migrate, create roles, load the Supertoy demo and serve it on http://127.0.0.1:5000
 demo: setup
@@ -49,6 +49,13 @@ test: install-dev translations
 ## test-postgres: the suite on a throw-away PostgreSQL database (server at 127.0.0.1:5432)
 test-postgres: install-dev translations
 	bash .ci/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: bench-data, load test and fault checks on SQLite (bench/README.md); bench-postgres likewise
+bench: install-dev translations
+	bash bench/run.sh sqlite
+
+bench-postgres: install-dev translations
+	bash bench/run.sh postgresql
 
 lint: install-dev
 	$(BIN)/ruff check .

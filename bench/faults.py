@@ -35,7 +35,14 @@ from sqlalchemy import bindparam, create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from loadtest import ROOT, portal_session, serve, wizard_submit  # noqa: E402
+from loadtest import (  # noqa: E402
+    ROOT,
+    customer_logins,
+    portal_session,
+    proposable_stores,
+    serve,
+    wizard_submit,
+)
 
 from config import database_url as normalise  # noqa: E402
 
@@ -54,38 +61,9 @@ def proposal_tokens(url: str, tokens: list[str]) -> Counter:
     return found
 
 
-def proposable_stores(url: str, usernames: list[str], day: str) -> list[tuple[str, str] | None]:
-    """For each user a (project, store) they see whose project runs on ``day`` (None if none)."""
-    import datetime as dt
-
-    from flask_appbuilder.security.sqla.models import User
-    from sqlalchemy import select
-
-    from app import create_app
-    from app.extensions import db
-    from app.planning.models import Job, Project
-    from app.security.visibility import Scope
-
-    date = dt.date.fromisoformat(day)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    found = []
-    with app.app_context():
-        for name in usernames:
-            user_id = db.session.scalar(select(User.id).where(User.username == name))
-            job = db.session.scalar(
-                Scope("customer", user_id)
-                .jobs()
-                .join(Project, Project.id == Job.project_id)
-                .where(Project.start_date <= date, Project.end_date >= date)
-                .order_by(Job.id)
-                .limit(1)
-            )
-            found.append((str(job.project_id), str(job.location_id)) if job else None)
-    return found
-
-
 def mixed(base: str, url: str, users: int, seconds: float) -> bool:
-    names = [f"bench.cust{i % 50:03d}" for i in range(users)]
+    logins = customer_logins(url)
+    names = [logins[i % len(logins)] for i in range(users)]
     sessions = [portal_session(base, name) for name in names]
     day = time.strftime("%Y-%m-%d", time.localtime(time.time() + 9 * 86400))
     stores = proposable_stores(url, names, day)

@@ -30,6 +30,7 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 PASSWORD = "bench-password"
 
 
@@ -137,6 +138,59 @@ def wizard_submit(s: requests.Session, base: str, project: str, location: str, d
     return answer
 
 
+def proposable_stores(url: str, usernames: list[str], day: str) -> list[tuple[str, str] | None]:
+    """For each user a (project, store) they see whose project runs on ``day`` (None if none)."""
+    import datetime as dt
+
+    from flask_appbuilder.security.sqla.models import User
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.extensions import db
+    from app.planning.models import Job, Project
+    from app.security.visibility import Scope
+
+    date = dt.date.fromisoformat(day)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    found = []
+    with app.app_context():
+        for name in usernames:
+            user_id = db.session.scalar(select(User.id).where(User.username == name))
+            job = db.session.scalar(
+                Scope("customer", user_id)
+                .jobs()
+                .join(Project, Project.id == Job.project_id)
+                .where(Project.start_date <= date, Project.end_date >= date)
+                .order_by(Job.id)
+                .limit(1)
+            )
+            found.append((str(job.project_id), str(job.location_id)) if job else None)
+    return found
+
+
+def normalise_url(url: str) -> str:
+    """postgresql:// URLs use psycopg 3, as in config.py."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def customer_logins(url: str) -> list[str]:
+    """The bench's customer logins that exist (fewer at a small --scale)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        names = list(
+            conn.execute(
+                text("SELECT username FROM ab_user WHERE username LIKE 'bench.cust%' ORDER BY username")
+            ).scalars()
+        )
+    engine.dispose()
+    return names
+
+
 def run(name: str, sessions: list, request_fn, seconds: float) -> Sample:
     sample, lock = Sample(), threading.Lock()
     stop = time.monotonic() + seconds
@@ -205,19 +259,16 @@ def main() -> None:
     ceiling_server = serve("bench.ceiling_app:app", args.port + 1, env)
     results = {}
     try:
-        customers = [f"bench.cust{i:03d}" for i in range(args.users)]
+        logins = customer_logins(normalise_url(args.database_url))
+        customers = [logins[i % len(logins)] for i in range(args.users)]
         portal = [portal_session(app_base, u) for u in customers]
         api = [api_session(app_base, u) for u in customers]
         agency = [agency_session(app_base, f"bench.plan{i:02d}") for i in range(args.users)]
         plain = [requests.Session() for _ in customers]
-        # a store and project each customer may propose for, and a free future day
-        stores = []
-        for s in portal:
-            html = s.get(f"{app_base}/portal/proposals/new").text
-            project = re.search(r'name="project".*?<option value="(\d+)"', html, re.S)
-            location = re.search(r'name="location".*?<option value="(\d+)"', html, re.S)
-            stores.append((project.group(1), location.group(1)) if project and location else None)
+        # a store and project each customer may propose for on a day nine days ahead
         day = time.strftime("%Y-%m-%d", time.localtime(time.time() + 9 * 86400))
+        stores = proposable_stores(normalise_url(args.database_url), customers, day)
+        proposing = [s for s, store in zip(portal, stores, strict=True) if store]
         # The ceiling must serve the same rows as the real start page, or the ratio means nothing.
         for s, user in zip(portal, customers, strict=True):
             app_rows = re.search(r'id="count-week">(\d+)<', s.get(f"{app_base}/portal/").text).group(1)
@@ -249,8 +300,11 @@ def main() -> None:
                 lambda s: s.get(f"{app_base}/api/v1/appointment/?q=(page_size:50)"),
             ),
             ("agency appointment list", agency, lambda s: s.get(f"{app_base}/appointmentview/list/")),
-            ("wizard submit", portal, lambda s: wizard_submit(s, app_base, *store_of[id(s)], day)),
         ]
+        if proposing:
+            pages.append(
+                ("wizard submit", proposing, lambda s: wizard_submit(s, app_base, *store_of[id(s)], day))
+            )
         print(f"{'page':<36} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>7} {'SQL/req':>9} {'errors':>6}")
         peak_rss = 0.0
         for name, sessions, fn in pages:
