@@ -117,7 +117,7 @@ def flashes(html: str) -> list[tuple[str, str]]:
     """(category, text) of the flashed messages of a portal page."""
     return [
         (kind, visible_text(body).strip())
-        for kind, body in re.findall(r'<div class="alert alert-(\w+)">(.*?)</div>', html, re.S)
+        for kind, body in re.findall(r'<div class="alert alert-(\w+)[^"]*">(.*?)</div>', html, re.S)
     ]
 
 
