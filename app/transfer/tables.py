@@ -10,11 +10,12 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
-#: Characters that make Excel read a cell as a formula; such text gets a leading "'".
-FORMULA_STARTS = ("=", "@", "\t", "\r")
+#: Characters that make a spreadsheet read a cell as a formula; such text gets a leading "'".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_BYTES = 20 * 1024 * 1024
 
 
@@ -118,20 +119,20 @@ def read_table(filename: str, data: bytes) -> Table:
 # ---------------------------------------------------------------- writing
 
 
-def _safe_text(value: str) -> str:
-    """Text Excel would run as a formula gets a leading apostrophe (read back by the import)."""
-    if value.startswith(FORMULA_STARTS) or (value[:1] in "+-" and len(value) > 1 and _formula_like(value)):
+def formula_safe(value):
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe.
+
+    Only text is guarded: numbers, dates and None come back unchanged (a real
+    -5 stays a number). The import removes the apostrophe again
+    (:func:`unquote_formula`), so exported files can be imported unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
 
-def _formula_like(value: str) -> bool:
-    """ "+49 40 123" is a phone number; "+A1" or "-cmd|…" would be a formula."""
-    return not (value[1].isdigit() or value[1] in " (")
-
-
 def unquote_formula(value: str) -> str:
-    """The inverse of :func:`_safe_text` for the import."""
+    """The inverse of :func:`formula_safe` for the import."""
     if value.startswith("'") and value[1:2] and (value[1] in "=+-@\t\r"):
         return value[1:]
     return value
@@ -146,14 +147,16 @@ def _csv_value(value) -> str:
         return value.strftime("%d.%m.%Y")
     if isinstance(value, dt.time):
         return value.strftime("%H:%M")
-    return _safe_text(str(value))
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    return formula_safe(str(value))
 
 
 def write_csv(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     """UTF-8 with BOM and semicolons: what a German Excel opens with a double click."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([str(h) for h in header])
+    writer.writerow([formula_safe(str(h)) for h in header])
     for row in rows:
         writer.writerow([_csv_value(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -169,7 +172,7 @@ def write_xlsx(header: Sequence[str], rows: Iterable[Sequence], title: str = "Ex
     bold = Font(bold=True)
     cells = []
     for text in header:
-        cell = WriteOnlyCell(sheet, value=str(text))
+        cell = WriteOnlyCell(sheet, value=formula_safe(str(text)))
         cell.font = bold
         cells.append(cell)
     sheet.append(cells)
@@ -177,7 +180,7 @@ def write_xlsx(header: Sequence[str], rows: Iterable[Sequence], title: str = "Ex
         cells = []
         for value in row:
             if isinstance(value, str):
-                cell = WriteOnlyCell(sheet, value=value)
+                cell = WriteOnlyCell(sheet, value=formula_safe(value))
                 cell.data_type = "s"  # never a formula, even if it starts with "="
             else:
                 cell = WriteOnlyCell(sheet, value=value)
