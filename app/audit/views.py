@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from flask import current_app
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import format_datetime
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -30,12 +31,14 @@ ENTITY_LABELS = {**TABLE_LABELS, "ab_user": _l("Users")}
 
 
 def local_time(value: dt.datetime | None) -> str:
-    """A stored UTC time in the configured TIMEZONE, formatted for the user's language."""
+    """A stored (naive) UTC time in the configured TIMEZONE, formatted for the user's language.
+
+    Converted exactly once: babel gets the aware UTC time and the target zone.
+    """
     if value is None:
         return ""
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    local = value.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
-    return format_datetime(local, "short")
+    return format_datetime(value.replace(tzinfo=dt.UTC), "short", tzinfo=zone, locale=get_locale())
 
 
 def changes_table(changes: str | None) -> Markup:
