@@ -2,9 +2,14 @@
 
 Customers get only the rows of their territory (``VISIBLE_ONLY``) and only the
 ``get``/``info`` permissions (see app.security.roles); agency users get CRUD.
+Customers also get only the fields the customer system shows
+(``customer_columns``): no notes, no origin, no internal fields — and they can
+neither filter nor sort by a field they do not see.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import g
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -15,6 +20,7 @@ from app.crm.views import LocationView
 from app.planning.models import Appointment, Job, Project
 from app.planning.views import AppointmentView, JobView, ProjectView
 from app.security.filters import VISIBLE_ONLY
+from app.security.visibility import scope_for
 
 
 class VisibleApi(FormValidatedApi):
@@ -22,6 +28,34 @@ class VisibleApi(FormValidatedApi):
     allow_browser_login = True
     page_size = 50
     max_page_size = 500
+    #: The fields a customer sees (those of the customer system's pages); agency users see all.
+    customer_columns: tuple[str, ...] = ()
+
+    def _customer_args(self, kwargs: dict[str, Any], columns: list[str]) -> dict[str, Any]:
+        """For anybody but the agency: answer with, filter and sort by ``customer_columns`` only.
+
+        ``columns`` are the endpoint's own (list or show); the answer never falls back to them.
+        """
+        if scope_for(g.user).kind == "agency":
+            return kwargs
+        allowed = [c for c in self.customer_columns if c in columns]
+        roots = {column.split(".")[0] for column in self.customer_columns}
+        args = dict(kwargs.get("rison") or {})
+        asked = args.pop("select_columns", None) or args.get("columns") or []
+        args["columns"] = [c for c in asked if c in allowed] or allowed
+        args["filters"] = [
+            f for f in args.get("filters") or [] if str(f.get("col", "")).split(".")[0] in roots
+        ]
+        if args.get("order_column") and str(args["order_column"]).split(".")[0] not in roots:
+            args.pop("order_column")
+            args.pop("order_direction", None)
+        return {**kwargs, "rison": args}
+
+    def get_headless(self, pk, **kwargs: Any):
+        return super().get_headless(pk, **self._customer_args(kwargs, self.show_columns))
+
+    def get_list_headless(self, **kwargs: Any):
+        return super().get_list_headless(**self._customer_args(kwargs, self.list_columns))
 
 
 class ProjectApi(VisibleApi):
@@ -33,6 +67,8 @@ class ProjectApi(VisibleApi):
     order_columns = ["name", "start_date", "end_date"]
     search_columns = ["name", "start_date", "end_date"]
     form_view = ProjectView
+    # The customer system's project list and project page.
+    customer_columns = ("id", "name", "start_date", "end_date", "description")
 
 
 class LocationApi(VisibleApi):
@@ -61,6 +97,8 @@ class LocationApi(VisibleApi):
     order_columns = ["name", "postcode", "city", "federal_state"]
     search_columns = ["name", "postcode", "city", "federal_state"]
     form_view = LocationView
+    # The customer system's store list.
+    customer_columns = ("id", "name", "street", "postcode", "city", "territory.name")
 
 
 class JobApi(VisibleApi):
@@ -88,6 +126,16 @@ class JobApi(VisibleApi):
     order_columns = ["title", "status"]
     search_columns = ["title", "status", "project", "location"]
     form_view = JobView
+    # The customer system's job list.
+    customer_columns = (
+        "id",
+        "title",
+        "project.id",
+        "project.name",
+        "location.id",
+        "location.name",
+        "location.city",
+    )
 
 
 class AppointmentApi(VisibleApi):
@@ -110,6 +158,18 @@ class AppointmentApi(VisibleApi):
     order_columns = ["date", "start_time", "status"]
     search_columns = ["date", "status", "job"]
     form_view = AppointmentView
+    # The customer system's appointment list (never the note or the origin).
+    customer_columns = (
+        "id",
+        "date",
+        "start_time",
+        "end_time",
+        "status",
+        "job.id",
+        "job.title",
+        "location_id",
+        "location_name",
+    )
 
     def pre_add(self, item: Appointment) -> None:
         item.created_by = item.updated_by = g.user
