@@ -34,7 +34,11 @@ def database_url() -> str:
 
 class Config:
     APP_NAME = "promoplan"
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    # Session signing key. Not set: a random key kept in the instance folder
+    # (app.security.secret_key); set but empty: the app refuses to start.
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    # API token (JWT) signing key; not set: derived from SECRET_KEY.
+    JWT_SECRET_KEY = os.environ.get("JWT_SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = database_url()
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -20,13 +20,17 @@ logging.getLogger("flask_appbuilder.models.filters").setLevel(logging.ERROR)
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR))
+    instance_path = (config or {}).get("INSTANCE_PATH") or INSTANCE_DIR
+    app = Flask(__name__, instance_path=str(instance_path))
     app.config.from_object(Config)
     # Each app gets its own role table: FAB keeps a reference to this dict.
     app.config["FAB_ROLES"] = {}
     if config:
         app.config.update(config)
     os.makedirs(app.instance_path, exist_ok=True)
+    from app.security.secret_key import configure_secrets
+
+    configure_secrets(app)
 
     from app import models  # noqa: F401  (registers every table)
     from app.extensions import csrf, db, mail, migrate

@@ -22,6 +22,7 @@ import argparse
 import os
 import random
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -161,7 +162,7 @@ def main() -> None:
     env = {
         **os.environ,
         "RATELIMIT_ENABLED": "0",
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": secrets.token_hex(32),  # one random key per run, shared by the workers
         "MAIL_FOLDER": "/tmp/promoplan-bench-mail",
         "GUNICORN_THREADS": "4",
     }

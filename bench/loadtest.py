@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import signal
 import statistics
 import subprocess
@@ -250,7 +251,7 @@ def main() -> None:
         "DATABASE_URL": args.database_url,
         "SQL_COUNT_HEADER": "1",
         "RATELIMIT_ENABLED": "0",
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": secrets.token_hex(32),  # one random key per run, shared by the workers
         "MAIL_FOLDER": "/tmp/promoplan-bench-mail",
     }
     app_base, ceiling_base = f"http://127.0.0.1:{args.port}", f"http://127.0.0.1:{args.port + 1}"
