@@ -12,9 +12,16 @@ Anonymising a person
   (free text about them);
 - deactivates and anonymises the linked login (user name
   ``anonymised-<id>``, a random unusable password);
-- scrubs the audit trail (old and new values of their personal fields,
-  summaries, the user name snapshot) and the outbox (mail to them is deleted,
-  other mail that names them is blanked out).
+- scrubs the audit trail entries about their rows (old and new values of
+  their personal fields, the summary) and the user name on entries made with
+  their login, and deletes mail addressed to them.
+
+Everything is found by id — their own rows, audit entries about those rows or
+made by their login — or by an address that is theirs alone. Nothing is found
+by searching for their values in other people's data: a promoter who enters a
+store's name as phone number, or another person's address as email, changes
+nobody else's records. Mail to others that names them stays as it was sent;
+digest markers stay, so no digest goes out twice.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import secrets
 import zipfile
 
 from flask_appbuilder.security.sqla.models import User
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
@@ -33,7 +40,7 @@ from app.audit.models import AuditEntry
 from app.audit.recorder import SECRET_FIELDS, plain
 from app.common.models import utcnow
 from app.crm.models import Contact
-from app.notify.models import DigestRun, OutboxMessage
+from app.notify.models import OutboxMessage
 from app.planning.models import Appointment, Booking
 from app.portal.models import WizardDraft
 from app.promoter.models import Promoter
@@ -70,6 +77,17 @@ def _row(obj, exclude: tuple[str, ...] = ()) -> dict:
         for attr in inspect(obj).mapper.column_attrs
         if attr.key not in SECRET_FIELDS and attr.key not in exclude
     }
+
+
+def own_login(person) -> User | None:
+    """The person's login — a customer or promoter login only. An agency or admin login
+    linked to a contact or promoter by mistake belongs to somebody else."""
+    from app.security.roles import CUSTOMER, PROMOTER
+
+    user = person.user
+    if user is None or {role.name for role in user.roles} - {CUSTOMER, PROMOTER}:
+        return None
+    return user
 
 
 def kind_of(person) -> str:
@@ -132,7 +150,7 @@ def _appointment(appointment: Appointment) -> dict:
 def export_person(session: Session, person) -> dict:
     """Everything stored about one contact or promoter, as JSON-ready data."""
     kind = kind_of(person)
-    user = person.user
+    user = own_login(person)
     keys = [(kind, person.id)] + ([("ab_user", user.id)] if user is not None else [])
     data: dict = {
         "exported_at": plain(utcnow().replace(microsecond=0)) + " UTC",
@@ -219,86 +237,83 @@ def export_zip(session: Session, person) -> tuple[bytes, str]:
 # ---------------------------------------------------------------- anonymise
 
 
-def _originals(person, user: User | None) -> dict[str, list[str]]:
-    """The person's identifying texts: exact field values, and longer ones also found inside text."""
-    values = {
-        getattr(person, f, None) for f in ("first_name", "last_name", "email", "phone", "position", "city")
-    }
-    values.add(f"{person.first_name} {person.last_name}")
+def _about(keys: list[tuple[str, int]]):
+    """Audit entries about these rows (by entity and id)."""
+    return or_(*[(AuditEntry.entity == entity) & (AuditEntry.entity_id == pk) for entity, pk in keys])
+
+
+def _summary(summary: str | None) -> str | None:
+    """ "contact 7: Erika Muster" -> "contact 7: anonymised"; "Login: erika" -> "Login: anonymised"."""
+    if not summary or ": " not in summary:
+        return summary
+    return f"{summary.split(': ', 1)[0]}: {ANONYMISED}"
+
+
+def _scrub_audit(session: Session, keys: list[tuple[str, int]], user: User | None) -> None:
+    """Entries about the person's rows lose the personal values; entries by their login lose
+    the user name. Found by id only: other entries stay as they are, whatever text they hold."""
+    condition = _about(keys)
     if user is not None:
-        values |= {user.username, user.email, user.first_name, user.last_name}
-        values.add(f"{user.first_name} {user.last_name}")
-    values = {v.strip() for v in values if isinstance(v, str) and v.strip() and v.strip() != ANONYMISED}
-    return {
-        "exact": sorted(values, key=len, reverse=True),
-        # Short values (e.g. a first name "Jan") are not searched inside other words.
-        "inside": sorted((v for v in values if len(v) >= 4), key=len, reverse=True),
-    }
-
-
-def _scrub_text(text: str | None, inside: list[str]) -> str | None:
-    if not text:
-        return text
-    for value in inside:
-        if value in text:
-            text = text.replace(value, ANONYMISED)
-    return text
-
-
-def _scrub_value(value, originals: dict[str, list[str]]):
-    if isinstance(value, str):
-        if value in originals["exact"]:
-            return ANONYMISED
-        return _scrub_text(value, originals["inside"])
-    if isinstance(value, list):
-        return [_scrub_value(v, originals) for v in value]
-    return value
-
-
-def _scrub_audit(session: Session, keys: list[tuple[str, int]], user: User | None, originals) -> None:
-    about = or_(*[(AuditEntry.entity == e) & (AuditEntry.entity_id == pk) for e, pk in keys])
-    mentions = [AuditEntry.changes.contains(v) for v in originals["inside"]] + [
-        AuditEntry.summary.contains(v) for v in originals["inside"]
-    ]
-    if user is not None:
-        mentions.append(AuditEntry.user_id == user.id)
-        mentions.append(AuditEntry.username == user.username)
-    for entry in session.scalars(select(AuditEntry).where(or_(about, *mentions))):
+        condition = or_(condition, AuditEntry.user_id == user.id)
+    for entry in session.scalars(select(AuditEntry).where(condition)):
         personal = set()
         for entity, pk in keys:
             if entry.entity == entity and entry.entity_id == pk:
                 personal |= set(PERSONAL_FIELDS.get(entity, ()))
-        changes = entry.change_map
-        for field, pair in changes.items():
-            if field in personal:
-                changes[field] = [ANONYMISED if v is not None else None for v in pair]
-            else:
-                changes[field] = _scrub_value(pair, originals)
-        entry.changes = json.dumps(changes, ensure_ascii=False, sort_keys=True) if changes else entry.changes
-        entry.summary = _scrub_text(entry.summary, originals["exact"] if personal else originals["inside"])
-        if user is not None and (entry.user_id == user.id or entry.username in originals["exact"]):
+        if personal:
+            changes = entry.change_map
+            for field, pair in changes.items():
+                if field in personal and isinstance(pair, list):
+                    changes[field] = [ANONYMISED if v is not None else None for v in pair]
+            if changes:
+                entry.changes = json.dumps(changes, ensure_ascii=False, sort_keys=True)
+            entry.summary = _summary(entry.summary)
+        if user is not None and entry.user_id == user.id:
             entry.username = f"{ANONYMISED}-{user.id}"
 
 
-def _scrub_outbox(session: Session, emails: list[str], originals) -> None:
-    if emails:
-        session.execute(delete(OutboxMessage).where(OutboxMessage.recipient.in_(emails)))
-    mentions = []
-    for value in originals["inside"]:
-        for column in (OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html):
-            mentions.append(column.contains(value))
-    if not mentions:
-        return
-    for message in session.scalars(select(OutboxMessage).where(or_(*mentions))):
-        message.subject = _scrub_text(message.subject, originals["inside"])
-        message.body_text = _scrub_text(message.body_text, originals["inside"])
-        message.body_html = _scrub_text(message.body_html, originals["inside"])
-    for email in emails:
-        session.execute(
-            update(DigestRun)
-            .where(DigestRun.recipient_key == email)
-            .values(recipient_key=f"{ANONYMISED}:{secrets.token_hex(8)}")
-        )
+def _own_addresses(session: Session, person, user: User | None) -> list[str]:
+    """The person's mail addresses that are theirs alone.
+
+    An address that another contact, promoter or login also has, or that the
+    configuration uses (agency notifications, sender), does not identify the
+    person's mail: mail to it is left alone.
+    """
+    from flask import current_app
+
+    addresses = {a for a in (person.email, user.email if user is not None else None) if a}
+    configured = {
+        (current_app.config.get(name) or "").strip().lower()
+        for name in ("AGENCY_NOTIFY_EMAIL", "MAIL_DEFAULT_SENDER")
+    }
+    own = []
+    for address in sorted(addresses):
+        lowered = address.strip().lower()
+        if lowered in configured:
+            continue
+        others = [
+            select(Contact.id).where(
+                func.lower(Contact.email) == lowered, Contact.id != _pk(person, Contact)
+            ),
+            select(Promoter.id).where(
+                func.lower(Promoter.email) == lowered, Promoter.id != _pk(person, Promoter)
+            ),
+            select(User.id).where(func.lower(User.email) == lowered, User.id != (user.id if user else -1)),
+        ]
+        if not any(session.scalar(stmt.limit(1)) is not None for stmt in others):
+            own.append(address)
+    return own
+
+
+def _pk(person, model) -> int:
+    return person.id if isinstance(person, model) else -1
+
+
+def _delete_own_mail(session: Session, addresses: list[str]) -> None:
+    """Mail addressed to the person (exactly their own address), sent or not. Digest markers
+    stay, so no digest of the period goes out again."""
+    if addresses:
+        session.execute(delete(OutboxMessage).where(OutboxMessage.recipient.in_(addresses)))
 
 
 def _anonymise_user(session: Session, user: User) -> None:
@@ -315,9 +330,8 @@ def _anonymise_user(session: Session, user: User) -> None:
 def anonymise(session: Session, person) -> None:
     """Remove the person's personal data (no commit); the planning history stays."""
     kind = kind_of(person)
-    user = person.user
-    originals = _originals(person, user)
-    emails = [e for e in {person.email, user.email if user is not None else None} if e]
+    user = own_login(person)
+    addresses = _own_addresses(session, person, user)
     keys = [(kind, person.id)] + ([("ab_user", user.id)] if user is not None else [])
     person.first_name = ANONYMISED
     person.last_name = ANONYMISED
@@ -336,7 +350,9 @@ def anonymise(session: Session, person) -> None:
         person.unavailabilities.clear()
     if user is not None:
         _anonymise_user(session, user)
+    elif person.user_id is not None:
+        person.user = None  # somebody else's login: unlinked, left as it is
     session.flush()  # the audit entries of these changes exist now and are scrubbed too
-    _scrub_audit(session, keys, user, originals)
-    _scrub_outbox(session, emails, originals)
+    _scrub_audit(session, keys, user)
+    _delete_own_mail(session, addresses)
     session.flush()
