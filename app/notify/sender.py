@@ -5,13 +5,16 @@
   fresh claim token, ``claimed_at`` = now). While the message is being sent a
   background thread renews ``claimed_at`` every third of
   ``OUTBOX_LEASE_SECONDS``, so the claim cannot expire while its sender is
-  alive, however slow the SMTP server. A row whose lease has run out (its
-  sender died) is due again; the scheduler's next pass takes it up, within
+  alive, however slow the SMTP server. (Only a database unreachable for
+  longer than the lease stops the renewal; another sender may then take the
+  row over, which is logged.) A row whose lease has run out (its sender died)
+  is due again; the scheduler's next pass takes it up, within
   ``OUTBOX_LEASE_SECONDS`` plus one minute.
 - **At least once, with a stable Message-ID.** A sender killed after the SMTP
   server accepted a message but before it recorded ``sent`` cannot know the
   outcome; the row is sent again after the lease, as the same bytes with the
-  same Message-ID, which mail clients use to drop the duplicate.
+  same Message-ID, by which mail services and programs that de-duplicate
+  recognise it (README, "Mail and the scheduler").
 - A permanent refusal (SMTP 5xx, an unusable address) marks the row
   ``failed``; anything else (connection refused, 4xx, time-outs) schedules
   another attempt with exponential backoff, up to ``OUTBOX_MAX_ATTEMPTS``.
