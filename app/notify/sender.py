@@ -227,6 +227,8 @@ def send_pending(session: Session, batch: int = 50) -> PassResult:
             break
         seen.append(claim.row_id)
         item = session.get(OutboxMessage, claim.row_id, populate_existing=True)
+        if item is None:  # deleted in the meantime
+            continue
         kind, recipient, attempts = item.kind, item.recipient, item.attempts
         try:
             message = build_message(item, _sender())
