@@ -23,6 +23,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def database_url() -> str:
     """DATABASE_URL, normalised so that postgres URLs use psycopg 3."""
     url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'promoplan.db'}"
@@ -60,6 +65,11 @@ class Config:
     MAIL_MESSAGE_ID_DOMAIN = os.environ.get("MAIL_MESSAGE_ID_DOMAIN", "promoplan.local")
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 10)
     OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)
+    # A sender's claim on a mail lasts this long and is renewed every third of it
+    # while the mail is being sent; a dead sender's mail is sent again after it.
+    OUTBOX_LEASE_SECONDS = _float("OUTBOX_LEASE_SECONDS", 30)
+    # Time-out of every SMTP socket operation (connect, each command, the data).
+    OUTBOX_SMTP_TIMEOUT = _float("OUTBOX_SMTP_TIMEOUT", 60)
     # Links in mails: the agency system's address; the customer system's is
     # derived from CUSTOMER_HOST (with URL_SCHEME) or falls back to BASE_URL/portal.
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")

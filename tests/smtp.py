@@ -17,6 +17,7 @@ class Mailbox:
     """What the server accepted; recipients in ``refuse`` get a permanent 550."""
 
     messages: list[Message] = field(default_factory=list)
+    raw: list[bytes] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
@@ -26,8 +27,12 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append(email.message_from_bytes(envelope.content))
+        self.accept(envelope.content)
         return "250 Message accepted for delivery"
+
+    def accept(self, content: bytes) -> None:
+        self.raw.append(content)
+        self.messages.append(email.message_from_bytes(content))
 
     def to(self, address: str) -> list[Message]:
         return [m for m in self.messages if address.lower() in m["To"].lower()]
@@ -40,9 +45,11 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    def __init__(self) -> None:
+    """aiosmtpd with its default limits (lines of at most 998 octets, 32 MiB a message)."""
+
+    def __init__(self, mailbox: Mailbox | None = None) -> None:
         self.port = free_port()
-        self.mailbox = Mailbox()
+        self.mailbox = mailbox or Mailbox()
         self.controller: Controller | None = None
 
     def start(self) -> None:

@@ -187,3 +187,42 @@ def test_outbox_row_is_written_in_the_same_transaction_as_the_proposal(app, sess
     session.rollback()
     after = session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()).limit(1))
     assert after == before
+
+
+def test_a_failed_digest_is_sent_again_from_the_outbox_screen(
+    app, session, smtp_server, clean_outbox, agency_client
+):
+    """The once-a-day marker stops a second digest, not the failed one from being sent again."""
+    from app.common.timezone import local_today
+    from app.notify.digests import agency_pending_digest
+    from app.notify.models import DigestRun
+
+    agency_email = "agentur@promoplan.example"
+    day = local_today() + dt.timedelta(days=300)
+    smtp_server.mailbox.refuse.add(agency_email)
+    assert agency_pending_digest(session, day) == 1
+    digest = session.scalar(
+        select(OutboxMessage).where(OutboxMessage.kind == "digest_pending").order_by(OutboxMessage.id.desc())
+    )
+    try:
+        assert send_pending(session).failed == 1
+        session.refresh(digest)
+        assert digest.status == "failed" and "550" in digest.last_error
+        assert agency_pending_digest(session, day) == 0
+
+        smtp_server.mailbox.refuse.clear()
+        answer = agency_client.post("/outboxview/action_post", data={"action": "retry", "rowid": [digest.id]})
+        assert answer.status_code == 302
+        session.refresh(digest)
+        assert (digest.status, digest.attempts) == ("pending", 0)
+        assert send_pending(session).sent == 1
+        (received,) = smtp_server.mailbox.to(agency_email)
+        assert received["Message-ID"] == digest.message_id
+        assert subject(received) == digest.subject
+        session.refresh(digest)
+        assert digest.status == "sent"
+        assert agency_pending_digest(session, day) == 0
+    finally:
+        session.execute(delete(DigestRun).where(DigestRun.period == day.isoformat()))
+        session.execute(delete(OutboxMessage).where(OutboxMessage.id == digest.id))
+        session.commit()

@@ -17,9 +17,11 @@ OUTBOX_STATES = {"pending": "pending", "sending": "sending", "sent": "sent", "fa
 class OutboxMessage(Model):
     """One mail, written in the same transaction as the change that causes it.
 
-    The sender claims pending rows (status ``sending`` with its claim token)
-    before talking to SMTP, so two senders never send the same row; the stored
-    Message-ID lets receivers recognise a repeat after a crash.
+    The sender claims one row at a time (status ``sending`` with its claim
+    token) before talking to SMTP and renews ``claimed_at`` while it sends, so
+    two live senders never send the same row; a claim not renewed for
+    OUTBOX_LEASE_SECONDS belongs to a dead sender and is taken up again. The
+    stored Message-ID lets receivers recognise a repeat after such a crash.
     """
 
     __tablename__ = "outbox_message"

@@ -3,7 +3,9 @@
 Never started inside web workers. Runs the outbox sender every minute, the
 agency's daily digest of pending proposals and the customers' weekly digest
 (times in TIMEZONE, see config.py). Running two by mistake sends nothing
-twice: digests are guarded by a unique row, outbox rows by claims.
+twice while both are alive: digests are guarded by a unique row, outbox rows
+by claims under a renewed lease (see :mod:`app.notify.sender` for the one
+case of a repeat, a sender killed mid-send).
 """
 
 from __future__ import annotations

@@ -58,6 +58,7 @@ class OutboxView(AgencyModelView):
             if item is not None and item.status == "failed":
                 item.status = "pending"
                 item.attempts = 0
+                item.claim_token = None
                 item.next_attempt_at = utcnow()
         self.datamodel.session.commit()
         self.update_redirect()

@@ -1,0 +1,276 @@
+"""Every kind of mail, with worst-case content, through aiosmtpd with its default limits.
+
+aiosmtpd refuses any line over 998 octets (RFC 5321 4.5.3.1.6) like Postfix
+does; what it accepts is parsed back with the standard library and compared
+with what the outbox row says: every mail arrives, the subject decodes to
+exactly the stored text, the long notes and reasons are in the text part.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import uuid
+from email.header import decode_header, make_header
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import delete, insert, select, update
+
+from tests.smtp import body_text
+from tests.test_wizard import demo, high_water, remove_since, rows
+
+UMLAUT_STORES = ("Media Markt Hannover-Wülfel", "Media Markt Lübeck-Buntekuh")
+# One line each, far beyond 998 octets in UTF-8; stored trimmed, as the app does.
+NOTE = ("Bitte Aktionsfläche vor Kasse 3 aufbauen – Größe 2×3 m, Übergabe an Frau Müller 🎉🧸. " * 60)[
+    :5000
+].strip()
+REASON = ("Leider kein Promoter frei: Weihnachtsgeschäft, Rückruf bei Jürgen Weiß 📞. " * 40)[:3000].strip()
+
+
+@pytest.fixture()
+def tidy(app):
+    marks = high_water(app)
+    yield marks
+    remove_since(app, marks)
+
+
+@pytest.fixture()
+def info(app):
+    return demo(app)
+
+
+@pytest.fixture()
+def umlaut_stores(app, info):
+    """Two northern demo stores renamed to names whose umlauts sit inside a word."""
+    from app.crm.models import Location
+    from app.extensions import db
+
+    stores = info.north[:2]
+    with app.app_context(), db.engine.begin() as conn:
+        for store, name in zip(stores, UMLAUT_STORES, strict=True):
+            conn.execute(update(Location).where(Location.id == store.location_id).values(name=name))
+    yield stores
+    with app.app_context(), db.engine.begin() as conn:
+        for store in stores:
+            conn.execute(update(Location).where(Location.id == store.location_id).values(name=store.name))
+
+
+@pytest.fixture()
+def empty_outbox(session):
+    """Earlier tests' undelivered mails must not reach this test's SMTP server."""
+    from app.notify.models import OutboxMessage
+
+    session.execute(delete(OutboxMessage).where(OutboxMessage.status.in_(["pending", "sending"])))
+    session.commit()
+
+
+def _insert_appointments(session, jobs: list[int], first_day: dt.date, count: int, **values) -> None:
+    from app.planning.models import Appointment
+
+    now = dt.datetime(2026, 1, 1)
+    session.execute(
+        insert(Appointment),
+        [
+            {
+                "job_id": jobs[i % len(jobs)],
+                "date": first_day + dt.timedelta(days=i % 7),
+                "start_time": dt.time(8 + i % 8, 0),
+                "end_time": dt.time(17, 0),
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+                **values,
+            }
+            for i in range(count)
+        ],
+    )
+    session.commit()
+
+
+def _queue_every_kind(session, info, stores) -> None:
+    """Each mail kind once or more, through the code that queues it in the app."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.crm.models import Contact
+    from app.notify.digests import agency_pending_digest, customer_week_digest
+    from app.notify.outbox import enqueue
+    from app.planning.models import Appointment, Job
+    from app.planning.services import ProposalDraft, decide, propose
+    from app.promoter.models import Promoter
+    from app.security.visibility import Scope
+
+    customer = session.scalar(select(User).where(User.username == "adm.nord"))
+    contact = session.scalar(select(Contact).where(Contact.user_id == customer.id))
+    agency = session.scalar(select(User).where(User.username == "agentur"))
+    store = stores[0]
+    draft = ProposalDraft(
+        project_id=info.project_id,
+        location_id=store.location_id,
+        date=info.today + dt.timedelta(days=9),
+        start_time=dt.time(10, 0),
+        end_time=dt.time(15, 0),
+        note=NOTE,
+    )
+    proposal, created = propose(
+        session, Scope("customer", customer.id), contact, customer, draft, uuid.uuid4().hex
+    )
+    assert created
+    decide(session, proposal.id, agency, accept=False, reason=REASON)
+
+    north_jobs = [s.job_id for s in info.north]
+    _insert_appointments(
+        session,
+        north_jobs,
+        info.today + dt.timedelta(days=20),
+        100,
+        status="proposed",
+        origin="customer",
+        proposed_by_id=contact.id,
+        note=NOTE,
+    )
+    assert agency_pending_digest(session, info.today + dt.timedelta(days=400)) == 1
+
+    friday = info.today - dt.timedelta(days=info.today.weekday()) + dt.timedelta(days=14 + 4)
+    assert friday + dt.timedelta(days=10) <= info.end
+    _insert_appointments(
+        session, north_jobs, friday + dt.timedelta(days=3), 500, status="planned", origin="agency"
+    )
+    assert customer_week_digest(session, friday) >= 2
+
+    promoter = session.scalar(select(Promoter).where(Promoter.email.is_not(None)).order_by(Promoter.id))
+    week = list(
+        session.scalars(
+            select(Appointment)
+            .where(Appointment.job_id == store.job_id, Appointment.date >= info.today)
+            .order_by(Appointment.date)
+            .limit(60)
+        )
+    )
+    job = session.get(Job, store.job_id)
+    enqueue(
+        session,
+        "booking_requests",
+        promoter.email,
+        "de",
+        promoter=promoter,
+        bookings=[SimpleNamespace(appointment=a) for a in week],
+        link="https://promoter.example/promoter/",
+    )
+    for kind, extra in (
+        ("booking_declined", {"appointment": week[0]}),
+        ("application_withdrawn", {"job": job}),
+    ):
+        enqueue(
+            session, kind, "agentur@promoplan.example", "de", promoter=promoter, link="https://x/", **extra
+        )
+    session.commit()
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").rstrip("\n").split("\n")
+
+
+def _deliver_everything(session) -> None:
+    from app.notify.sender import send_pending
+
+    for _ in range(5):
+        result = send_pending(session, batch=100)
+        assert result.failed == 0 and result.retried == 0, result
+        if not result.sent:
+            return
+
+
+def test_every_mail_kind_with_worst_case_content_arrives_intact(
+    app, session, tidy, info, umlaut_stores, empty_outbox, smtp_server
+):
+    from app.notify.models import OutboxMessage
+
+    _queue_every_kind(session, info, umlaut_stores)
+    queued = rows(app, OutboxMessage, OutboxMessage.id > tidy["outbox"])
+    kinds = {m["kind"] for m in queued}
+    assert kinds == {
+        "proposal_new",
+        "proposal_decided",
+        "digest_pending",
+        "digest_week",
+        "booking_requests",
+        "booking_declined",
+        "application_withdrawn",
+    }
+    _deliver_everything(session)
+
+    received = {}
+    for raw in smtp_server.mailbox.raw:
+        longest = max(len(line) for line in raw.split(b"\r\n"))
+        assert longest <= 998
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        received.setdefault(parsed["Message-ID"], []).append((raw, parsed))
+    assert sorted(received) == sorted(m["message_id"] for m in queued)
+    assert all(len(copies) == 1 for copies in received.values())
+
+    for mail in queued:
+        ((raw, parsed),) = received[mail["message_id"]]
+        # Both the modern and the classic decoder give back exactly the stored subject.
+        assert parsed["Subject"] == mail["subject"], mail["kind"]
+        classic = email.message_from_bytes(raw)
+        assert str(make_header(decode_header(classic["Subject"]))) == mail["subject"], mail["kind"]
+        assert parsed["To"] == mail["recipient"]
+        # Line ends in mail are CRLF; apart from that the parts are the stored text.
+        assert _lines(body_text(classic)) == _lines(mail["body_text"]), mail["kind"]
+        assert _lines(parsed.get_body(("html",)).get_content()) == _lines(mail["body_html"]), mail["kind"]
+
+    by_kind = {m["kind"]: received[m["message_id"]][0][1] for m in queued}
+    assert UMLAUT_STORES[0] in by_kind["proposal_new"]["Subject"]
+    assert UMLAUT_STORES[0] in by_kind["booking_declined"]["Subject"]
+    assert NOTE in by_kind["proposal_new"].get_body(("plain",)).get_content()
+    assert REASON in by_kind["proposal_decided"].get_body(("plain",)).get_content()
+    week_html = [
+        received[m["message_id"]][0][1].get_body(("html",)).get_content()
+        for m in queued
+        if m["kind"] == "digest_week" and m["recipient"] == info.contact_email
+    ][0]
+    # One table row per line: the HTML stays readable in any mail program's source view.
+    assert sum(1 for line in week_html.splitlines() if line.startswith("<tr>")) >= 500
+    digest = by_kind["digest_pending"].get_body(("plain",)).get_content()
+    assert sum(1 for line in digest.splitlines() if line.startswith("- ")) >= 100
+
+
+def test_without_mail_server_the_file_holds_the_bytes_smtp_gets(
+    app, session, tidy, info, umlaut_stores, empty_outbox, smtp_server, tmp_path
+):
+    """The demo's .eml files are the very message SMTP receives, and a re-send is identical."""
+    from app.notify.models import OutboxMessage
+    from app.notify.outbox import enqueue
+    from app.notify.sender import send_pending
+    from app.planning.models import Appointment
+
+    appointment = session.scalar(
+        select(Appointment).where(Appointment.job_id == umlaut_stores[1].job_id).limit(1)
+    )
+    enqueue(
+        session,
+        "booking_declined",
+        "agentur@promoplan.example",
+        "de",
+        promoter=SimpleNamespace(full_name="Zoë Ünal-Çelik"),
+        appointment=appointment,
+        link="https://x/",
+    )
+    session.commit()
+    assert send_pending(session).sent == 1
+    (over_smtp,) = smtp_server.mailbox.raw
+    assert UMLAUT_STORES[1] in email.message_from_bytes(over_smtp, policy=email.policy.default)["Subject"]
+
+    (mail,) = rows(app, OutboxMessage, OutboxMessage.id > tidy["outbox"])
+    session.execute(update(OutboxMessage).where(OutboxMessage.id == mail["id"]).values(status="pending"))
+    session.commit()
+    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_FOLDER")}
+    app.config.update(MAIL_SERVER="", MAIL_FOLDER=str(tmp_path))
+    try:
+        assert send_pending(session).sent == 1
+    finally:
+        app.config.update(saved)
+    written = (tmp_path / f"{mail['id']:06d}-booking_declined.eml").read_bytes()
+    assert written.rstrip(b"\r\n") == over_smtp.rstrip(b"\r\n")
