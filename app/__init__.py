@@ -51,6 +51,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     from app.common.errors import init_error_pages
     from app.common.formatting import init_formatting
+    from app.common.input_guard import init_input_guard
     from app.common.sqlcount import init_sql_count
     from app.portal import proposals  # noqa: F401  (registers the wizard's routes)
     from app.portal.hosts import HostPrefixMiddleware
@@ -69,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_action_guard(app)
     init_formatting(app)
     init_error_pages(app)
+    init_input_guard(app)
     init_sql_count(app)
     init_security_headers(app)
     app.wsgi_app = HostPrefixMiddleware(

@@ -13,6 +13,14 @@ def _page(status: int, title: str, message: str):
 
 
 def init_error_pages(app: Flask) -> None:
+    @app.errorhandler(400)
+    def bad_request(_error):
+        return _page(
+            400,
+            _("Invalid input"),
+            _("The request could not be understood. Please check the link or your input."),
+        )
+
     @app.errorhandler(403)
     def forbidden(_error):
         return _page(403, _("Access denied"), _("You have no access to this page."))

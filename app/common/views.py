@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask_appbuilder import ModelView
+from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.fieldwidgets import Select2Widget
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired, Optional
 
@@ -66,6 +71,46 @@ class StripWhitespace:
             field.data = field.data.strip()
 
 
+log = logging.getLogger(__name__)
+
+
+class NotSaved(Exception):
+    """A write the database refused; ``str()`` is the short message FAB flashes."""
+
+
+class FriendlyErrorsInterface(SQLAInterface):
+    """FAB's data interface whose database errors say what happened in the user's
+    language. FAB flashes ``str(error)``, which on PostgreSQL is the SQL statement with
+    its parameters; the detail goes to the log instead."""
+
+    def _guarded(self, write, *args, **kwargs) -> None:
+        try:
+            write(*args, **kwargs)
+        except (SQLAlchemyError, DatabaseException) as error:
+            log.warning(
+                "%s of %s refused by the database: %r",
+                write.__name__,
+                self.obj.__name__,
+                error.__cause__ or error,
+            )
+            self.session.rollback()
+            raise NotSaved(
+                str(_l("The change could not be saved because it conflicts with existing data."))
+            ) from None
+
+    def add(self, item, commit: bool = True) -> None:
+        self._guarded(super().add, item, commit)
+
+    def edit(self, item, commit: bool = True) -> None:
+        self._guarded(super().edit, item, commit)
+
+    def delete(self, item, commit: bool = True) -> None:
+        self._guarded(super().delete, item, commit)
+
+    def delete_all(self, items) -> None:
+        self._guarded(super().delete_all, items)
+
+
 class AgencyModelView(ModelView):
     """A generated CRUD screen of the agency system."""
 
@@ -73,6 +118,8 @@ class AgencyModelView(ModelView):
     page_size = 25
 
     def __init__(self, **kwargs):
+        if type(self.datamodel) is SQLAInterface:
+            self.datamodel = FriendlyErrorsInterface(self.datamodel.obj, self.datamodel._session)
         self.validators_columns = _FreshValidatorLists(self.validators_columns or {})
         self._require_text_in_required_strings()
         super().__init__(**kwargs)

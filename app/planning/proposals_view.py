@@ -7,6 +7,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
+from app.common.input_guard import FIELD_MESSAGE, has_unstorable
 from app.extensions import db
 from app.planning import services
 
@@ -38,6 +39,9 @@ class ProposalsView(BaseView):
         decision = request.form.get("decision")
         if decision not in ("accept", "reject"):
             flash(_("Please choose accept or reject."), "danger")
+            return redirect(url_for("ProposalsView.pending"))
+        if has_unstorable(request.form.get("reason")):
+            flash(f"{_('Reason')}: {FIELD_MESSAGE}", "danger")
             return redirect(url_for("ProposalsView.pending"))
         try:
             appointment = services.decide(

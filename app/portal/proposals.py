@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
@@ -30,6 +31,17 @@ from app.portal.views import bp, customer_required
 
 #: Unfinished wizards older than this are removed when a new one starts.
 DRAFT_LIFETIME = dt.timedelta(days=7)
+
+
+#: A wizard token is ``uuid4().hex``; anything else is a forged or broken link.
+TOKEN_SHAPE = re.compile(r"[0-9a-f]{32}")
+
+
+def _checked(token: str) -> str:
+    """The token, or 400 for one no wizard can have (e.g. longer than its column)."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        abort(400)
+    return token
 
 
 def _state(token: str) -> dict | None:
@@ -96,7 +108,7 @@ def _already_submitted(token: str):
 @bp.route("/proposals/new", methods=["GET", "POST"])
 @customer_required
 def wizard_store():
-    token = request.args.get("token") or uuid.uuid4().hex
+    token = _checked(request.args.get("token") or uuid.uuid4().hex)
     if (done := _already_submitted(token)) is not None:
         return done
     state = _state(token) or {}
@@ -129,6 +141,7 @@ def _job_or_restart(token: str, state: dict | None):
 
 def _open_wizard(token: str):
     """The wizard's state and job, or the response that sends the user where they belong."""
+    _checked(token)
     done = _already_submitted(token)
     if done is not None:
         return None, None, done
