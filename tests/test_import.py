@@ -60,15 +60,6 @@ def _remove_imported(app) -> None:
         )
 
 
-@pytest.fixture(scope="module", autouse=True)
-def import_folder(app, tmp_path_factory):
-    """Pending imports of this module go to a folder of its own, not the instance folder."""
-    before = app.config.get("IMPORT_FOLDER")
-    app.config["IMPORT_FOLDER"] = str(tmp_path_factory.mktemp("imports"))
-    yield
-    app.config["IMPORT_FOLDER"] = before
-
-
 @pytest.fixture(scope="module")
 def rows(app):
     tracker = Rows(app)
@@ -656,66 +647,223 @@ def test_a_database_failure_in_the_middle_leaves_nothing_written(app, agentur, n
     assert tagged_count(app, Location, Location.name) == 0
 
 
-def _wait_for(client, token: str, timeout: float = 120.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        status = client.get(f"/transfer/import/{token}/status").get_json()
-        if status["state"] != "running" or time.monotonic() > deadline:
-            return status
-        time.sleep(0.2)
+# ---------------------------------------------------------------- large imports: jobs run by the scheduler
 
 
-def test_a_large_import_runs_in_the_background_with_progress(app, agentur, names):
-    from app.crm.models import Location
+@pytest.fixture(scope="module")
+def second_host(app):
+    """A second web host: an app of its own (own engine and connections) on the same database."""
+    from app import create_app
+    from app.extensions import db
+    from tests.conftest import FreshContextClient
 
-    total = 2001
+    keys = (
+        "TESTING",
+        "SQLALCHEMY_DATABASE_URI",
+        "WTF_CSRF_ENABLED",
+        "RATELIMIT_ENABLED",
+        "AUTH_RATE_LIMITED",
+        "FAB_PASSWORD_HASH_METHOD",
+        "SERVER_NAME",
+    )
+    other = create_app({key: app.config[key] for key in keys})
+    other.test_client_class = FreshContextClient
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture()
+def small_background(app, monkeypatch):
+    """Imports of more than 20 rows run as jobs, written 20 rows per transaction."""
+    monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_ROWS", 20)
+    monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", 20)
+
+
+def _many_locations(names, label: str, count: int) -> bytes:
     body = [
         [
-            f"Großmarkt {i:04d} {TAG}",
+            f"Großmarkt {i:03d} {TAG}-{label}",
             names["chain"],
             f"Straße {i}",
             f"{10000 + i:05d}",
             "Berlin",
             "BE",
-            names["territory"],
+            "",
         ]
-        for i in range(total)
+        for i in range(count)
     ]
-    started = time.monotonic()
-    html = upload(agentur, "locations", "gross.csv", csv_bytes(LOCATION_HEADER, body)).get_data(as_text=True)
+    return csv_bytes(LOCATION_HEADER, body)
+
+
+def _queue(client, data: bytes, kind: str = "locations", job: int | None = None) -> str:
+    """Upload and confirm a large import; answers its token (the job waits for a runner)."""
+    html = upload(client, kind, "gross.csv", data, job).get_data(as_text=True)
     token = token_of(html)
     assert token, preview_errors(html)[:5]
-    assert "2001" in visible_text(html)
-    response = agentur.post(f"/transfer/import/{token}")
+    assert msg("A large file: the import runs in the background and shows its progress.", "de") in html
+    response = client.post(f"/transfer/import/{token}")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/transfer/import/{token}/progress")
-    page = agentur.get(response.headers["Location"])
-    assert page.status_code == 200
-    assert 'id="import-bar"' in page.get_data(as_text=True)
-    status = _wait_for(agentur, token)
-    assert status["state"] == "done", status
-    assert (status["done"], status["total"]) == (total, total)
-    assert status["message"] == msg("%(count)d rows imported.", "de", count=total)
+    return token
+
+
+def _status(client, token: str) -> dict:
+    response = client.get(f"/transfer/import/{token}/status")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def _scheduled_imports(app):
+    """The function the scheduler process runs every few seconds for imports."""
+    from app.notify.scheduler import build_scheduler
+
+    job = build_scheduler(app).get_job("imports")
+    assert job.trigger.interval.total_seconds() <= 10
+    return job.func
+
+
+def _run_imports_command(app) -> str:
+    result = app.test_cli_runner().invoke(args=["imports", "run"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _job_row(app, token: str) -> dict:
+    from app.transfer.models import ImportJob
+
+    with db_session(app) as session:
+        job = session.scalar(select(ImportJob).where(ImportJob.token == token))
+        return {c: getattr(job, c) for c in ("state", "done", "total", "attempts", "claimed_by", "rows")}
+
+
+def test_the_scheduler_runs_a_large_import_and_another_web_host_shows_its_progress(
+    app, agentur, names, second_host, small_background, monkeypatch
+):
+    import threading
+
+    from app.crm.models import Location
+    from app.transfer import services
+
+    total = 60
+    token = _queue(agentur, _many_locations(names, "sched", total))
+    elsewhere = client_for(second_host, "agentur")
+    waiting = _status(elsewhere, token)
+    assert (waiting["state"], waiting["done"], waiting["total"]) == ("queued", 0, total)
+    assert waiting["message"] == msg("The import is waiting to be started …", "de")
+    assert tagged_count(app, Location, Location.name) == 0
+
+    # The runner stops at the first row of its second chunk until the test has looked.
+    real, calls = services.build_location, {"n": 0}
+    paused, go_on = threading.Event(), threading.Event()
+
+    def build(row, ctx):
+        calls["n"] += 1
+        if calls["n"] == 21:
+            paused.set()
+            go_on.wait(30)
+        return real(row, ctx)
+
+    monkeypatch.setattr(services, "build_location", build)
+    runner = threading.Thread(target=_scheduled_imports(app))
+    runner.start()
+    try:
+        assert paused.wait(60), "the scheduled job did not start the import"
+        halfway = _status(elsewhere, token)
+        assert (halfway["state"], halfway["done"], halfway["total"]) == ("running", 20, total)
+        assert halfway["message"] == msg("%(done)d of %(total)d rows written …", "de", done=20, total=total)
+        page = elsewhere.get(f"/transfer/import/{token}/progress").get_data(as_text=True)
+        assert msg("%(done)d of %(total)d rows written …", "de", done=20, total=total) in visible_text(page)
+    finally:
+        go_on.set()
+        runner.join(60)
+    finished = _status(elsewhere, token)
+    assert (finished["state"], finished["done"]) == ("done", total)
+    assert finished["message"] == msg("%(count)d rows imported.", "de", count=total)
     assert tagged_count(app, Location, Location.name) == total
-    print(f"\nlarge import of {total} rows: {time.monotonic() - started:.1f}s")
-    # Another user cannot follow it.
-    other = client_for(app, "admin")
-    assert other.get(f"/transfer/import/{token}/status").status_code == 404
+    assert _job_row(app, token)["rows"] is None, "the rows are not kept after the import"
+    # Another user cannot follow it, on either host.
+    assert client_for(second_host, "admin").get(f"/transfer/import/{token}/status").status_code == 404
+    assert client_for(app, "admin").get(f"/transfer/import/{token}/progress").status_code == 404
+    # The confirmation cannot be sent twice.
+    assert agentur.post(f"/transfer/import/{token}").status_code == 302
+    assert "imports run: 0" in _run_imports_command(app)
+    assert tagged_count(app, Location, Location.name) == total
     _remove_imported(app)
 
 
-def test_a_failing_background_import_leaves_nothing_written(app, agentur, names, monkeypatch):
+class _Died(BaseException):
+    """The runner's process ends here (nothing in the runner catches it)."""
+
+
+def test_an_import_whose_runner_died_is_taken_over_and_resumed(
+    app, agentur, names, small_background, monkeypatch
+):
+    from app.crm.models import Location
+    from app.extensions import db
+    from app.transfer import jobs, services
+
+    total = 60
+    monkeypatch.setitem(app.config, "IMPORT_LEASE_SECONDS", 1)
+    token = _queue(agentur, _many_locations(names, "died", total))
+    real, calls = services.build_location, {"n": 0}
+
+    def dying(row, ctx):
+        calls["n"] += 1
+        if calls["n"] == 41:
+            raise _Died()
+        return real(row, ctx)
+
+    monkeypatch.setattr(services, "build_location", dying)
+    with app.app_context():
+        with pytest.raises(_Died):
+            jobs.run_pending(db.session)
+        db.session.rollback()  # what the end of the process does to its open transaction
+        db.session.remove()
+    monkeypatch.setattr(services, "build_location", real)
+    died = _job_row(app, token)
+    assert (died["state"], died["done"], died["attempts"]) == ("running", 40, 1)
+    assert tagged_count(app, Location, Location.name) == 40
+    status = _status(agentur, token)
+    assert (status["state"], status["done"]) == ("running", 40)
+
+    time.sleep(1.2)  # the dead runner's lease runs out
+    assert "imports run: 1" in _run_imports_command(app)
+    after = _job_row(app, token)
+    assert (after["state"], after["done"], after["attempts"]) == ("done", total, 2)
+    assert after["claimed_by"] != died["claimed_by"]
+    with db_session(app) as session:
+        stored = session.scalars(select(Location.name).where(Location.name.like(f"%{TAG}-died%"))).all()
+    assert sorted(stored) == sorted(f"Großmarkt {i:03d} {TAG}-died" for i in range(total)), "no row twice"
+    assert _status(agentur, token)["message"] == msg("%(count)d rows imported.", "de", count=total)
+
+    # Had the first runner only stalled, it could not write another row when it wakes up.
+    with app.app_context():
+        assert jobs.run_claimed(db.session, _job_id(app, token), died["claimed_by"]) == "lost"
+    assert tagged_count(app, Location, Location.name) == total
+    _remove_imported(app)
+
+
+def _job_id(app, token: str) -> int:
+    from app.transfer.models import ImportJob
+
+    with db_session(app) as session:
+        return session.scalar(select(ImportJob.id).where(ImportJob.token == token))
+
+
+def test_a_failing_background_import_removes_what_it_wrote(
+    app, agentur, names, small_background, monkeypatch
+):
     from app.crm.models import Location
 
-    _fail_on_fifth_row(monkeypatch)
+    calls = _fail_on_fifth_row(monkeypatch)
     monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_ROWS", 3)
     monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", 2)
-    token = token_of(
-        upload(agentur, "locations", "acht.csv", _eight_locations(names, "bg")).get_data(as_text=True)
-    )
-    response = agentur.post(f"/transfer/import/{token}")
-    assert response.headers["Location"].endswith("/progress")
-    status = _wait_for(agentur, token)
+    token = _queue(agentur, _eight_locations(names, "bg"))
+    assert "imports run: 1" in _run_imports_command(app)
+    assert calls["n"] == 5
+    status = _status(agentur, token)
     assert status["state"] == "failed"
     assert status["message"] == msg(
         "The import failed at row %(row)d and nothing was saved. Please check that row and try again.",
@@ -723,6 +871,126 @@ def test_a_failing_background_import_leaves_nothing_written(app, agentur, names,
         row=6,
     )
     assert tagged_count(app, Location, Location.name) == 0
+
+
+def test_a_background_import_checks_the_rows_again_and_shows_what_changed(
+    app, agentur, rows, names, small_background
+):
+    from app.crm.models import Location
+
+    token = _queue(agentur, _many_locations(names, "changed", 25))
+    rows.add(
+        Location,
+        name=f"Großmarkt 007 {TAG}-changed",
+        street="Weg 1",
+        postcode="10007",
+        city="Berlin",
+        federal_state="BE",
+    )
+    _run_imports_command(app)
+    status = _status(agentur, token)
+    assert status["state"] == "failed"
+    assert status["message"] == msg("Something changed since the preview; nothing was imported.", "de")
+    page = agentur.get(f"/transfer/import/{token}/progress").get_data(as_text=True)
+    assert [(row, column) for row, column, _m in preview_errors(page)] == [(9, msg("Name", "de"))]
+    assert tagged_count(app, Location, Location.name) == 1
+    _remove_imported(app)
+
+
+# ---------------------------------------------------------------- duplicates, characters nobody can store
+
+
+def preview_warnings(html: str) -> list[tuple[int, str, str]]:
+    match = re.search(r'<table[^>]*id="import-warnings".*?<tbody>(.*?)</tbody>', html, re.S)
+    if not match:
+        return []
+    found = []
+    for row in re.findall(r"<tr>(.*?)</tr>", match.group(1), re.S):
+        cells = [text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        found.append((int(cells[0]), cells[1], cells[2]))
+    return found
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_duplicate_appointments_are_flagged_in_the_preview(app, campaign, locale):
+    from app.planning.models import Appointment
+
+    client = client_for(app, "agentur", None if locale == "de" else locale)
+    header = ["Datum", "Beginn", "Ende", "Notiz"]
+    body = [
+        ["10.03.2026", "10:00", "18:00", f"a {TAG}"],
+        ["2026-03-10", "10:00", "18:00", f"b {TAG}"],  # the same slot, written differently
+        ["10.03.2026", "10:00", "18:00", f"c {TAG}"],
+        ["10.03.2026", "10:00", "17:00", f"d {TAG}"],  # another end: no duplicate
+        ["02.03.2026", "10:00", "18:00", f"e {TAG}"],  # the campaign's appointment on that day
+    ]
+    html = upload(client, "appointments", "termine.csv", csv_bytes(header, body), campaign["job"]).get_data(
+        as_text=True
+    )
+    twice = "The file lists this appointment twice (also row %(row)d)."
+    date = "Datum"  # errors and warnings name the column as the file does
+    assert preview_warnings(html) == [
+        (3, date, msg(twice, locale, row=2)),
+        (4, date, msg(twice, locale, row=2)),
+        (6, date, msg("The job already has an appointment on this day at these times.", locale)),
+    ]
+    assert preview_errors(html) == []
+    assert token_of(html), "duplicates are a warning, the import stays possible"
+    assert tagged_count(app, Appointment, Appointment.note) == 0
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_control_characters_in_a_cell_are_refused_with_row_and_column(app, names, locale):
+    from app.crm.models import Contact, Location
+
+    client = client_for(app, "agentur", None if locale == "de" else locale)
+    body = [
+        [f"Markt N1 {TAG}", names["chain"], "Weg\x001", "20095", "Hamburg", "HH", ""],
+        [f"Markt N2 {TAG}\x00", names["chain"], "Weg 2", "20095", "Hamburg", "HH", ""],
+        [f"Markt N3 {TAG}", names["chain"], "Weg 3", "20095", "Ham\x0bburg", "HH", ""],
+        [f"Markt N4 {TAG}", names["chain"], "Weg 4", "20095", "Hamburg", "HH", ""],
+    ]
+    response = upload(client, "locations", "nul.csv", csv_bytes(LOCATION_HEADER, body))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    refused = (
+        "Contains the control character %(char)s, which cannot be stored. Please remove it from the file."
+    )
+    assert preview_errors(html) == [
+        (2, "Straße", msg(refused, locale, char="U+0000")),
+        (3, "Name", msg(refused, locale, char="U+0000")),
+        (4, "Ort", msg(refused, locale, char="U+000B")),
+    ]
+    assert token_of(html) is None
+    # In a column that is looked up in the database, too.
+    contact = [names["customer"], "", "Nul", f"Byte {TAG}", f"nul\x00-{TAG}@example.com", "", "", "", ""]
+    html = upload(client, "contacts", "nul.csv", csv_bytes(CONTACT_HEADER, [contact])).get_data(as_text=True)
+    assert preview_errors(html) == [(2, "E-Mail", msg(refused, locale, char="U+0000"))]
+    assert tagged_count(app, Location, Location.name) == 0
+    assert tagged_count(app, Contact, Contact.last_name) == 0
+
+
+def test_an_excel_export_works_with_characters_excel_cannot_hold_in_the_database(
+    app, agentur, rows, database_url
+):
+    """Data stored before such characters were refused (NUL only where the database holds it)."""
+    from app.crm.models import Location
+
+    bad = "\x00" if database_url.startswith("sqlite") else ""
+    rows.add(
+        Location,
+        name=f"Markt{bad}\x01 Steuer\x0b{TAG}",
+        street="Weg\x1f 1",
+        postcode="20095",
+        city="Hamburg",
+        federal_state="HH",
+    )
+    response = agentur.get("/transfer/export?what=locations&format=xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    found = [[c.value for c in row] for row in sheet.iter_rows() if TAG in str(row[0].value)]
+    assert [(row[0], row[2]) for row in found] == [(f"Markt Steuer{TAG}", "Weg 1")]
+    assert agentur.get("/transfer/export?what=locations&format=csv").status_code == 200
 
 
 # ---------------------------------------------------------------- who may

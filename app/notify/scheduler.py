@@ -39,6 +39,7 @@ def _job(app: Flask, name: str, func):
 def build_scheduler(app: Flask) -> BlockingScheduler:
     from app.notify.digests import agency_pending_digest, customer_week_digest
     from app.notify.sender import send_pending
+    from app.transfer.jobs import run_pending as run_imports
 
     timezone = app.config["TIMEZONE"]
     scheduler = BlockingScheduler(timezone=timezone)
@@ -46,6 +47,14 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     weekly_hour, weekly_minute = app.config["DIGEST_WEEKLY_AT"].split(":")
     scheduler.add_job(
         _job(app, "outbox", send_pending), "interval", minutes=1, id="outbox", max_instances=1, coalesce=True
+    )
+    scheduler.add_job(
+        _job(app, "imports", run_imports),
+        "interval",
+        seconds=int(app.config.get("IMPORT_POLL_SECONDS", 5)),
+        id="imports",
+        max_instances=1,
+        coalesce=True,
     )
     scheduler.add_job(
         _job(app, "agency digest", agency_pending_digest),

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from app.common.choices import FEDERAL_STATES
 from app.crm.models import Company, Contact, Location, Territory
-from app.planning.models import Job
-from app.transfer.tables import FileProblem, Table, unquote_formula
+from app.planning.models import Appointment, Job
+from app.transfer.tables import ILLEGAL_CHARACTERS, FileProblem, Table, unquote_formula
 
 CHUNK = 500
 
@@ -125,6 +125,8 @@ class Checked:
     kind: str
     rows: list[dict] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    #: Rows that can be imported but look like a mistake (e.g. an appointment twice).
+    warnings: list[RowError] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     #: column key -> its header as written in the file (what errors name)
     headers: dict[str, str] = field(default_factory=dict)
@@ -378,9 +380,24 @@ class _Rows:
         self.checked.errors.append(RowError(self.number, label, message))
         self.failed = True
 
+    def warn(self, key: str, message: str) -> None:
+        label = self.checked.headers.get(key) or str(self.columns[key].label)
+        self.checked.warnings.append(RowError(self.number, label, message))
+
     def take(self, key: str, parse=text, required: bool = False):
         raw = self.raw.get(key)
         column = self.columns[key]
+        if isinstance(raw, str) and (found := ILLEGAL_CHARACTERS.search(raw)):
+            # NUL cannot be stored by PostgreSQL, and none of them in an Excel export.
+            self.error(
+                key,
+                _(
+                    "Contains the control character %(char)s, which cannot be stored. "
+                    "Please remove it from the file.",
+                    char=f"U+{ord(found.group()):04X}",
+                ),
+            )
+            return None
         if required and not text(raw):
             self.error(key, _("A value is required."))
             return None
@@ -537,6 +554,15 @@ def _drop_failed(checked: Checked) -> None:
 
 def check_appointments(session: Session, rows: list[tuple[int, dict]], checked: Checked, job: Job) -> None:
     project = job.project
+    existing = {
+        tuple(found)
+        for found in session.execute(
+            select(Appointment.date, Appointment.start_time, Appointment.end_time).where(
+                Appointment.job_id == job.id, Appointment.status != "cancelled"
+            )
+        )
+    }
+    seen: dict[tuple, int] = {}
     for number, raw in rows:
         row = _Rows(checked, APPOINTMENTS, number, raw)
         date = row.take("date", day, required=True)
@@ -555,7 +581,19 @@ def check_appointments(session: Session, rows: list[tuple[int, dict]], checked: 
                 ),
             )
         if not row.failed:
+            _warn_duplicate(row, (date, start, end), seen, existing)
             checked.rows.append(_jsonable(row.values))
+
+
+def _warn_duplicate(row: _Rows, key: tuple, seen: dict[tuple, int], existing: set[tuple]) -> None:
+    """Same job, date, start and end as an earlier row of the file or an appointment of the job
+    (cancelled ones aside): allowed, but most likely a mistake."""
+    if key in seen:
+        row.warn("date", _("The file lists this appointment twice (also row %(row)d).", row=seen[key]))
+    else:
+        seen[key] = row.number
+    if key in existing:
+        row.warn("date", _("The job already has an appointment on this day at these times."))
 
 
 def _jsonable(values: dict) -> dict:
@@ -586,6 +624,7 @@ def check(kind: str, table: Table, session: Session, job: Job | None = None) -> 
             raise FileProblem(_("Please choose the job the appointments belong to."))
         check_appointments(session, rows, checked, job)
     checked.errors.sort(key=lambda e: e.row)
+    checked.warnings.sort(key=lambda e: e.row)
     checked.rows.sort(key=lambda r: r["row"])
     return checked
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,6 +18,9 @@ from flask_babel import lazy_gettext as _l
 #: Characters that make a spreadsheet read a cell as a formula; such text gets a leading "'".
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 MAX_BYTES = 20 * 1024 * 1024
+#: Characters that XML 1.0 (and so XLSX) cannot hold; NUL is also refused by PostgreSQL.
+#: Tab, line feed and carriage return are allowed.
+ILLEGAL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 class FileProblem(Exception):
@@ -162,6 +166,14 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def xlsx_safe(value):
+    """``value`` without the characters an XLSX cell cannot hold (openpyxl would refuse
+    the whole file); anything but text is returned as it is."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS.sub("", value)
+    return value
+
+
 def write_xlsx(header: Sequence[str], rows: Iterable[Sequence], title: str = "Export") -> bytes:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -172,13 +184,14 @@ def write_xlsx(header: Sequence[str], rows: Iterable[Sequence], title: str = "Ex
     bold = Font(bold=True)
     cells = []
     for text in header:
-        cell = WriteOnlyCell(sheet, value=formula_safe(str(text)))
+        cell = WriteOnlyCell(sheet, value=formula_safe(xlsx_safe(str(text))))
         cell.font = bold
         cells.append(cell)
     sheet.append(cells)
     for row in rows:
         cells = []
         for value in row:
+            value = xlsx_safe(value)
             if isinstance(value, str):
                 cell = WriteOnlyCell(sheet, value=formula_safe(value))
                 cell.data_type = "s"  # never a formula, even if it starts with "="

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from functools import wraps
 
 from flask import Response, abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -20,13 +23,15 @@ from wtforms.validators import DataRequired, Optional
 from app.common.forms import TranslatedForm
 from app.extensions import db
 from app.planning.models import Job, Project
-from app.transfer import exports, importers, services
+from app.transfer import exports, importers, jobs
+from app.transfer.models import ImportJob
 from app.transfer.tables import CONTENT_TYPES, FileProblem, read_table, write_file
 
 #: More rows than this are written in the background, with a progress page.
 BACKGROUND_ROWS = 2000
 PREVIEW_ROWS = 200
 FORMATS = ("csv", "xlsx")
+TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
 def _int_or_none(value):
@@ -88,13 +93,41 @@ def _list_url(kind: str, job_id: int | None) -> str:
     return url_for("AppointmentView.list", _flt_0_job=job_id) if job_id else url_for("AppointmentView.list")
 
 
-def _failed_message(row: int | None) -> str:
-    if row:
+def _locale() -> str:
+    return "en" if str(get_locale() or "de") == "en" else "de"
+
+
+def _errors(job: ImportJob) -> list[importers.RowError]:
+    """The rows' errors when a job failed its check at the start of the run."""
+    return [importers.RowError(*error) for error in json.loads(job.errors or "[]")]
+
+
+def _failed_message(job: ImportJob) -> str:
+    if job.done:
+        return _(
+            "The import failed at row %(row)d. %(count)d rows written before could not be removed "
+            "because they are already in use; please check them.",
+            row=job.failed_row or 0,
+            count=job.done,
+        )
+    if job.failed_row:
         return _(
             "The import failed at row %(row)d and nothing was saved. Please check that row and try again.",
-            row=row,
+            row=job.failed_row,
         )
+    if job.errors:
+        return _("Something changed since the preview; nothing was imported.")
     return _("The import failed and nothing was saved. Please try again.")
+
+
+def _status_message(job: ImportJob) -> str:
+    if job.state == "done":
+        return _("%(count)d rows imported.", count=job.total)
+    if job.state == "failed":
+        return _failed_message(job)
+    if job.state == "queued":
+        return _("The import is waiting to be started …")
+    return _("%(done)d of %(total)d rows written …", done=job.done, total=job.total)
 
 
 def _download(data: bytes, fmt: str, name: str) -> Response:
@@ -167,7 +200,7 @@ class TransferView(BaseView):
             db.session.rollback()
         token = None
         if checked.ok:
-            token = services.save_pending(g.user.id, kind, checked.rows, job.id if job else None, filename)
+            token = jobs.create(db.session, g.user.id, kind, checked.rows, job.id if job else None, filename)
         return self._preview(checked, filename, job, token)
 
     def _preview(self, checked, filename: str, job: Job | None, token: str | None):
@@ -180,6 +213,7 @@ class TransferView(BaseView):
             job_label=_job_label(job) if job else None,
             token=token,
             shown=checked.rows[:PREVIEW_ROWS],
+            warnings=checked.warnings[:PREVIEW_ROWS],
             background=len(checked.rows) > self._background_rows(),
             form=ConfirmForm(),
         )
@@ -188,6 +222,9 @@ class TransferView(BaseView):
     def _background_rows() -> int:
         return int(current_app.config.get("IMPORT_BACKGROUND_ROWS", BACKGROUND_ROWS))
 
+    def _own_job(self, token: str) -> ImportJob | None:
+        return jobs.find(db.session, token, g.user.id) if TOKEN.fullmatch(token or "") else None
+
     @expose("/import/<string:token>", methods=["POST"])
     @agency_only
     @has_access
@@ -195,73 +232,55 @@ class TransferView(BaseView):
         if not ConfirmForm().validate_on_submit():
             flash(_("The form has expired. Please try again."), "danger")
             return redirect(url_for("TransferView.index"))
-        data = services.claim_pending(token, g.user.id)
-        if data is None:
+        job = self._own_job(token)
+        small = job is not None and job.total <= self._background_rows()
+        worker = jobs.worker_name("web:") if small else None
+        if job is None or not jobs.confirm(db.session, token, g.user.id, _locale(), worker):
             flash(
                 _("This import has already been run or has expired. Please upload the file again."), "warning"
             )
             return redirect(url_for("TransferView.index"))
-        kind, job_id = data["kind"], data.get("job_id")
-        job = db.session.get(Job, job_id) if job_id else None
-        # Check again: since the preview, another user may have changed what the rows refer to.
-        try:
-            checked = importers.check(kind, importers.stored_table(kind, data["rows"]), db.session, job)
-        except FileProblem as problem:
-            flash(str(problem.message), "danger")
-            return redirect(url_for("TransferView.index"))
-        finally:
-            db.session.rollback()
-        if not checked.ok:
-            flash(_("Something changed since the preview; nothing was imported."), "danger")
-            return self._preview(checked, data.get("filename") or "", job, None)
-        data["rows"] = checked.rows
-        if len(checked.rows) > self._background_rows():
-            services.run_in_background(current_app._get_current_object(), token, data)
+        if not small:
             return redirect(url_for("TransferView.progress", token=token))
-        try:
-            count = services.write_rows(db.session, kind, checked.rows, g.user.id, job_id)
-        except services.ImportFailed as failed:
-            flash(_failed_message(failed.row), "danger")
-            return redirect(url_for("TransferView.index"))
-        flash(_("%(count)d rows imported.", count=count), "success")
-        return redirect(_list_url(kind, job_id))
+        jobs.run_claimed(db.session, job.id, worker)
+        db.session.expire_all()
+        job = self._own_job(token)
+        if job.state == "done":
+            flash(_("%(count)d rows imported.", count=job.total), "success")
+            return redirect(_list_url(job.kind, job.job_id))
+        errors = _errors(job)
+        if errors:
+            flash(_("Something changed since the preview; nothing was imported."), "danger")
+            planning_job = db.session.get(Job, job.job_id) if job.job_id else None
+            checked = importers.Checked(job.kind, errors=errors)
+            return self._preview(checked, job.filename or "", planning_job, None)
+        flash(_failed_message(job), "danger")
+        return redirect(url_for("TransferView.index"))
 
     @expose("/import/<string:token>/progress")
     @agency_only
     @has_access
     def progress(self, token: str):
-        status = services.read_status(token, g.user.id) if services.TOKEN.fullmatch(token) else None
-        if status is None:
+        job = self._own_job(token)
+        if job is None or job.state == "pending":
             abort(404)
         return self.render_template(
             "transfer/progress.html",
             token=token,
-            status=status,
-            message=self._status_message(status),
-            list_url=_list_url(status["kind"], None),
+            job=job,
+            errors=_errors(job),
+            message=_status_message(job),
+            list_url=_list_url(job.kind, job.job_id),
         )
 
     @expose("/import/<string:token>/status")
     @agency_only
     @has_access
     def status(self, token: str):
-        status = services.read_status(token, g.user.id) if services.TOKEN.fullmatch(token) else None
-        if status is None:
+        job = self._own_job(token)
+        if job is None or job.state == "pending":
             abort(404)
-        return jsonify(
-            state=status["state"],
-            done=status["done"],
-            total=status["total"],
-            message=self._status_message(status),
-        )
-
-    @staticmethod
-    def _status_message(status: dict) -> str:
-        if status["state"] == "done":
-            return _("%(count)d rows imported.", count=status["total"])
-        if status["state"] == "failed":
-            return _failed_message(status.get("row"))
-        return _("%(done)d of %(total)d rows written …", done=status["done"], total=status["total"])
+        return jsonify(state=job.state, done=job.done, total=job.total, message=_status_message(job))
 
     # ------------------------------------------------------------ files
 

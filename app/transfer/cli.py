@@ -1,0 +1,18 @@
+"""``flask --app app imports run``: run the confirmed imports that are waiting, once."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+
+from app.extensions import db
+
+imports_cli = AppGroup("imports", help="Large imports (normally run by the scheduler).")
+
+
+@imports_cli.command("run")
+def imports_run() -> None:
+    """Run every waiting import, and every import whose runner died (its lease ran out)."""
+    from app.transfer.jobs import run_pending
+
+    click.echo(f"imports run: {run_pending(db.session)}")
