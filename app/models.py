@@ -15,5 +15,6 @@ from app.planning.models import (  # noqa: F401
 )
 from app.portal.models import WizardDraft  # noqa: F401
 from app.promoter.models import Promoter, Unavailability  # noqa: F401
+from app.security.models import AccountToken, LoginState  # noqa: F401
 
 metadata = Model.metadata
