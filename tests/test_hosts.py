@@ -78,7 +78,7 @@ def test_customer_logging_into_the_agency_system_is_told_where_the_account_belon
     assert "Dieses Konto gehört zum Kundensystem." in visible_text(page)
     assert f'href="http://{CUSTOMER_HOST}/portal/login"' in page
     # Not logged in: the agency start page still asks for a login.
-    assert "/login" in client.get("/", headers={"Host": MAIN_HOST}).headers["Location"]
+    assert "/login" in client.get("/projectview/list/", headers={"Host": MAIN_HOST}).headers["Location"]
 
 
 @pytest.mark.parametrize("host", ["KUNDEN.promoplan.test", "Kunden.Promoplan.Test"])
