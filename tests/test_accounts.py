@@ -595,3 +595,21 @@ def test_hsts_only_when_the_cookie_is_https_only(app, database_url, client):
     secure = _second_app(database_url, SESSION_COOKIE_SECURE=True)
     header = secure.test_client().get("/portal/login").headers["Strict-Transport-Security"]
     assert header == "max-age=31536000"
+
+
+def test_agency_logout_is_a_form_in_the_menu_and_a_password_change_there_ends_other_sessions(app):
+    mine, other = app.test_client(), app.test_client()
+    login(mine, "agentur")
+    login(other, "agentur")
+    page = mine.get("/projectview/list/").get_data(as_text=True)
+    assert re.search(r'<form method="post" action="/logout/" id="logout-form"', page)
+    assert 'href="/logout/"' not in page
+    try:
+        answer = mine.post(
+            "/resetmypassword/form", data={"password": NEW_PASSWORD, "conf_password": NEW_PASSWORD}
+        )
+        assert answer.status_code == 302
+        assert mine.get("/projectview/list/").status_code == 200
+        assert other.get("/projectview/list/").status_code == 302
+    finally:
+        _restore_password(app, "agentur")
