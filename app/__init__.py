@@ -26,6 +26,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["FAB_ROLES"] = {}
     if config:
         app.config.update(config)
+    from app.security.proxies import normalise_host_settings
+
+    normalise_host_settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
     from app import models  # noqa: F401  (registers every table)

@@ -237,9 +237,13 @@ def test_the_agency_invites_a_new_field_rep_who_sees_exactly_their_territory(
     assert len(mine) == 12
     assert mine == sorted(set(stores.findall(nord.get("/portal/stores").get_data(as_text=True))))
 
-    # Deactivated: the open session ends at once and the login is refused; reactivated: it works again.
+    # Deactivated: the open session and API token end at once and the login is refused;
+    # reactivated: it works again.
+    api_token = _jwt(app, address, NEW_PASSWORD)["access_token"]
+    assert _api(app, api_token).status_code == 200
     agency_client.post(f"/contactview/action/deactivate_login/{pk}")
     assert rep.get("/portal/").status_code == 302
+    assert _api(app, api_token).status_code == 401
     assert not _logged_in(_log_in(app.test_client(), "/portal/login", address, NEW_PASSWORD))
     agency_client.post(f"/contactview/action/reactivate_login/{pk}")
     assert _logged_in(_log_in(app.test_client(), "/portal/login", address, NEW_PASSWORD))

@@ -90,7 +90,7 @@ def test_host_names_are_compared_in_lower_case(app, database_url, host):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "AUTH_RATE_LIMITED": False,
-            "CUSTOMER_HOST": CUSTOMER_HOST,
+            "CUSTOMER_HOST": "Kunden.PROMOPLAN.test",
             "TRUSTED_HOSTS": ["Kunden.Promoplan.test", MAIN_HOST],
         }
     )
@@ -100,3 +100,6 @@ def test_host_names_are_compared_in_lower_case(app, database_url, host):
     assert answer.status_code == 200
     assert "Kundensystem" in answer.get_data(as_text=True)
     assert client.get("/login", headers={"Host": "andere.promoplan.test"}).status_code == 400
+    # From the main host, the customer system is reached on its (lower-case) host.
+    moved = client.get("/portal/stores", headers={"Host": MAIN_HOST.upper()})
+    assert moved.headers["Location"] == f"http://{CUSTOMER_HOST}/portal/stores"

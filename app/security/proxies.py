@@ -24,10 +24,16 @@ class LowerCaseHost:
         return self.wsgi_app(environ, start_response)
 
 
+def normalise_host_settings(config: dict) -> None:
+    """TRUSTED_HOSTS, CUSTOMER_HOST and PROMOTER_HOST in lower case (before anything reads them)."""
+    if config.get("TRUSTED_HOSTS"):
+        config["TRUSTED_HOSTS"] = [host.strip().lower() for host in config["TRUSTED_HOSTS"]]
+    for key in ("CUSTOMER_HOST", "PROMOTER_HOST"):
+        config[key] = (config.get(key) or "").strip().lower()
+
+
 def apply_proxy_settings(app: Flask) -> None:
     """Wrap the app (outermost): ProxyFix for TRUSTED_PROXIES proxies, then lower-case hosts."""
-    if app.config.get("TRUSTED_HOSTS"):
-        app.config["TRUSTED_HOSTS"] = [host.lower() for host in app.config["TRUSTED_HOSTS"]]
     app.wsgi_app = LowerCaseHost(app.wsgi_app)
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies > 0:
