@@ -72,14 +72,15 @@ def find(session: Session, token: str) -> AccountToken | None:
 
 
 def use(session: Session, row: AccountToken, password: str) -> User:
-    """Set the password and spend the token (and every other open token of the login); no commit."""
+    """Spend the token (and every other open token of the login) and set the password."""
     user = session.get(User, row.user_id)
-    current_app.appbuilder.sm.reset_password(user.id, password)
     session.execute(
         update(AccountToken)
         .where(AccountToken.user_id == user.id, AccountToken.used_at.is_(None))
         .values(used_at=utcnow())
     )
+    # FAB's reset_password commits: the password and the spent tokens in one transaction.
+    current_app.appbuilder.sm.reset_password(user.id, password)
     return user
 
 
