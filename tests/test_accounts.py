@@ -218,6 +218,10 @@ def test_the_agency_invites_a_new_field_rep_who_sees_exactly_their_territory(
     app, agency_client, new_field_rep
 ):
     pk, address = new_field_rep["pk"], new_field_rep["address"]
+    show = visible_text(agency_client.get(f"/contactview/show/{pk}").get_data(as_text=True))
+    assert all(
+        label in show for label in ("Per E-Mail einladen", "Zugang deaktivieren", "Zugang wieder aktivieren")
+    )
     answer = agency_client.post(f"/contactview/action/invite_login/{pk}", follow_redirects=True)
     assert answer.status_code == 200
     assert f"Die Einladung wurde an {address} geschickt." in visible_text(answer.get_data(as_text=True))
