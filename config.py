@@ -85,7 +85,14 @@ class Config:
 
     # Host names this app answers to (comma-separated; empty: any). Requests with
     # another Host header get 400, so no link or redirect is ever built from it.
-    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
+    # Host names are compared in lower case.
+    TRUSTED_HOSTS = [
+        h.strip().lower() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()
+    ] or None
+    # Number of reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For,
+    # -Proto and -Host headers are then trusted, so rate limits and the audit see the
+    # client's address. 0: the headers are ignored (no proxy, or it does not set them).
+    TRUSTED_PROXIES = _int("TRUSTED_PROXIES", 0)
 
     # Benchmarks: a response header with the number of SQL statements of the request.
     SQL_COUNT_HEADER = _bool("SQL_COUNT_HEADER", False)
@@ -120,3 +127,10 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     AUTH_RATE_LIMITED = True
     AUTH_RATE_LIMIT = os.environ.get("AUTH_RATE_LIMIT", "10 per 20 second")
+    # Per account (the submitted user name or address, known or not), on top of the per-address limit.
+    AUTH_ACCOUNT_RATE_LIMIT = os.environ.get("AUTH_ACCOUNT_RATE_LIMIT", "10 per 10 minute")
+    # "Forgot password" mails per submitted address.
+    PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "3 per hour")
+    RESET_TOKEN_HOURS = _int("RESET_TOKEN_HOURS", 2)
+    INVITE_TOKEN_HOURS = _int("INVITE_TOKEN_HOURS", 7 * 24)
+    PASSWORD_MIN_LENGTH = _int("PASSWORD_MIN_LENGTH", 10)

@@ -27,6 +27,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config["FAB_ROLES"] = {}
     if config:
         app.config.update(config)
+    from app.security.proxies import normalise_host_settings
+
+    normalise_host_settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
     from app.security.secret_key import configure_secrets
 
@@ -42,7 +45,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
 
     with app.app_context():
-        appbuilder = AppBuilder(update_perms=False, indexview=_index_view())
+        from app.security.manager import PromoplanSecurityManager
+
+        appbuilder = AppBuilder(
+            update_perms=False, indexview=_index_view(), security_manager_class=PromoplanSecurityManager
+        )
         appbuilder.init_app(app, db.session)
         _register_views(appbuilder)
         from app.security.roles import install_role_definitions
@@ -60,10 +67,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.security.actions import init_action_guard
     from app.security.headers import init_security_headers
     from app.security.login import init_login_security
+    from app.security.proxies import apply_proxy_settings
+    from app.security.sessions import init_sessions
 
     app.register_blueprint(portal_bp)
     app.register_blueprint(promoter_bp)
     init_login_security(app)
+    init_sessions(app)
     from app.audit.recorder import init_audit
 
     init_audit(app)
@@ -77,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.wsgi_app,
         {app.config["CUSTOMER_HOST"]: "/portal", app.config["PROMOTER_HOST"]: "/promoter"},
     )
+    apply_proxy_settings(app)
 
     from app.cli import register_commands
 
@@ -131,7 +142,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     )
     from app.promoter.views import PromoterView
     from app.security.roles import register_agency_view
-    from app.security.views import VisibilityCheckView
+    from app.security.views import AccountView, VisibilityCheckView
     from app.transfer.views import TransferView
 
     crm = ("CRM", _l("CRM"), "fa-address-book")
@@ -164,6 +175,8 @@ def _register_views(appbuilder: AppBuilder) -> None:
     for view, name, label, (category, category_label, category_icon), icon in screens:
         register_agency_view(appbuilder, view, name, label, category, category_label, icon)
         appbuilder.menu.find(category).icon = category_icon
+
+    appbuilder.add_view_no_menu(AccountView)
 
     from app.planning.api import CUSTOMER_READ_APIS
     from app.security.roles import register_api

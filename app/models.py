@@ -15,6 +15,7 @@ from app.planning.models import (  # noqa: F401
 )
 from app.portal.models import WizardDraft  # noqa: F401
 from app.promoter.models import Promoter, Unavailability  # noqa: F401
+from app.security.models import AccountToken, LoginState  # noqa: F401
 from app.transfer.models import ImportJob, ImportWrittenRow  # noqa: F401
 
 metadata = Model.metadata

@@ -123,8 +123,22 @@ def client(app) -> FlaskClient:
     return app.test_client()
 
 
+#: The login page of each system (a login is refused at another system's page).
+LOGIN_PATHS = {"agency": "/login/", "customer": "/portal/login", "promoter": "/promoter/login"}
+
+
+def login_path(app: Flask, username: str) -> str:
+    """The login page of the system ``username`` belongs to."""
+    from app.security.accounts import home_system
+
+    with app.app_context():
+        user = app.appbuilder.sm.find_user(username=username)
+        return LOGIN_PATHS.get(home_system(user) if user is not None else "agency", "/login/")
+
+
 def login(client: FlaskClient, username: str, password: str = DEMO_PASSWORD) -> None:
-    response = client.post("/login/", data={"username": username, "password": password})
+    path = login_path(client.application, username)
+    response = client.post(path, data={"username": username, "password": password})
     assert response.status_code == 302, f"login of {username} failed"
     assert "/login" not in response.headers["Location"], f"login of {username} was refused"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app import create_app
-from tests.conftest import DEMO_PASSWORD
+from tests.conftest import DEMO_PASSWORD, visible_text
 
 CUSTOMER_HOST = "kunden.promoplan.test"
 MAIN_HOST = "agentur.promoplan.test"
@@ -68,11 +68,38 @@ def test_without_customer_host_the_portal_lives_under_portal(client):
     assert client.get("/portal/login").status_code == 200
 
 
-def test_customer_logging_into_the_agency_system_is_sent_to_the_customer_system(hosted_app):
+def test_customer_logging_into_the_agency_system_is_told_where_the_account_belongs(hosted_app):
     client = hosted_app.test_client()
-    client.post(
+    answer = client.post(
         "/login/", headers={"Host": MAIN_HOST}, data={"username": "adm.nord", "password": DEMO_PASSWORD}
     )
-    answer = client.get("/", headers={"Host": MAIN_HOST})
-    assert answer.status_code == 302
-    assert answer.headers["Location"] == f"http://{CUSTOMER_HOST}/"
+    assert answer.status_code == 200
+    page = answer.get_data(as_text=True)
+    assert "Dieses Konto gehört zum Kundensystem." in visible_text(page)
+    assert f'href="http://{CUSTOMER_HOST}/portal/login"' in page
+    # Not logged in: the agency start page still asks for a login.
+    assert "/login" in client.get("/projectview/list/", headers={"Host": MAIN_HOST}).headers["Location"]
+
+
+@pytest.mark.parametrize("host", ["KUNDEN.promoplan.test", "Kunden.Promoplan.Test"])
+def test_host_names_are_compared_in_lower_case(app, database_url, host):
+    hosted = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "AUTH_RATE_LIMITED": False,
+            "CUSTOMER_HOST": "Kunden.PROMOPLAN.test",
+            "TRUSTED_HOSTS": ["Kunden.Promoplan.test", MAIN_HOST],
+        }
+    )
+    client = hosted.test_client()
+    # Trusted despite the case, and routed to the customer system like its lower-case name.
+    answer = client.get("/login", headers={"Host": host})
+    assert answer.status_code == 200
+    assert "Kundensystem" in answer.get_data(as_text=True)
+    assert client.get("/login", headers={"Host": "andere.promoplan.test"}).status_code == 400
+    # From the main host, the customer system is reached on its (lower-case) host.
+    moved = client.get("/portal/stores", headers={"Host": MAIN_HOST.upper()})
+    assert moved.headers["Location"] == f"http://{CUSTOMER_HOST}/portal/stores"

@@ -34,8 +34,9 @@ from sqlalchemy import func, select
 from tests.conftest import login
 from tests.visibility_helpers import DENIED, REDIRECTS, Rows, db_session, local_today, new_tag, table_snapshot
 
-#: Routes without records and without login (the login form, the language switch).
-OPEN_ENDPOINTS = ("promoter.login", "promoter.language")
+#: Routes without records and without login (the login form, the language switch, and
+#: "forgot password" with its one-time link; see tests/test_accounts.py).
+OPEN_ENDPOINTS = ("promoter.login", "promoter.language", "promoter.forgot_password", "promoter.set_password")
 FEED_ENDPOINT = "promoter.feed"
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 
@@ -406,6 +407,8 @@ def test_promoters_get_no_agency_screen_and_no_customer_page(app):
             "portal.login",
             "portal.logout",
             "portal.language",
+            "portal.forgot_password",
+            "portal.set_password",
         ):
             continue
         for method in [m for m in METHODS if m in rule.methods]:

@@ -278,13 +278,15 @@ def test_schedule_lists_the_confirmed_days_by_month(app):
 
 
 def test_login_only_for_promoters(app):
-    for username in ("adm.nord", "agentur", "admin"):
+    for username, system in (
+        ("adm.nord", "Kundensystem"),
+        ("agentur", "Agentursystem"),
+        ("admin", "Agentursystem"),
+    ):
         client = app.test_client()
         answer = client.post("/promoter/login", data={"username": username, "password": DEMO_PASSWORD})
         assert answer.status_code == 200
-        assert "Unbekannter Benutzername oder falsches Passwort." in visible_text(
-            answer.get_data(as_text=True)
-        )
+        assert f"Dieses Konto gehört zum {system}." in visible_text(answer.get_data(as_text=True))
         assert client.get("/promoter/").headers["Location"].startswith("/promoter/login")
     client = app.test_client()
     wrong = client.post("/promoter/login", data={"username": "promoter01", "password": "wrong"})
@@ -390,9 +392,13 @@ def test_forms_require_a_csrf_token(app, database_url):
     assert client.post("/promoter/calendar", data={"action": "create"}).status_code == 400
 
 
-def test_promoter_is_sent_from_the_agency_start_page_to_the_promoter_system(app):
+def test_promoter_logging_into_the_agency_system_is_told_where_the_account_belongs(app):
     client = app.test_client()
-    client.post("/login/", data={"username": "promoter01", "password": DEMO_PASSWORD})
+    answer = client.post("/login/", data={"username": "promoter01", "password": DEMO_PASSWORD})
+    assert "Dieses Konto gehört zum Promotersystem." in visible_text(answer.get_data(as_text=True))
+    assert 'href="/promoter/login"' in answer.get_data(as_text=True)
+    # The start page of a logged-in promoter still leads to the promoter system.
+    client.post("/promoter/login", data={"username": "promoter01", "password": DEMO_PASSWORD})
     answer = client.get("/")
     assert answer.status_code == 302
     assert answer.headers["Location"] == "/promoter/"
@@ -959,14 +965,13 @@ def test_promoter_system_on_the_main_host_moves_to_the_promoter_host(hosted_app)
     assert answer.headers["Location"] == f"http://{PROMOTER_HOST}/promoter/jobs?x=1"
 
 
-def test_promoter_logging_into_the_agency_system_is_sent_to_the_promoter_host(hosted_app):
+def test_promoter_logging_into_the_agency_system_is_pointed_to_the_promoter_host(hosted_app):
     client = hosted_app.test_client()
-    client.post(
+    answer = client.post(
         "/login/", headers={"Host": MAIN_HOST}, data={"username": "promoter01", "password": DEMO_PASSWORD}
     )
-    answer = client.get("/", headers={"Host": MAIN_HOST})
-    assert answer.status_code == 302
-    assert answer.headers["Location"] == f"http://{PROMOTER_HOST}/"
+    assert f'href="http://{PROMOTER_HOST}/promoter/login"' in answer.get_data(as_text=True)
+    assert "/login" in client.get("/projectview/list/", headers={"Host": MAIN_HOST}).headers["Location"]
 
 
 def test_count_of_requests_matches(app):

@@ -108,6 +108,8 @@ def skip_reason(rule) -> str | None:
         "/promoter/logout",
     ):
         return "login and logout pages (no records; the portal and promoter logins have their own tests)"
+    if path.endswith(("/password/forgot", "/password/set/<token>")):
+        return "forgot password and one-time links (no records; see test_accounts)"
     if path.startswith("/api/v1/security/"):
         return "JWT login/refresh (no records)"
     if path.endswith("/_openapi") or path.startswith("/swagger"):

@@ -7,7 +7,8 @@ agency's screens, the REST API, the customer wizard, services and commands alike
 - ``do_orm_execute``: ORM-enabled bulk ``UPDATE``/``DELETE`` statements (the
   agency's decision on a proposal is one), with the rows read before and after.
 - logins: a wrapper around the security manager's ``auth_user_db`` records
-  every success and failure (HTML login, customer and promoter login, API).
+  every success and failure (HTML login, customer and promoter login, API);
+  a right password at the wrong system is recorded as a refused login.
 
 Who: ``g.user`` when there is a logged-in user, otherwise nobody ("system").
 Secrets (password hashes, tokens) are never stored, only that they changed.
@@ -19,7 +20,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
-from flask import Flask, g, has_app_context
+from flask import Flask, g, has_app_context, has_request_context, request
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
@@ -304,12 +305,29 @@ def _do_orm_execute(state):
 # ---------------------------------------------------------------- logins
 
 
-def record_login(session: Session, username: str | None, user: User | None, success: bool) -> None:
-    """One entry per login attempt, committed at once (a failed login changes nothing else)."""
+def record_login(
+    session: Session,
+    username: str | None,
+    user: User | None,
+    success: bool,
+    refused_at: str | None = None,
+) -> None:
+    """One entry per login attempt, committed at once (a failed login changes nothing else).
+
+    ``refused_at``: the system where a right password was refused because the
+    login belongs to another system (recorded as a failed login). The client's
+    address is part of the summary (behind a proxy see TRUSTED_PROXIES).
+    """
     user_id = user.id if user is not None else None
     name = user.username if user is not None else (username or "")[:128]
+    if refused_at:
+        success = False
+        what = f"Refused login at the {refused_at} system"
+    else:
+        what = "Login" if success else "Failed login"
     action = "login" if success else "login_failed"
-    summary = f"{'Login' if success else 'Failed login'}: {name}"[:300]
+    address = request.remote_addr if has_request_context() else None
+    summary = f"{what}: {name}" + (f" from {address}" if address else "")
     session.execute(
         insert(_TABLE).values(
             at=utcnow(),
@@ -318,7 +336,7 @@ def record_login(session: Session, username: str | None, user: User | None, succ
             action=action,
             entity="ab_user",
             entity_id=user_id,
-            summary=summary,
+            summary=summary[:300],
             changes=None,
         )
     )
@@ -331,12 +349,14 @@ def _wrap_auth(sm) -> None:
     original = sm.auth_user_db
 
     def auth_user_db(username, password, *args, **kwargs):
+        from app.security.accounts import refused_at
+
         user = original(username, password, *args, **kwargs)
         known = user
         if known is None and username:
             known = sm.find_user(username=username) or sm.find_user(email=username)
         try:
-            record_login(sm.session, username, known, success=user is not None)
+            record_login(sm.session, username, known, success=user is not None, refused_at=refused_at(user))
         except Exception:  # the audit must never lock anybody out
             sm.session.rollback()
         return user

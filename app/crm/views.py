@@ -12,6 +12,8 @@ from app.common.validators import GERMAN_POSTCODE, NormaliseEmail, NoTerritoryCy
 from app.common.views import AgencyModelView, boolean_field, choice_field, code_formatter
 from app.crm.models import Company, Contact, Location, Note, Task, Territory
 from app.privacy.views import PersonalDataActions
+from app.security.login_actions import LoginActions, linkable_logins
+from app.security.roles import CUSTOMER
 
 
 class OneOwner:
@@ -96,7 +98,7 @@ class TaskView(AgencyModelView):
     }
 
 
-class ContactView(PersonalDataActions, AgencyModelView):
+class ContactView(LoginActions, PersonalDataActions, AgencyModelView):
     datamodel = SQLAInterface(Contact)
     list_title = _l("Contacts")
     show_title = _l("Contact")
@@ -143,6 +145,8 @@ class ContactView(PersonalDataActions, AgencyModelView):
         "language": choice_field(_l("Preferred language"), LANGUAGES, default="de"),
         "digest_opt_out": boolean_field(_l("No weekly mail")),
     }
+    # Only customer-system logins can be linked (never an agency or admin login).
+    add_form_query_rel_fields = edit_form_query_rel_fields = linkable_logins(CUSTOMER)
 
 
 class LocationView(AgencyModelView):

@@ -26,7 +26,10 @@ from app.common.timezone import local_today
 from app.extensions import db
 from app.portal import queries
 from app.portal.forms import AppointmentFilterForm, LoginForm, SettingsForm
+from app.security.accounts import log_in, login_url, system_name
+from app.security.password_pages import register_password_pages
 from app.security.roles import CUSTOMER
+from app.security.sessions import end_session
 from app.security.visibility import scope_for
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="../templates")
@@ -89,22 +92,28 @@ def login():
     if _is_customer(g.user):
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
+    elsewhere = None
     if form.validate_on_submit():
-        sm = current_app.appbuilder.sm
-        user = sm.auth_user_db(form.username.data, form.password.data)
-        if user is None or not _is_customer(user):
+        result = log_in("customer", form.username.data, form.password.data)
+        if result.elsewhere:
+            elsewhere = {"name": system_name(result.elsewhere), "url": login_url(result.elsewhere)}
+        elif result.user is None:
             flash(_("Unknown user name or wrong password."), "danger")
             return render_template("portal/login.html", form=form), 200
-        login_user(user, remember=False)
-        contact = db.session.scalar(scope_for(user).contact())
-        if contact is not None:
-            session["locale"] = contact.language
-        return redirect(_safe_next(request.args.get("next")))
-    return render_template("portal/login.html", form=form)
+        else:
+            login_user(result.user, remember=False)
+            contact = db.session.scalar(scope_for(result.user).contact())
+            if contact is not None:
+                session["locale"] = contact.language
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("portal/login.html", form=form, elsewhere=elsewhere)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Ends the session on the server too: a copy of the cookie no longer works."""
+    if getattr(g.user, "is_authenticated", False):
+        end_session(db.session, g.user)
     logout_user()
     return redirect(url_for("portal.login"))
 
@@ -231,3 +240,6 @@ def settings():
         return redirect(url_for("portal.settings"))
     form.weekly_mail.data = not g.contact.digest_opt_out
     return render_template("portal/settings.html", form=form)
+
+
+register_password_pages(bp, "portal/base.html", customer_required)

@@ -40,7 +40,10 @@ from app.planning.staffing import StaffingError
 from app.promoter import feed, queries
 from app.promoter.forms import FeedForm, LoginForm, ProfileForm, UnavailabilityForm
 from app.promoter.models import Promoter, Unavailability
+from app.security.accounts import log_in, login_url, system_name
+from app.security.password_pages import register_password_pages
 from app.security.roles import PROMOTER
+from app.security.sessions import end_session
 from app.security.visibility import scope_for
 
 bp = Blueprint("promoter", __name__, url_prefix="/promoter", template_folder="../templates")
@@ -83,6 +86,7 @@ def _safe_next(target: str | None, default: str = "promoter.start") -> str:
 
 
 keep_on_own_host(bp, "PROMOTER_HOST")
+register_password_pages(bp, "promoter/base.html", promoter_required)
 
 
 @bp.context_processor
@@ -103,17 +107,21 @@ def login():
     if _may_enter(g.user) and g.user.active:
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
+    elsewhere = None
     if form.validate_on_submit():
-        user = current_app.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
-        if user is None or not _may_enter(user):
+        result = log_in("promoter", form.username.data, form.password.data)
+        if result.elsewhere:
+            elsewhere = {"name": system_name(result.elsewhere), "url": login_url(result.elsewhere)}
+        elif result.user is None:
             flash(_("Unknown user name or wrong password."), "danger")
             return render_template("promoter/login.html", form=form), 200
-        locale = session.get("locale")
-        login_user(user, remember=False)
-        # The language chosen on the login page stays (promoters have no language of their own).
-        session["locale"] = locale if locale in current_app.config["LANGUAGES"] else _default_locale()
-        return redirect(_safe_next(request.args.get("next")))
-    return render_template("promoter/login.html", form=form)
+        else:
+            locale = session.get("locale")
+            login_user(result.user, remember=False)
+            # The language chosen on the login page stays (promoters have no language of their own).
+            session["locale"] = locale if locale in current_app.config["LANGUAGES"] else _default_locale()
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("promoter/login.html", form=form, elsewhere=elsewhere)
 
 
 def _default_locale() -> str:
@@ -122,6 +130,9 @@ def _default_locale() -> str:
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Ends the session on the server too: a copy of the cookie no longer works."""
+    if getattr(g.user, "is_authenticated", False):
+        end_session(db.session, g.user)
     logout_user()
     return redirect(url_for("promoter.login"))
 

@@ -11,9 +11,11 @@ from app.common.views import AgencyModelView, boolean_field
 from app.planning.views import ApplicationView, BookingView
 from app.privacy.views import PersonalDataActions
 from app.promoter.models import Promoter
+from app.security.login_actions import LoginActions, linkable_logins
+from app.security.roles import PROMOTER
 
 
-class PromoterView(PersonalDataActions, AgencyModelView):
+class PromoterView(LoginActions, PersonalDataActions, AgencyModelView):
     datamodel = SQLAInterface(Promoter)
     list_title = _l("Promoters")
     show_title = _l("Promoter")
@@ -31,3 +33,5 @@ class PromoterView(PersonalDataActions, AgencyModelView):
         "user": [UniqueTogether(Promoter, ["user"], _l("This login already belongs to another promoter."))],
     }
     add_form_extra_fields = edit_form_extra_fields = {"active": boolean_field(_l("Active"))}
+    # Only promoter-system logins can be linked (never an agency or admin login).
+    add_form_query_rel_fields = edit_form_query_rel_fields = linkable_logins(PROMOTER)

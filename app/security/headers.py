@@ -1,4 +1,5 @@
-"""Security headers on every response, with a per-request CSP nonce.
+"""Security headers on every response, with a per-request CSP nonce; HSTS when
+the session cookie is HTTPS-only (SESSION_COOKIE_SECURE).
 
 FAB's templates put ``nonce="{{ csp_nonce() }}"`` on their scripts, so inline
 script is allowed only with this request's nonce.
@@ -8,7 +9,11 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, g, request
+from flask import Flask, current_app, g, request
+
+#: Pages with passwords or one-time links are never cached.
+NO_STORE_ENDPOINTS = (".login", ".forgot_password", ".set_password", ".change_password")
+HSTS_MAX_AGE = 365 * 24 * 3600
 
 
 def _nonce() -> str:
@@ -30,8 +35,11 @@ def _apply(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
-    if request.endpoint and request.endpoint.endswith(".login"):
+    if request.endpoint and request.endpoint.endswith(NO_STORE_ENDPOINTS):
         response.headers["Cache-Control"] = "no-store"
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        # Served over HTTPS only: browsers must not try plain HTTP for a year.
+        response.headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_MAX_AGE}")
     return response
 
 

@@ -1,4 +1,4 @@
-"""Agency screen: who sees what, and why (the visibility check)."""
+"""Agency screens: who sees what, and why (the visibility check); password pages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from app.crm.models import Contact
 from app.extensions import db
-from app.security import visibility
+from app.security import password_pages, visibility
+
+AGENCY_LAYOUT = "appbuilder/base.html"
 
 
 class VisibilityCheckView(BaseView):
@@ -39,4 +41,28 @@ class VisibilityCheckView(BaseView):
             locations_without_territory=db.session.scalars(
                 visibility.locations_without_territory().limit(200)
             ).all(),
+        )
+
+
+class AccountView(BaseView):
+    """The agency system's "forgot password" and set-password pages (no login needed)."""
+
+    route_base = "/account"
+    default_view = "forgot_password"
+
+    def _login_endpoint(self) -> str:
+        return f"{self.appbuilder.sm.auth_view.endpoint}.login"
+
+    @expose("/password/forgot", methods=["GET", "POST"])
+    def forgot_password(self):
+        return password_pages.forgot_page(AGENCY_LAYOUT, self._login_endpoint(), render=self.render_template)
+
+    @expose("/password/set/<token>", methods=["GET", "POST"])
+    def set_password(self, token: str):
+        return password_pages.set_page(
+            AGENCY_LAYOUT,
+            self._login_endpoint(),
+            "AccountView.forgot_password",
+            token,
+            render=self.render_template,
         )
