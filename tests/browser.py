@@ -113,3 +113,27 @@ def tab_to(page, selector: str, limit: int = 60) -> None:
             return
     focused = page.evaluate("() => document.activeElement && document.activeElement.outerHTML.slice(0, 120)")
     raise AssertionError(f"{limit} presses of Tab never reached {selector}; the focus is on {focused}")
+
+
+def type_date(page, selector: str, day) -> None:
+    """Type ``day`` into the focused date field, in whatever order its segments come.
+
+    Headless Chromium lays date fields out in US order (mm/dd/yyyy) whatever the page's
+    locale; a person types the digits in the order shown.
+    """
+    for order in ("%d%m%Y", "%m%d%Y", "%Y%m%d"):
+        page.keyboard.type(day.strftime(order))
+        if page.input_value(selector) == day.isoformat():
+            return
+        page.keyboard.press("Shift+Tab")  # back to the field's first segment
+        page.keyboard.press("Shift+Tab")
+    raise AssertionError(f"{selector} did not take {day.isoformat()} from the keyboard")
+
+
+def type_time(page, selector: str, hour: int, minute: int) -> None:
+    """Type a time into the focused time field (24-hour, or 12-hour with AM/PM)."""
+    page.keyboard.type(f"{hour:02d}{minute:02d}")
+    if not page.input_value(selector):  # 12-hour field: AM or PM still to choose
+        page.keyboard.type("A" if hour < 12 else "P")
+    value = page.input_value(selector)
+    assert value == f"{hour:02d}:{minute:02d}", f"{selector} shows {value!r}"
