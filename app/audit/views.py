@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
 from app.common.choices import APPOINTMENT_STATUSES, label
+from app.common.formatting import format_moment
 from app.common.labels import COLUMN_LABELS, TABLE_LABELS
 from app.common.views import AgencyModelView
 
@@ -35,7 +35,7 @@ def local_time(value: dt.datetime | None) -> str:
         return ""
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     local = value.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
-    return format_datetime(local, "short")
+    return format_moment(local)
 
 
 def changes_table(changes: str | None) -> Markup:

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from itertools import groupby
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.crm.models import Location
@@ -81,6 +81,19 @@ def confirmed(scope: Scope) -> Select:
     """Confirmed bookings of scheduled appointments (schedule, start page, feed)."""
     return _bookings(scope).where(
         Booking.status == "confirmed", Appointment.status.in_(SCHEDULED_APPOINTMENTS)
+    )
+
+
+def feed_bookings(scope: Scope) -> Select:
+    """The calendar feed's bookings: confirmed ones of scheduled appointments, and those that
+    were confirmed or cancelled with their appointment, or withdrawn by the agency (shown as
+    cancelled events so subscribed calendars drop them)."""
+    return _bookings(scope).where(
+        or_(
+            and_(Booking.status == "confirmed", Appointment.status.in_(SCHEDULED_APPOINTMENTS)),
+            and_(Booking.status.in_(("confirmed", "cancelled")), Appointment.status == "cancelled"),
+            and_(Booking.status == "cancelled", Appointment.status.in_(SCHEDULED_APPOINTMENTS)),
+        )
     )
 
 
