@@ -57,7 +57,8 @@ class Grid:
         locale = str(get_locale())
         if self.view == "month":
             return format_date(self.anchor, "LLLL yyyy", locale=locale)
-        return f"{format_date(self.first, 'medium', locale=locale)} – {format_date(self.last, 'medium', locale=locale)}"
+        first = format_date(self.first, "medium", locale=locale)
+        return f"{first} – {format_date(self.last, 'medium', locale=locale)}"
 
     @property
     def weekday_names(self) -> list[tuple[str, str]]:
