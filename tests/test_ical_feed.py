@@ -3,8 +3,9 @@
 The feed is parsed with ``icalendar`` and compared with the database (plain
 queries, not the visibility module): exactly the promoter's confirmed bookings of
 planned or done appointments (cancelled ones stay as cancelled events), at the
-right local time in Europe/Berlin in summer and in winter, with the store and its address, stable UIDs; unknown, revoked and
-replaced tokens give 404; another promoter's events never appear.
+right local time in Europe/Berlin in summer and in winter, with the store and
+its address, stable UIDs; unknown, revoked and replaced tokens give 404;
+another promoter's events never appear.
 """
 
 from __future__ import annotations
