@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
 from babel.dates import get_date_format
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import get_locale
 
 
@@ -29,10 +30,19 @@ def format_date_local(value: dt.date | None) -> str:
     return _format(value, str(get_locale()))
 
 
+def format_utc_moment(value: dt.datetime | None) -> str:
+    """A stored (naive UTC) timestamp in the configured TIMEZONE, with a four-digit year."""
+    if value is None:
+        return ""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return format_moment(value.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None))
+
+
 def init_formatting(app: Flask) -> None:
     app.add_template_filter(format_date_local)
     app.add_template_filter(format_day)
     app.add_template_filter(format_moment)
+    app.add_template_filter(format_utc_moment)
     app.jinja_env.globals["get_locale"] = get_locale
 
 

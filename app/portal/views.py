@@ -24,6 +24,7 @@ from flask_login import login_user, logout_user
 from app.common import calendar_grid
 from app.common.choices import APPOINTMENT_ORIGINS, APPOINTMENT_STATUSES, label
 from app.common.formatting import format_day
+from app.common.links import customer_url
 from app.common.systems import keep_on_own_host, safe_next
 from app.common.timezone import local_today
 from app.extensions import db
@@ -323,14 +324,6 @@ def _feed_action():
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("portal.settings"))
-
-
-def customer_url(path: str) -> str:
-    """An absolute address in the customer system (its own host, or the main host)."""
-    host = current_app.config.get("CUSTOMER_HOST")
-    if host:
-        return f"{current_app.config['URL_SCHEME']}://{host}{path}"
-    return current_app.config["BASE_URL"] + path
 
 
 @bp.route("/feed/<token>.ics", endpoint="feed")
