@@ -283,17 +283,17 @@ def batch():
     succeeded = sum(1 for _details, ok, _message in results if ok)
     if action == "confirm":
         summary = ngettext(
-            "%(num)d of %(total)d request confirmed.",
-            "%(num)d of %(total)d requests confirmed.",
-            succeeded,
-            total=len(results),
+            "%(done)d of %(num)d request confirmed.",
+            "%(done)d of %(num)d requests confirmed.",
+            len(results),  # the plural follows the number of requests ("1 of 2 requests")
+            done=succeeded,
         )
     else:
         summary = ngettext(
-            "%(num)d of %(total)d request declined.",
-            "%(num)d of %(total)d requests declined.",
-            succeeded,
-            total=len(results),
+            "%(done)d of %(num)d request declined.",
+            "%(done)d of %(num)d requests declined.",
+            len(results),  # the plural follows the number of requests ("1 of 2 requests")
+            done=succeeded,
         )
     flash(summary, "success" if succeeded == len(results) else "warning")
     return render_template("promoter/requests_result.html", results=results, action=action)
