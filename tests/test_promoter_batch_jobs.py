@@ -70,14 +70,14 @@ def test_promoter_month_calendar_shows_exactly_the_own_confirmed_days(app):
 # ---------------------------------------------------------------- several requests at once
 
 
-def _pair(app, rows, overlapping: bool):
+def _pair(app, tracker, overlapping: bool):
     me = promoter_id(app, "promoter01")
     project = demo_project_id(app)
     day = free_day(app, 40 if overlapping else 41)
-    a = add_store(rows, new_tag("bta"), project)
-    b = add_store(rows, new_tag("btb"), project)
-    first = add_booking(rows, a["job"], me, day, dt.time(10), dt.time(16))
-    second = add_booking(rows, b["job"], me, day, dt.time(14) if overlapping else dt.time(17), dt.time(20))
+    a = add_store(tracker, new_tag("bta"), project)
+    b = add_store(tracker, new_tag("btb"), project)
+    first = add_booking(tracker, a["job"], me, day, dt.time(10), dt.time(16))
+    second = add_booking(tracker, b["job"], me, day, dt.time(14) if overlapping else dt.time(17), dt.time(20))
     return first["booking"], second["booking"]
 
 
