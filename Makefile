@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 DEMO_PASSWORD ?= promoplan-demo
 
-.PHONY: demo setup install install-dev translations db serve scheduler test test-postgres bench bench-postgres lint format clean
+.PHONY: demo setup install install-dev translations db serve scheduler test test-js test-postgres bench bench-postgres lint format clean
 
 ## demo: install, migrate, create roles, load the Supertoy demo and serve it on http://127.0.0.1:5000
 demo: setup
@@ -42,12 +42,17 @@ serve:
 scheduler:
 	$(FLASK) scheduler
 
+## test-js: Mozilla's ical.js (pinned) for the calendar-feed tests; needs node and npm
+test-js:
+	@if command -v npm >/dev/null 2>&1; then cd tests/js && npm ci --no-audit --no-fund --silent; \
+	else echo "npm not found: the ical.js feed check is skipped outside CI (apt install nodejs npm)"; fi
+
 ## test: the whole suite on SQLite (set TEST_DATABASE_URL for PostgreSQL)
-test: install-dev translations
+test: install-dev translations test-js
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## test-postgres: the suite on a throw-away PostgreSQL database (server at 127.0.0.1:5432)
-test-postgres: install-dev translations
+test-postgres: install-dev translations test-js
 	bash .ci/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## bench: bench-data, load test and fault checks on SQLite (bench/README.md); bench-postgres likewise

@@ -42,7 +42,7 @@ def test_field_rep_north_proposes_a_date_in_the_browser(app, live_server, page, 
 
     # Step 1: project and store.
     page.wait_for_url(re.compile(r".*/portal/proposals/new(\?token=\w+)?$"))
-    assert t("Project and store", "de") in page.inner_text("#wizard-steps li.active")
+    assert t("Project and store", "de") in page.inner_text("#wizard-steps li[aria-current=step]")
     options = page.locator("#location option").all_inner_texts()
     assert f"{store.name}, {store.city}" in options
     assert not any(s.name in " ".join(options) for s in info.south)
@@ -52,9 +52,12 @@ def test_field_rep_north_proposes_a_date_in_the_browser(app, live_server, page, 
 
     # Step 2: date, times and a note.
     page.wait_for_url(re.compile(r".*/portal/proposals/new/\w+/when$"))
-    assert t("Date and time", "de") in page.inner_text("#wizard-steps li.active")
+    assert t("Date and time", "de") in page.inner_text("#wizard-steps li[aria-current=step]")
     assert page.get_attribute("#date", "type") == "date"
     page.fill("#date", day.isoformat())
+    # A chosen date is checked at once: the page comes back with the store's appointments around it.
+    page.wait_for_selector("#date-check")
+    assert page.locator("#around").count() == 1
     page.fill("#start_time", "10:30")
     page.fill("#end_time", "17:00")
     page.fill("#note", "Aus dem Browser vorgeschlagen")

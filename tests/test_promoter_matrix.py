@@ -409,6 +409,7 @@ def test_promoters_get_no_agency_screen_and_no_customer_page(app):
             "portal.language",
             "portal.forgot_password",
             "portal.set_password",
+            "portal.feed",  # reached by its secret token only, not by login: checked below
         ):
             continue
         for method in [m for m in METHODS if m in rule.methods]:
@@ -416,3 +417,4 @@ def test_promoters_get_no_agency_screen_and_no_customer_page(app):
             assert answer.status_code == 403, f"{method} {rule.rule}: {answer.status_code}"
             checked += 1
     assert checked >= 5
+    assert client.get(f"/portal/feed/{secrets.token_urlsafe(32)}.ics").status_code == 404

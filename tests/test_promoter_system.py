@@ -219,8 +219,8 @@ def test_start_page_shows_the_open_requests_and_the_next_confirmed_days(app):
     confirmed = _expected_bookings(app, "promoter01", "confirmed", today)[:10]
     assert requested and confirmed, "the demo gives promoter01 requested and confirmed coming days"
     html = promoter_client(app).get("/promoter/").get_data(as_text=True)
-    request_rows = table_rows(html, "requests")
-    assert [(r[1], r[2]) for r in request_rows] == [
+    request_rows = table_rows(html, "requests")  # column 0: the checkbox for confirming several
+    assert [(r[2], r[3]) for r in request_rows] == [
         (f"{s:%H:%M}–{e:%H:%M}", store) for _day, s, e, store in requested
     ]
     upcoming = table_rows(html, "upcoming")
@@ -616,9 +616,15 @@ def test_decline_tells_the_agency(app, overlapping):
     before = outbox_ids(app, "booking_declined")
     client = promoter_client(app)
     try:
-        html = client.post(f"/promoter/requests/{b['booking']}/decline", follow_redirects=True).get_data(
-            as_text=True
-        )
+        asked = client.get(f"/promoter/requests/{b['booking']}/decline")
+        assert asked.status_code == 200 and 'id="reason"' in asked.get_data(as_text=True)
+        assert row(app, Booking, b["booking"])["status"] == "requested"  # nothing happens without the reason
+        no_reason = client.post(f"/promoter/requests/{b['booking']}/decline", data={"reason": "  "})
+        assert no_reason.status_code == 400
+        assert row(app, Booking, b["booking"])["status"] == "requested"
+        html = client.post(
+            f"/promoter/requests/{b['booking']}/decline", data={"reason": "Krank"}, follow_redirects=True
+        ).get_data(as_text=True)
         day = overlapping["day"].strftime("%d.%m.%Y")
         assert ("success", f"Abgelehnt: {_store_name(app, b['location'])} am {day}, 14:00–20:00.") in flashes(
             html
@@ -627,7 +633,9 @@ def test_decline_tells_the_agency(app, overlapping):
         assert f'id="request-{b["booking"]}"' not in html
         mails = outbox_ids(app, "booking_declined") - before
         assert len(mails) >= 1
-        again = client.post(f"/promoter/requests/{b['booking']}/decline", follow_redirects=True)
+        again = client.post(
+            f"/promoter/requests/{b['booking']}/decline", data={"reason": "Krank"}, follow_redirects=True
+        )
         assert ("danger", "Diese Anfrage ist nicht mehr offen.") in flashes(again.get_data(as_text=True))
         assert outbox_ids(app, "booking_declined") - before == mails
         # A declined request cannot be confirmed any more.
@@ -698,7 +706,7 @@ def test_unavailability_add_list_and_delete(app, rows):
     message = f"Sie sind vom {start:%d.%m.%Y} bis {end:%d.%m.%Y} als nicht verfügbar eingetragen."
     assert ("success", message) in flashes(html)
     listed = table_rows(html, "periods")
-    assert any(r[2] == "Urlaub an der Ostsee" for r in listed)
+    assert [f"vom {start:%d.%m.%Y} bis {end:%d.%m.%Y}", "Urlaub an der Ostsee"] in [r[:2] for r in listed]
 
     html = client.post(f"/promoter/unavailability/{added.id}/delete", follow_redirects=True).get_data(
         as_text=True
@@ -823,7 +831,9 @@ def test_profile_validation(app, own_profile, email, error):
     me, before = own_profile
     if email == "PROMOTER02":
         email = row(app, Promoter, promoter_id(app, "promoter02"))["email"].upper()
-    answer = promoter_client(app).post("/promoter/profile", data={"email": email, "phone": "0", "city": "X"})
+    answer = promoter_client(app).post(
+        "/promoter/profile", data={"email": email, "phone": "040 1234567", "city": "X"}
+    )
     assert answer.status_code == 400
     assert error in field_errors(answer.get_data(as_text=True))
     assert row(app, Promoter, me) == before

@@ -240,7 +240,7 @@ def find_day(app: Flask, info: Demo, kind: str, stores=None) -> tuple[Store, dt.
             in_week = sum(1 for d in days if monday <= d <= monday + dt.timedelta(days=6))
             holiday = day in closed
             fits = {
-                "free": not holiday and day not in days and in_week < store.planned,
+                "free": not holiday and day not in days and in_week < store.planned and day.weekday() != 6,
                 "busy": not holiday and day in days,
                 "holiday": holiday,
                 "full": not holiday and day not in days and in_week >= store.planned,

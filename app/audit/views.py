@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
 from flask import current_app
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -17,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
 from app.common.choices import APPOINTMENT_STATUSES, label
+from app.common.formatting import format_moment
 from app.common.labels import COLUMN_LABELS, TABLE_LABELS
 from app.common.views import AgencyModelView
 
@@ -38,7 +37,8 @@ def local_time(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return format_datetime(value.replace(tzinfo=dt.UTC), "short", tzinfo=zone, locale=get_locale())
+    local = value.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
+    return format_moment(local)
 
 
 def changes_table(changes: str | None) -> Markup:

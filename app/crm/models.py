@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -121,6 +122,7 @@ class Contact(Model):
         ),
         CheckConstraint(check_in("language", LANGUAGES), name="ck_contact_language"),
         Index("ix_contact_name", "last_name", "first_name"),
+        UniqueConstraint("feed_token", name="uq_contact_feed_token"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -142,6 +144,8 @@ class Contact(Model):
     digest_opt_out: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
     )
+    #: Secret of the private iCalendar feed; None = no feed (revoked or never made).
+    feed_token: Mapped[str | None] = mapped_column(String(64))
     territories: Mapped[list[Territory]] = relationship(secondary=contact_territory)
     notes: Mapped[list[Note]] = relationship(back_populates="contact", cascade="all, delete-orphan")
     tasks: Mapped[list[Task]] = relationship(back_populates="contact", cascade="all, delete-orphan")

@@ -198,6 +198,8 @@ class Booking(Model):
     promoter_id: Mapped[int] = mapped_column(ForeignKey("promoter.id", ondelete="RESTRICT"), nullable=False)
     promoter: Mapped[Promoter] = relationship()
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="requested")
+    #: Why the promoter declined the request (asked for when declining).
+    decline_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 

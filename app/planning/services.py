@@ -104,6 +104,8 @@ def warnings_for(session: Session, job: Job, date: dt.date) -> list[str]:
     )
     if same_day:
         found.append(_("The store already has an appointment on this day."))
+    if date.weekday() == 6:
+        found.append(_("This day is a Sunday; most stores are closed on Sundays."))
     state = job.location.federal_state
     language = "en_US" if str(get_locale()) == "en" else "de"
     holiday = holidays.country_holidays("DE", subdiv=state, years=date.year, language=language).get(date)
@@ -127,6 +129,18 @@ def warnings_for(session: Session, job: Job, date: dt.date) -> list[str]:
                 )
             )
     return found
+
+
+def usual_hours(session: Session, job: Job) -> tuple[dt.time, dt.time] | None:
+    """The job's most frequent start and end time (its usual hours), from its appointments."""
+    row = session.execute(
+        select(Appointment.start_time, Appointment.end_time)
+        .where(Appointment.job_id == job.id, Appointment.status.in_(("planned", "done")))
+        .group_by(Appointment.start_time, Appointment.end_time)
+        .order_by(func.count().desc(), Appointment.start_time)
+        .limit(1)
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 def _agency_recipients(session: Session, project: Project) -> list[str]:

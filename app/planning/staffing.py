@@ -346,7 +346,8 @@ def confirm(session: Session, booking_id: int, promoter_id: int) -> Booking:
     return booking
 
 
-def decline(session: Session, booking_id: int, promoter_id: int) -> Booking:
+def decline(session: Session, booking_id: int, promoter_id: int, reason: str | None = None) -> Booking:
+    """The promoter declines a request (or a confirmed booking); the agency is mailed the reason."""
     booking = session.scalar(
         select(Booking).where(Booking.id == booking_id, Booking.promoter_id == promoter_id)
     )
@@ -355,12 +356,14 @@ def decline(session: Session, booking_id: int, promoter_id: int) -> Booking:
     if booking.status not in ACTIVE_BOOKINGS:
         raise StaffingError(_l("This request is no longer open."))
     booking.status = "declined"
+    booking.decline_reason = (reason or "").strip() or None
     _mail_agency(
         session,
         booking.appointment.job,
         "booking_declined",
         promoter=booking.promoter,
         appointment=booking.appointment,
+        reason=booking.decline_reason,
     )
     session.commit()
     return booking

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.audit.views import proposal_history
 from app.common.models import utcnow
+from app.common.timezone import local_today
 from app.crm.models import Location
 from app.extensions import db
 from app.planning import services
@@ -116,6 +117,11 @@ def wizard_store():
     if request.method == "POST":
         form = ProposalStoreForm()
     _store_choices(form)
+    if request.method == "GET":
+        # With a single project (or store) there is nothing to choose.
+        for field in (form.project, form.location):
+            if not field.data and len(field.choices) == 2:
+                field.data = field.choices[1][0]
     if form.validate_on_submit():
         try:
             services.check_store(db.session, g.scope, form.project.data, form.location.data)
@@ -150,24 +156,44 @@ def _open_wizard(token: str):
     return state, job, restart
 
 
+#: How many days before and after the chosen date step 2 shows the store's appointments.
+AROUND = dt.timedelta(days=7)
+
+
+def _around(job, day: dt.date) -> list[queries.AppointmentRow]:
+    """The store's visible appointments in the two weeks around ``day`` (step 2)."""
+    flt = queries.AppointmentFilter(job=job.id, date_from=day - AROUND, date_to=day + AROUND)
+    rows = list(db.session.scalars(queries.filtered_appointments(g.scope, flt).limit(40)).unique())
+    return queries.with_promoters(db.session, g.scope, rows)
+
+
+def _slot_form(state: dict, job) -> ProposalSlotForm:
+    """Step 2's form from the wizard's state; times from the job's usual hours if none yet."""
+    start = dt.time.fromisoformat(state["start_time"]) if state.get("start_time") else None
+    end = dt.time.fromisoformat(state["end_time"]) if state.get("end_time") else None
+    if start is None and end is None and (usual := services.usual_hours(db.session, job)):
+        start, end = usual
+    return ProposalSlotForm(
+        data={
+            "date": dt.date.fromisoformat(state["date"]) if state.get("date") else None,
+            "start_time": start,
+            "end_time": end,
+            "note": state.get("note", ""),
+        }
+    )
+
+
 @bp.route("/proposals/new/<token>/when", methods=["GET", "POST"])
 @customer_required
 def wizard_slot(token: str):
     state, job, response = _open_wizard(token)
     if response is not None:
         return response
-    if request.method == "POST":
-        form = ProposalSlotForm()
-    else:
-        form = ProposalSlotForm(
-            data={
-                "date": dt.date.fromisoformat(state["date"]) if state.get("date") else None,
-                "start_time": dt.time.fromisoformat(state["start_time"]) if state.get("start_time") else None,
-                "end_time": dt.time.fromisoformat(state["end_time"]) if state.get("end_time") else None,
-                "note": state.get("note", ""),
-            }
-        )
-    if form.validate_on_submit():
+    form = ProposalSlotForm() if request.method == "POST" else _slot_form(state, job)
+    checking = request.method == "POST" and "check" in request.form
+    if checking:
+        form.validate_on_submit()  # the field errors are shown; nothing is saved
+    elif form.validate_on_submit():
         try:
             services.check_slot(job, form.date.data, form.start_time.data, form.end_time.data)
         except services.ProposalError as error:
@@ -184,7 +210,19 @@ def wizard_slot(token: str):
                 },
             )
             return redirect(url_for("portal.wizard_review", token=token))
-    return render_template("portal/wizard_slot.html", form=form, token=token, job=job, step=2)
+    day = form.date.data if not form.date.errors else None
+    return render_template(
+        "portal/wizard_slot.html",
+        form=form,
+        token=token,
+        job=job,
+        step=2,
+        day=day,
+        around=_around(job, day) if day else [],
+        around_days=AROUND,
+        today=local_today(),
+        warnings=services.warnings_for(db.session, job, day) if day else [],
+    )
 
 
 @bp.route("/proposals/new/<token>/review", methods=["GET", "POST"])

@@ -36,14 +36,15 @@ class AppointmentFilter:
     sort: str = "date"
 
     def period(self, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
+        """The dates shown; a From or To date given wins over the chosen range."""
+        if self.date_from or self.date_to or self.range == "custom":
+            return self.date_from, self.date_to
         if self.range == "today":
             return today, today
         if self.range == "this_week":
             return week_of(today)
         if self.range == "next_week":
             return week_of(today + dt.timedelta(days=7))
-        if self.range == "custom":
-            return self.date_from, self.date_to
         return None, None
 
 
@@ -73,6 +74,11 @@ def _appointments(scope: Scope) -> Select:
         # the joins above serve the sorting and the display: no second join for loading
         .options(contains_eager(Appointment.job).contains_eager(Job.location))
     )
+
+
+def feed_appointments(scope: Scope) -> Select:
+    """The scope's appointments with job and store, for calendars and the feed."""
+    return _appointments(scope)
 
 
 def filtered_appointments(scope: Scope, flt: AppointmentFilter, today: dt.date | None = None) -> Select:

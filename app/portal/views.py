@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -20,12 +21,17 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
 
+from app.common import calendar_grid
 from app.common.choices import APPOINTMENT_ORIGINS, APPOINTMENT_STATUSES, label
+from app.common.formatting import format_day
+from app.common.links import customer_url
 from app.common.systems import keep_on_own_host, safe_next
 from app.common.timezone import local_today
 from app.extensions import db
+from app.portal import feed as portal_feed
 from app.portal import queries
 from app.portal.forms import AppointmentFilterForm, LoginForm, SettingsForm
+from app.promoter.forms import FeedForm
 from app.security.accounts import log_in, login_url, system_name
 from app.security.password_pages import register_password_pages
 from app.security.roles import CUSTOMER
@@ -153,6 +159,34 @@ def _appointment_filter() -> tuple[AppointmentFilterForm, queries.AppointmentFil
     return form, flt
 
 
+def _choice_label(field, value) -> str | None:
+    return next((str(text) for key, text in field.choices if key == value and value not in (None, "")), None)
+
+
+def filter_summary(form: AppointmentFilterForm, flt: queries.AppointmentFilter, period: bool = True) -> str:
+    """What a list or calendar shows, in words: "Showing 01.12.2026–07.12.2026, store X"."""
+    parts = []
+    if period:
+        start, end = flt.period(local_today())
+        if start and end:
+            parts.append(format_day(start) if start == end else f"{format_day(start)}–{format_day(end)}")
+        elif start:
+            parts.append(_("from %(date)s", date=format_day(start)))
+        elif end:
+            parts.append(_("until %(date)s", date=format_day(end)))
+        else:
+            parts.append(_("all dates"))
+    if store := _choice_label(form.store, flt.store):
+        parts.append(_("store %(name)s", name=store))
+    if job := _choice_label(form.job, flt.job):
+        parts.append(_("job %(name)s", name=job))
+    if flt.status:
+        parts.append(_("status %(name)s", name=label(APPOINTMENT_STATUSES, flt.status)))
+    if not parts:
+        return _("Showing all stores, jobs and states")
+    return _("Showing %(what)s", what=", ".join(parts))
+
+
 @bp.route("/appointments")
 @customer_required
 def appointments():
@@ -165,7 +199,37 @@ def appointments():
         page_number = 1
     page = queries.page_of(db.session, g.scope, queries.filtered_appointments(g.scope, flt), page_number)
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("portal/appointments.html", form=form, page=page, args=args)
+    return render_template(
+        "portal/appointments.html", form=form, page=page, args=args, summary=filter_summary(form, flt)
+    )
+
+
+@bp.route("/calendar")
+@customer_required
+def calendar():
+    """Month or week calendar of the visible appointments, with the list's filters."""
+    form, flt = _appointment_filter()
+    if flt is None:
+        return render_template("portal/calendar.html", form=form, grid=None), 400
+    today = local_today()
+    view = request.args.get("view", "month")
+    anchor = calendar_grid.parse_anchor(request.args.get("date"), today)
+    first, last = calendar_grid.period(view if view in calendar_grid.VIEWS else "month", anchor)
+    shown = queries.AppointmentFilter(
+        store=flt.store, job=flt.job, status=flt.status, date_from=first, date_to=last, sort="date"
+    )
+    rows = queries.with_promoters(
+        db.session, g.scope, list(db.session.scalars(queries.filtered_appointments(g.scope, shown)).unique())
+    )
+    grid = calendar_grid.build(view, anchor, today, rows, lambda row: row.appointment.date)
+    args = {k: v for k, v in request.args.items() if k in ("store", "job", "status") and v}
+    return render_template(
+        "portal/calendar.html",
+        form=form,
+        grid=grid,
+        args=args,
+        summary=filter_summary(form, flt, period=False),
+    )
 
 
 @bp.route("/appointments/export.csv")
@@ -229,17 +293,61 @@ def project(project_id: int):
 @bp.route("/settings", methods=["GET", "POST"])
 @customer_required
 def settings():
-    """The contact's own choices: the weekly mail of next week's appointments."""
+    """The contact's own choices: the weekly mail, and the private calendar link."""
     form = SettingsForm(obj=None)
     if g.contact is None:
         abort(404)
+    if request.method == "POST" and request.form.get("action"):
+        return _feed_action()
     if form.validate_on_submit():
         g.contact.digest_opt_out = not form.weekly_mail.data
         db.session.commit()
         flash(_("Your settings have been saved."), "success")
         return redirect(url_for("portal.settings"))
     form.weekly_mail.data = not g.contact.digest_opt_out
-    return render_template("portal/settings.html", form=form)
+    link = None
+    if g.contact.feed_token:
+        link = customer_url(url_for("portal.feed", token=g.contact.feed_token))
+    return render_template("portal/settings.html", form=form, link=link)
 
 
 register_password_pages(bp, "portal/base.html", customer_required)
+
+
+def _feed_action():
+    """Create, renew or revoke the contact's calendar link."""
+    form = FeedForm()
+    if not form.validate_on_submit():
+        abort(400)
+    contact = g.contact
+    action = form.action.data
+    if action == "revoke":
+        contact.feed_token = None
+        message = _("The calendar link has been revoked; calendars using it no longer update.")
+    elif action == "create" and contact.feed_token:
+        message = _("Your calendar link already exists.")
+    else:
+        contact.feed_token = portal_feed.new_token()
+        message = (
+            _("A new calendar link has been created; the old one no longer works.")
+            if action == "renew"
+            else _("Your calendar link has been created.")
+        )
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("portal.settings"))
+
+
+@bp.route("/feed/<token>.ics", endpoint="feed")
+def feed_ics(token: str):
+    found = portal_feed.scope_for_token(db.session, token)
+    if found is None:
+        abort(404)
+    contact, scope = found
+    body = portal_feed.calendar(db.session, scope, contact)
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'inline; filename="promoplan.ics"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,28 +1,26 @@
-"""The promoter's private iCalendar feed (Kalender-Abo) of their confirmed appointments.
+"""The promoter's private iCalendar feed (Kalender-Abo) of their confirmed appointments;
+appointments cancelled later stay in it as cancelled events.
 
 The feed is reached without login, by the secret in its URL
 (``Promoter.feed_token``); a new link replaces the old one, revoking sets the
 token to None. The events come from the promoter's visibility scope
 (:mod:`app.security.visibility`), never from a query of its own.
 
-Times: appointments are stored as local wall-clock times in the configured
-TIMEZONE; the events carry them as timezone-aware DTSTART/DTEND with TZID and a
-VTIMEZONE, so calendar apps show the right time in summer and in winter.
+The document is built by :mod:`app.common.ical` (times, VTIMEZONE, UIDs and
+SEQUENCE), the same builder as the customer feed's.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.common import ical
 from app.planning.models import Appointment, Booking
 from app.promoter import queries
 from app.promoter.models import Promoter
@@ -50,57 +48,42 @@ def scope_for_token(session: Session, token: str) -> tuple[Promoter, Scope] | No
     return promoter, scope
 
 
-def _address(location) -> str:
-    return ", ".join(part for part in (location.street, f"{location.postcode} {location.city}") if part)
-
-
 def uid_of(booking: Booking) -> str:
-    domain = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "promoplan.local"
-    return f"booking-{booking.id}@{domain}"
+    return f"booking-{booking.id}@{ical_domain()}"
+
+
+def ical_domain() -> str:
+    return current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "promoplan.local"
+
+
+def _event(booking: Booking) -> ical.FeedEvent:
+    appointment = booking.appointment
+    job = appointment.job
+    location = job.location
+    withdrawn = booking.status != "confirmed" and appointment.status != "cancelled"
+    cancelled = withdrawn or appointment.status == "cancelled"
+    return ical.FeedEvent(
+        uid=uid_of(booking),
+        date=appointment.date,
+        start=appointment.start_time,
+        end=appointment.end_time,
+        summary=_("Promotion at %(store)s", store=location.name),
+        location=f"{location.name}, {ical.address(location)}",
+        description=f"{job.title}\n{job.project.name}",
+        status="CANCELLED" if cancelled else "CONFIRMED",
+        sequence=appointment.version + (1 if withdrawn else 0),
+        modified=max(booking.updated_at, appointment.updated_at),
+    )
 
 
 def calendar(session: Session, scope: Scope, promoter: Promoter) -> bytes:
-    """The iCalendar document of the scope's confirmed appointments."""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    """The iCalendar document of the scope's confirmed appointments (and the cancelled ones)."""
     bookings = list(
         session.scalars(
-            queries.confirmed(scope).order_by(Appointment.date, Appointment.start_time, Booking.id)
+            queries.feed_bookings(scope).order_by(Appointment.date, Appointment.start_time, Booking.id)
         ).unique()
     )
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         name = _("promoplan – appointments of %(name)s", name=promoter.full_name)
-        cal = Calendar()
-        cal.add("prodid", "-//promoplan//Promoter calendar//DE")
-        cal.add("version", "2.0")
-        cal.add("calscale", "GREGORIAN")
-        cal.add("method", "PUBLISH")
-        cal.add("x-wr-calname", name)
-        cal.add("x-wr-timezone", current_app.config["TIMEZONE"])
-        for booking in bookings:
-            appointment = booking.appointment
-            job = appointment.job
-            location = job.location
-            event = Event()
-            event.add("uid", uid_of(booking))
-            event.add("dtstamp", _utc(booking.updated_at))
-            event.add("last-modified", _utc(booking.updated_at))
-            event.add("dtstart", dt.datetime.combine(appointment.date, appointment.start_time, tzinfo=zone))
-            event.add("dtend", dt.datetime.combine(appointment.date, appointment.end_time, tzinfo=zone))
-            event.add("summary", _("Promotion at %(store)s", store=location.name))
-            event.add("location", f"{location.name}, {_address(location)}")
-            event.add("description", f"{job.title}\n{job.project.name}")
-            event.add("status", "CONFIRMED")
-            event.add("transp", "OPAQUE")
-            cal.add_component(event)
-        if bookings:
-            first = bookings[0].appointment.date
-            last = max(b.appointment.date for b in bookings)
-            cal.add_missing_timezones(
-                first_date=dt.date(first.year, 1, 1), last_date=dt.date(last.year + 1, 1, 1)
-            )
-    return cal.to_ical()
-
-
-def _utc(value: dt.datetime) -> dt.datetime:
-    """Stored timestamps are naive UTC."""
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        events = [_event(b) for b in bookings]
+    return ical.build(name, "Promoter calendar", current_app.config["TIMEZONE"], events)

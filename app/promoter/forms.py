@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, EmailField, HiddenField, PasswordField, StringField
+from wtforms import DateField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from app.common.forms import TranslatedForm
 from app.common.timezone import local_today
-from app.common.validators import NormaliseEmail
+from app.common.validators import GERMAN_POSTCODE, NormaliseEmail, Regexp
 
 
 class LoginForm(TranslatedForm):
@@ -31,13 +31,62 @@ class UnavailabilityForm(TranslatedForm):
             raise ValidationError(str(_l("The end of the period lies before its start.")))
 
 
+#: Digits with the usual separators: "+49 171 1234567", "0171/1234567", "(040) 123-45".
+PHONE = Regexp(
+    r"\+?[0-9 ()/\-]+",
+    _l("Please enter a phone number with digits; only spaces, +, /, - and brackets may be added."),
+)
+
+
+def enough_digits(_form, field) -> None:
+    if field.data and sum(ch.isdigit() for ch in field.data) < 5:
+        raise ValidationError(str(_l("A phone number has at least five digits.")))
+
+
 class ProfileForm(TranslatedForm):
     email = EmailField(
         _l("Email"),
         validators=[NormaliseEmail(), DataRequired(), Length(max=254), Email()],
     )
-    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50), PHONE, enough_digits])
+    postcode = StringField(
+        _l("Postcode"),
+        validators=[Optional(), GERMAN_POSTCODE],
+        description=_l("Five digits; for open jobs near you."),
+    )
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+
+
+class ConfirmForm(TranslatedForm):
+    """Confirming several requests: only the CSRF token; the requests are the checked boxes."""
+
+
+class DeclineForm(TranslatedForm):
+    """Declining one or several requests: the reason goes to the agency."""
+
+    reason = TextAreaField(_l("Reason"), validators=[InputRequired(), Length(max=500)])
+
+    def validate_reason(self, field) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(str(_l("Please give a reason.")))
+
+
+DISTANCES = (10, 25, 50, 100, 200)
+
+
+class JobFilterForm(TranslatedForm):
+    """Open jobs by city, or within a distance of a postcode (a GET form)."""
+
+    class Meta:
+        csrf = False
+
+    city = SelectField(_l("City"), validators=[Optional()])
+    postcode = StringField(_l("Postcode"), validators=[Optional(), GERMAN_POSTCODE])
+    distance = SelectField(
+        _l("Distance"),
+        choices=[("", _l("Any distance"))] + [(str(km), f"{km} km") for km in DISTANCES],
+        validators=[Optional()],
+    )
 
 
 FEED_ACTIONS = ("create", "renew", "revoke")

@@ -25,6 +25,8 @@ class Promoter(Model):
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     phone: Mapped[str | None] = mapped_column(String(50))
     city: Mapped[str | None] = mapped_column(String(100), index=True)
+    #: German postcode of the promoter's home, for "open jobs near me".
+    postcode: Mapped[str | None] = mapped_column(String(10))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"), unique=True)
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, index=True)
@@ -39,7 +41,7 @@ class Promoter(Model):
         value = blank_to_none(value)
         return value.lower() if value else None
 
-    @validates("phone", "city")
+    @validates("phone", "city", "postcode")
     def _blank_to_none(self, _key, value):
         return blank_to_none(value)
 

@@ -31,14 +31,24 @@ from flask_login import login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.common import calendar_grid
 from app.common.choices import APPLICATION_STATUSES, APPOINTMENT_STATUSES, BOOKING_STATUSES, label
+from app.common.formatting import format_day
 from app.common.systems import keep_on_own_host, safe_next
 from app.common.timezone import local_today
 from app.extensions import db
 from app.planning import staffing
 from app.planning.staffing import StaffingError
-from app.promoter import feed, queries
-from app.promoter.forms import FeedForm, LoginForm, ProfileForm, UnavailabilityForm
+from app.promoter import feed, geo, queries
+from app.promoter.forms import (
+    ConfirmForm,
+    DeclineForm,
+    FeedForm,
+    JobFilterForm,
+    LoginForm,
+    ProfileForm,
+    UnavailabilityForm,
+)
 from app.promoter.models import Promoter, Unavailability
 from app.security.accounts import log_in, login_url, system_name
 from app.security.password_pages import register_password_pages
@@ -96,6 +106,7 @@ def _promoter_helpers():
         "application_state": lambda code: label(APPLICATION_STATUSES, code),
         "appointment_state": lambda code: label(APPOINTMENT_STATUSES, code),
         "format_month": lambda day: format_date(day, "LLLL yyyy"),
+        "period_text": period_text,
     }
 
 
@@ -171,14 +182,14 @@ def requests():
 
 
 def _back(default: str) -> str:
-    return _safe_next(request.form.get("next"), default)
+    return _safe_next(request.form.get("next") or request.args.get("next"), default)
 
 
 def _when(booking) -> dict:
     appointment = booking.appointment
     return {
         "store": appointment.job.location.name,
-        "date": appointment.date.strftime("%d.%m.%Y"),
+        "date": format_day(appointment.date),
         "start": appointment.start_time.strftime("%H:%M"),
         "end": appointment.end_time.strftime("%H:%M"),
     }
@@ -200,24 +211,103 @@ def confirm(booking_id: int):
     return redirect(_back("promoter.requests"))
 
 
-@bp.route("/requests/<int:booking_id>/decline", methods=["POST"])
+@bp.route("/requests/<int:booking_id>/decline", methods=["GET", "POST"])
 @promoter_required
 def decline(booking_id: int):
+    """Decline one request: a confirmation page asks for the reason first."""
     booking = queries.visible_booking(db.session, g.scope, booking_id)
     if booking is None:
         abort(404)
     if booking.status != "requested":
         flash(_("This request is no longer open."), "danger")
         return redirect(_back("promoter.requests"))
-    details = _when(booking)
-    try:
-        staffing.decline(db.session, booking_id, g.promoter.id)
-    except StaffingError as error:
-        db.session.rollback()
-        flash(str(error), "danger")
+    form = DeclineForm()
+    if request.method == "POST" and form.validate_on_submit():
+        details = _when(booking)
+        try:
+            staffing.decline(db.session, booking_id, g.promoter.id, form.reason.data)
+        except StaffingError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            flash(_("Declined: %(store)s on %(date)s, %(start)s–%(end)s.", **details), "success")
+        return redirect(_back("promoter.requests"))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "promoter/requests_batch.html",
+        action="decline",
+        bookings=[booking],
+        form=form,
+        single=True,
+        next=_back("promoter.requests"),
+    ), status
+
+
+BATCH_ACTIONS = ("confirm", "decline")
+
+
+def _selected_ids() -> list[int]:
+    ids = []
+    for value in request.form.getlist("booking"):
+        try:
+            ids.append(int(value))
+        except ValueError:
+            continue
+    return sorted(set(ids))[:200]
+
+
+@bp.route("/requests/batch", methods=["POST"])
+@promoter_required
+def batch():
+    """Confirm or decline several requests: first a confirmation page, then each one through
+    the staffing service (with its conflict checks), and a report of what happened to each."""
+    action = request.form.get("action")
+    if action not in BATCH_ACTIONS:
+        abort(400)
+    bookings = queries.open_requests_by_id(db.session, g.scope, _selected_ids())
+    if not bookings:
+        flash(_("Please choose at least one request."), "warning")
+        return redirect(url_for("promoter.requests"))
+    form_class = DeclineForm if action == "decline" else ConfirmForm
+    asked = request.form.get("step") == "do"
+    form = form_class() if asked else form_class(formdata=None)
+    if not asked or not form.validate_on_submit():
+        return render_template(
+            "promoter/requests_batch.html", action=action, bookings=bookings, form=form, single=False
+        ), (400 if asked else 200)
+    results = []
+    promoter_id = g.promoter.id
+    for booking in bookings:
+        details = _when(booking)
+        booking_id = booking.id
+        try:
+            if action == "confirm":
+                staffing.confirm(db.session, booking_id, promoter_id)
+            else:
+                staffing.decline(db.session, booking_id, promoter_id, form.reason.data)  # type: ignore[union-attr]
+        except StaffingError as error:
+            db.session.rollback()
+            results.append((details, False, str(error)))
+        else:
+            done = _("Confirmed") if action == "confirm" else _("Declined")
+            results.append((details, True, done))
+    succeeded = sum(1 for _details, ok, _message in results if ok)
+    if action == "confirm":
+        summary = ngettext(
+            "%(done)d of %(num)d request confirmed.",
+            "%(done)d of %(num)d requests confirmed.",
+            len(results),  # the plural follows the number of requests ("1 of 2 requests")
+            done=succeeded,
+        )
     else:
-        flash(_("Declined: %(store)s on %(date)s, %(start)s–%(end)s.", **details), "success")
-    return redirect(_back("promoter.requests"))
+        summary = ngettext(
+            "%(done)d of %(num)d request declined.",
+            "%(done)d of %(num)d requests declined.",
+            len(results),  # the plural follows the number of requests ("1 of 2 requests")
+            done=succeeded,
+        )
+    flash(summary, "success" if succeeded == len(results) else "warning")
+    return render_template("promoter/requests_result.html", results=results, action=action)
 
 
 @bp.route("/schedule")
@@ -232,14 +322,71 @@ def schedule():
     return render_template("promoter/schedule.html", page=page, past=past)
 
 
+@bp.route("/schedule/calendar")
+@promoter_required
+def schedule_calendar():
+    """Month or week calendar of the promoter's confirmed appointments."""
+    today = local_today()
+    view = request.args.get("view", "month")
+    view = view if view in calendar_grid.VIEWS else "month"
+    anchor = calendar_grid.parse_anchor(request.args.get("date"), today)
+    first, last = calendar_grid.period(view, anchor)
+    bookings = queries.confirmed_in(db.session, g.scope, first, last)
+    grid = calendar_grid.build(view, anchor, today, bookings, lambda b: b.appointment.date)
+    return render_template("promoter/schedule_calendar.html", grid=grid)
+
+
 @bp.route("/jobs")
 @promoter_required
 def jobs():
+    """Open jobs, by city or within a distance of a postcode (the promoter's own by default)."""
+    form = JobFilterForm(request.args)
+    form.city.choices = [("", _("All cities"))] + [
+        (city, city) for city in queries.open_job_cities(db.session, g.scope)
+    ]
+    if not request.args.get("postcode") and g.promoter.postcode and "postcode" not in request.args:
+        form.postcode.data = g.promoter.postcode
+    status = 200
+    city = postcodes = None
+    origin = None
+    if request.args and not form.validate():
+        status = 400
+    else:
+        city = form.city.data or None
+        if form.distance.data and form.postcode.data:
+            postcodes = geo.postcodes_within(form.postcode.data, int(form.distance.data))
+            if postcodes is None:
+                form.postcode.errors.append(_("This postcode is unknown."))
+                status = 400
+            else:
+                origin = geo.centroid(form.postcode.data)
+        elif form.distance.data:
+            form.postcode.errors.append(_("Please enter a postcode to search by distance."))
+            status = 400
+    rows = [] if status == 400 else queries.open_jobs(db.session, g.scope, city=city, postcodes=postcodes)
+    distances = {}
+    if origin is not None:
+        for job, _application in rows:
+            point = geo.centroid(job.location.postcode)
+            if point is not None:
+                distances[job.id] = round(geo.distance_km(origin, point))
     return render_template(
         "promoter/jobs.html",
-        jobs=queries.open_jobs(db.session, g.scope),
+        form=form,
+        jobs=rows,
+        distances=distances,
+        summary=_job_summary(form, city, postcodes is not None),
         applications=queries.applications(db.session, g.scope),
-    )
+    ), status
+
+
+def _job_summary(form: JobFilterForm, city: str | None, by_distance: bool) -> str:
+    if by_distance:
+        where = _("within %(km)s km of %(postcode)s", km=form.distance.data, postcode=form.postcode.data)
+        return _("Showing open jobs %(where)s", where=where + (f", {city}" if city else ""))
+    if city:
+        return _("Showing open jobs in %(city)s", city=city)
+    return _("Showing all open jobs")
 
 
 @bp.route("/jobs/<int:job_id>/apply", methods=["POST"])
@@ -292,7 +439,11 @@ def unavailability():
         )
         db.session.add(period)
         db.session.commit()
-        flash(_("You are marked as unavailable from %(start)s to %(end)s.", **_period(period)), "success")
+        if period.start_date == period.end_date:
+            day = format_day(period.start_date)
+            flash(_("You are marked as unavailable on %(date)s.", date=day), "success")
+        else:
+            flash(_("You are marked as unavailable from %(start)s to %(end)s.", **_period(period)), "success")
         booked = queries.confirmed_between(db.session, g.scope, period.start_date, period.end_date)
         if booked:
             flash(
@@ -316,7 +467,14 @@ def unavailability():
 
 
 def _period(period: Unavailability) -> dict:
-    return {"start": period.start_date.strftime("%d.%m.%Y"), "end": period.end_date.strftime("%d.%m.%Y")}
+    return {"start": format_day(period.start_date), "end": format_day(period.end_date)}
+
+
+def period_text(period: Unavailability) -> str:
+    """ "am 12.12.2026" for one day, "vom 12.12.2026 bis 14.12.2026" for several."""
+    if period.start_date == period.end_date:
+        return _("on %(date)s", date=format_day(period.start_date))
+    return _("from %(start)s to %(end)s", **_period(period))
 
 
 @bp.route("/unavailability/<int:unavailability_id>/delete", methods=["POST"])
@@ -325,10 +483,14 @@ def delete_unavailability(unavailability_id: int):
     period = queries.visible_unavailability(db.session, g.scope, unavailability_id)
     if period is None:
         abort(404)
+    single = period.start_date == period.end_date
     details = _period(period)
     db.session.delete(period)
     db.session.commit()
-    flash(_("The period from %(start)s to %(end)s has been removed.", **details), "success")
+    if single:
+        flash(_("The day %(date)s has been removed.", date=details["start"]), "success")
+    else:
+        flash(_("The period from %(start)s to %(end)s has been removed.", **details), "success")
     return redirect(url_for("promoter.unavailability"))
 
 
@@ -350,6 +512,7 @@ def profile():
         else:
             promoter.email = form.email.data
             promoter.phone = form.phone.data
+            promoter.postcode = form.postcode.data
             promoter.city = form.city.data
             try:
                 db.session.commit()

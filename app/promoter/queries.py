@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from itertools import groupby
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.crm.models import Location
@@ -77,10 +77,36 @@ def open_requests(session: Session, scope: Scope, today: dt.date) -> list[Reques
     ]
 
 
+def open_requests_by_id(session: Session, scope: Scope, ids: list[int]) -> list[Booking]:
+    """The scope's still requested bookings among ``ids`` (a batch), by date."""
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            _bookings(scope)
+            .where(Booking.id.in_(ids), Booking.status == "requested")
+            .order_by(Appointment.date, Appointment.start_time, Location.name)
+        ).unique()
+    )
+
+
 def confirmed(scope: Scope) -> Select:
     """Confirmed bookings of scheduled appointments (schedule, start page, feed)."""
     return _bookings(scope).where(
         Booking.status == "confirmed", Appointment.status.in_(SCHEDULED_APPOINTMENTS)
+    )
+
+
+def feed_bookings(scope: Scope) -> Select:
+    """The calendar feed's bookings: confirmed ones of scheduled appointments, and those that
+    were confirmed or cancelled with their appointment, or withdrawn by the agency (shown as
+    cancelled events so subscribed calendars drop them)."""
+    return _bookings(scope).where(
+        or_(
+            and_(Booking.status == "confirmed", Appointment.status.in_(SCHEDULED_APPOINTMENTS)),
+            and_(Booking.status.in_(("confirmed", "cancelled")), Appointment.status == "cancelled"),
+            and_(Booking.status == "cancelled", Appointment.status.in_(SCHEDULED_APPOINTMENTS)),
+        )
     )
 
 
@@ -112,8 +138,24 @@ def schedule_page(
     return Page(rows, total, page, per_page)
 
 
-def open_jobs(session: Session, scope: Scope) -> list[tuple[Job, Application | None]]:
-    """Jobs open for applications, each with this promoter's application (if any)."""
+def open_job_cities(session: Session, scope: Scope) -> list[str]:
+    """The cities with jobs open for applications (the job list's city filter)."""
+    return list(
+        session.scalars(
+            select(Location.city)
+            .join(Job, Job.location_id == Location.id)
+            .where(scope.condition(Job), Job.status == "open")
+            .distinct()
+            .order_by(Location.city)
+        )
+    )
+
+
+def open_jobs(
+    session: Session, scope: Scope, city: str | None = None, postcodes: list[str] | None = None
+) -> list[tuple[Job, Application | None]]:
+    """Jobs open for applications, each with this promoter's application (if any);
+    optionally only in ``city`` or at stores with one of ``postcodes``."""
     stmt = (
         select(Job, Application)
         .where(scope.condition(Job), Job.status == "open")
@@ -126,6 +168,10 @@ def open_jobs(session: Session, scope: Scope) -> list[tuple[Job, Application | N
         .options(joinedload(Job.location), joinedload(Job.project))
         .order_by(Location.city, Location.name, Job.id)
     )
+    if city:
+        stmt = stmt.where(Location.city == city)
+    if postcodes is not None:
+        stmt = stmt.where(Location.postcode.in_(postcodes))
     return [(job, application) for job, application in session.execute(stmt).unique()]
 
 
@@ -163,6 +209,17 @@ def unavailabilities(session: Session, scope: Scope) -> list[Unavailability]:
 
 def visible_unavailability(session: Session, scope: Scope, unavailability_id: int) -> Unavailability | None:
     return session.scalar(scope.rows(Unavailability).where(Unavailability.id == unavailability_id))
+
+
+def confirmed_in(session: Session, scope: Scope, start: dt.date, end: dt.date) -> list[Booking]:
+    """Confirmed bookings of scheduled appointments from ``start`` to ``end`` (the calendar)."""
+    return list(
+        session.scalars(
+            confirmed(scope)
+            .where(Appointment.date.between(start, end))
+            .order_by(Appointment.date, Appointment.start_time, Location.name)
+        ).unique()
+    )
 
 
 def confirmed_between(session: Session, scope: Scope, start: dt.date, end: dt.date) -> int:
