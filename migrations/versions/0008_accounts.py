@@ -1,7 +1,7 @@
 """accounts: session tokens, password-reset and invitation tokens
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-01 07:25:23.460086
 
 """

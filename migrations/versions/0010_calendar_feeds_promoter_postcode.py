@@ -1,7 +1,7 @@
 """customer calendar feed token, promoter postcode, reason of a declined request
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0008
 Create Date: 2026-12-01 07:30:00
 
 """
