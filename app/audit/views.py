@@ -32,7 +32,7 @@ ENTITY_LABELS = {**TABLE_LABELS, "ab_user": _l("Users")}
 def local_time(value: dt.datetime | None) -> str:
     """A stored (naive) UTC time in the configured TIMEZONE, formatted for the user's language.
 
-    Converted exactly once: babel gets the aware UTC time and the target zone.
+    Converted exactly once, here; the formatter gets the local time and converts nothing.
     """
     if value is None:
         return ""
