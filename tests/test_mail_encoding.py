@@ -26,6 +26,7 @@ UMLAUT_STORES = ("Media Markt Hannover-Wülfel", "Media Markt Lübeck-Buntekuh")
 NOTE = ("Bitte Aktionsfläche vor Kasse 3 aufbauen – Größe 2×3 m, Übergabe an Frau Müller 🎉🧸. " * 60)[
     :5000
 ].strip()
+TASK_TITLE = "Rückruf Frau Groß wegen Übergabe der Aktionsfläche in Hannover-Wülfel 🧸 " * 3
 REASON = ("Leider kein Promoter frei: Weihnachtsgeschäft, Rückruf bei Jürgen Weiß 📞. " * 40)[:3000].strip()
 
 
@@ -55,6 +56,16 @@ def umlaut_stores(app, info):
     with app.app_context(), db.engine.begin() as conn:
         for store in stores:
             conn.execute(update(Location).where(Location.id == store.location_id).values(name=store.name))
+
+
+@pytest.fixture()
+def no_test_tasks(app):
+    yield
+    from app.crm.models import Task
+    from app.extensions import db
+
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(delete(Task).where(Task.title.like(f"%{TASK_TITLE[:40]}%")))
 
 
 @pytest.fixture()
@@ -93,7 +104,7 @@ def _queue_every_kind(session, info, stores) -> None:
     """Each mail kind once or more, through the code that queues it in the app."""
     from flask_appbuilder.security.sqla.models import User
 
-    from app.crm.models import Contact
+    from app.crm.models import Contact, Task
     from app.notify.digests import agency_pending_digest, customer_week_digest
     from app.notify.outbox import enqueue
     from app.planning.models import Appointment, Job
@@ -130,7 +141,17 @@ def _queue_every_kind(session, info, stores) -> None:
         proposed_by_id=contact.id,
         note=NOTE,
     )
-    assert agency_pending_digest(session, info.today + dt.timedelta(days=400)) == 1
+    digest_day = info.today + dt.timedelta(days=400)
+    session.execute(
+        insert(Task),
+        [
+            {"title": f"{i:02d} {TASK_TITLE}"[:200], "kind": "call", "due_date": digest_day}
+            | {"assignee_id": agency.id, "contact_id": contact.id, "done": False}
+            for i in range(30)
+        ],
+    )
+    session.commit()
+    assert agency_pending_digest(session, digest_day) == 1
 
     friday = info.today - dt.timedelta(days=info.today.weekday()) + dt.timedelta(days=14 + 4)
     assert friday + dt.timedelta(days=10) <= info.end
@@ -183,7 +204,7 @@ def _deliver_everything(session) -> None:
 
 
 def test_every_mail_kind_with_worst_case_content_arrives_intact(
-    app, session, tidy, info, umlaut_stores, empty_outbox, smtp_server
+    app, session, tidy, info, umlaut_stores, no_test_tasks, empty_outbox, smtp_server
 ):
     from app.notify.models import OutboxMessage
 
@@ -234,7 +255,8 @@ def test_every_mail_kind_with_worst_case_content_arrives_intact(
     # One table row per line: the HTML stays readable in any mail program's source view.
     assert sum(1 for line in week_html.splitlines() if line.startswith("<tr>")) >= 500
     digest = by_kind["digest_pending"].get_body(("plain",)).get_content()
-    assert sum(1 for line in digest.splitlines() if line.startswith("- ")) >= 100
+    assert sum(1 for line in digest.splitlines() if line.startswith("- ")) >= 100 + 30
+    assert f"29 {TASK_TITLE}"[:200] in digest
 
 
 def test_without_mail_server_the_file_holds_the_bytes_smtp_gets(
