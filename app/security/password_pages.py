@@ -112,3 +112,7 @@ def register_password_pages(bp: Blueprint, layout: str, required: Callable) -> N
     @required
     def change_password():
         return change_page(layout, f"{bp.name}.change_password")
+
+    # Rate limits are kept per function name: one name per system.
+    for view in (forgot_password, set_password, change_password):
+        view.__name__ = view.__qualname__ = f"{bp.name}_{view.__name__}"
