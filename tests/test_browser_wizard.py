@@ -61,7 +61,7 @@ def test_field_rep_north_proposes_a_date_in_the_browser(app, live_server, page, 
     page.fill("#start_time", "10:30")
     page.fill("#end_time", "17:00")
     page.fill("#note", "Aus dem Browser vorgeschlagen")
-    page.locator("#wizard-form button[type=submit]").click()
+    page.locator("#next-step").click()
 
     # Step 3: review and submit.
     page.wait_for_url(re.compile(r".*/portal/proposals/new/\w+/review$"))
@@ -85,10 +85,11 @@ def test_field_rep_north_proposes_a_date_in_the_browser(app, live_server, page, 
     line = page.locator("#proposals tbody tr", has=page.locator(f'a[href="/portal/proposals/{pk}"]'))
     assert line.count() == 1
     cells = line.locator("td").all_inner_texts()
-    assert cells[0] == local_date(day, "de")
-    assert cells[1] == "10:30–17:00"
-    assert cells[2] == store.name
-    assert cells[3] == t("Awaiting the agency's decision", "de")
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4}, \d\d:\d\d", cells[0])  # submitted
+    assert cells[1] == local_date(day, "de")
+    assert cells[2] == "10:30–17:00"
+    assert cells[3] == store.name
+    assert cells[4] == t("Awaiting the agency's decision", "de")
 
     (saved,) = rows(app, Appointment, Appointment.id > tidy["appointment"])
     assert saved["id"] == pk and saved["status"] == "proposed" and saved["origin"] == "customer"

@@ -67,6 +67,15 @@ def test_promoter_month_calendar_shows_exactly_the_own_confirmed_days(app):
     assert len(re.findall(r"<section data-date=", week)) == 7
 
 
+def test_the_schedule_says_what_it_lists(app):
+    today = local_today(app)
+    client = promoter_client(app)
+    coming = visible_text(client.get("/promoter/schedule").get_data(as_text=True))
+    past = visible_text(client.get("/promoter/schedule?period=past").get_data(as_text=True))
+    assert f"Angezeigt: Ihre bestätigten Einsätze ab dem {today:%d.%m.%Y}" in coming
+    assert f"Angezeigt: Ihre bestätigten Einsätze vor dem {today:%d.%m.%Y}, neueste zuerst" in past
+
+
 # ---------------------------------------------------------------- several requests at once
 
 

@@ -318,8 +318,9 @@ def schedule():
         page_number = int(request.args.get("page", 1))
     except ValueError:
         page_number = 1
-    page = queries.schedule_page(db.session, g.scope, local_today(), past, page_number)
-    return render_template("promoter/schedule.html", page=page, past=past)
+    today = local_today()
+    page = queries.schedule_page(db.session, g.scope, today, past, page_number)
+    return render_template("promoter/schedule.html", page=page, past=past, today=today)
 
 
 @bp.route("/schedule/calendar")
