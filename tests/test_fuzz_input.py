@@ -633,6 +633,27 @@ def test_an_over_long_wizard_token_is_refused(app):
         assert client.post(url, data={"project": "1", "location": "1"}).status_code == 400, url
 
 
+@pytest.mark.parametrize(
+    "q",
+    [
+        UNPARSEABLE_RISON,
+        "(filters:!((col:job,opr:rel_o_m,value:'abc')))",
+        "(filters:!((col:date,opr:eq,value:'30.02.2026')))",
+        f"(filters:!((col:job,opr:rel_o_m,value:{HUGE})))",
+        f"(page_size:{HUGE},page:{HUGE})",
+        "(page:-1,page_size:-1)",
+    ],
+)
+def test_a_broken_api_query_is_refused_with_a_message(app, q):
+    client = app.test_client()
+    login(client, "agentur")
+    response = client.get(f"/api/v1/appointment/?{urlencode({'q': q})}")
+    assert response.status_code < 500
+    assert not [marker for marker in LEAK_MARKERS if marker in response.get_data(as_text=True)]
+    if response.status_code == 400:
+        assert response.get_json()["message"]
+
+
 def test_an_unparseable_api_query_is_a_400_with_a_message(app):
     client = app.test_client()
     login(client, "agentur")
@@ -645,7 +666,7 @@ def test_an_unparseable_api_query_is_a_400_with_a_message(app):
     ("locale", "expected"), [("de", "Kein gültiges Datum"), ("en", "Not a valid date value")]
 )
 @pytest.mark.parametrize("value", ["30.02.2026", "abc", "2026-02-30"])
-def test_an_impossible_date_says_so(app, locale, expected, value):
+def test_an_impossible_date_says_so(app, fuzz, locale, expected, value):
     """In an agency form, the customer wizard and the promoter's days off."""
     from tests.helpers import field_errors
 
@@ -660,7 +681,15 @@ def test_an_impossible_date_says_so(app, locale, expected, value):
     set_language(promoter, locale)
     page = promoter.post("/promoter/unavailability", data={"start_date": value, "end_date": value})
     assert expected in _text(page)
-    assert "required" not in _text(page) and "erforderlich" not in _text(page)
+    assert "required" not in _text(page) and "benötigt" not in _text(page)
+
+    customer = _clients(app, ["customer"])["customer"]
+    set_language(customer, locale)
+    fuzz["clients"]["customer"] = customer
+    slot = _wizard_slot_page(app, fuzz)
+    page = customer.post(slot, data={"date": value, "start_time": "10:00", "end_time": "12:00"})
+    assert expected in _text(page)
+    assert "required" not in _text(page) and "benötigt" not in _text(page)
 
 
 def test_a_refused_write_shows_a_short_message_and_no_sql(app):

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 from flask import current_app, request
 from flask_appbuilder.api import ModelRestApi
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
+
+from app.common.input_guard import VALUE_ERRORS, rollback_session, value_refused_message
 
 
 def _as_form_values(value) -> list[str]:
@@ -60,6 +63,18 @@ class FormValidatedApi(ModelRestApi):
         if form.validate():
             return None
         return {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+
+    def response_500(self, message: str | None = None):
+        """FAB answers every exception of a list or item request with 500; a value the
+        database cannot take or compare (a filter on a number with "abc", a page beyond
+        64 bits, a negative page on PostgreSQL) is the client's mistake: 400."""
+        error = sys.exc_info()[1]
+        # FAB wraps a filter's database error in its ApplyFilterException.
+        causes = (error, getattr(error, "exception", None), getattr(error, "__context__", None))
+        if any(isinstance(e, VALUE_ERRORS) for e in causes):
+            rollback_session()
+            return self.response_400(message=value_refused_message())
+        return super().response_500(message=message)
 
     def _database_error(self) -> object:
         self.datamodel.session.rollback()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from werkzeug.exceptions import SecurityError
 
 
 def _page(status: int, title: str, message: str):
@@ -14,7 +15,9 @@ def _page(status: int, title: str, message: str):
 
 def init_error_pages(app: Flask) -> None:
     @app.errorhandler(400)
-    def bad_request(_error):
+    def bad_request(error):
+        if isinstance(error, SecurityError):  # an untrusted host: no URL can be built for the page
+            return error
         return _page(
             400,
             _("Invalid input"),

@@ -84,6 +84,14 @@ def _refuse(message: str, status: int = 400):
     return render_template("error.html", title=_("Invalid input"), message=message), status
 
 
+#: Errors that mean "the request held a value the database cannot take or compare".
+VALUE_ERRORS = (InputNotStorable, DataError, OverflowError)
+
+
+def value_refused_message() -> str:
+    return _("The request contains a value that cannot be stored or looked up. Please check your input.")
+
+
 def _unstorable_message() -> str:
     return _(
         "The request contains characters that cannot be stored (such as a NUL byte). Please remove them."
@@ -124,8 +132,9 @@ def _view():
 
 def _filter_problem() -> str | None:
     """What is wrong with FAB list filters (``_flt_<index>_<column>``) FAB itself would
-    crash on: an index the column does not have (IndexError), or a yes/no filter whose
-    value is not FAB's "y" (compared as text with a boolean column on PostgreSQL)."""
+    crash on: an index the column does not have (IndexError), a yes/no filter whose
+    value is not FAB's "y" (compared as text with a boolean column on PostgreSQL), or a
+    related record's filter whose value is no id (a database error FAB flashes by name)."""
     wanted = [
         (m.groups(), value)
         for key, value in request.args.items(multi=True)
@@ -144,6 +153,8 @@ def _filter_problem() -> str | None:
             return _("This filter is not available.")
         if view.datamodel.is_boolean(column) and value != "y":
             return _("This filter value is not valid.")
+        if view.datamodel.is_relation(column) and value and not value.isdigit():
+            return _("This filter value is not valid.")  # a related record's id
     return None
 
 
@@ -221,7 +232,7 @@ def install_statement_check() -> None:
 # ---------------------------------------------------------------- error pages
 
 
-def _rollback() -> None:
+def rollback_session() -> None:
     from app.extensions import db
 
     try:
@@ -237,30 +248,24 @@ def init_input_guard(app: Flask) -> None:
 
     @app.errorhandler(InputNotStorable)
     def not_storable(error):
-        _rollback()
+        rollback_session()
         log.info("refused input: %s (%s %s)", error, request.method, request.path)
-        return _refuse(
-            _("The request contains a value that cannot be stored or looked up. Please check your input.")
-        )
+        return _refuse(value_refused_message())
 
     @app.errorhandler(DataError)
     def data_error(error):
-        _rollback()
+        rollback_session()
         log.warning("database refused a value: %s", error)
-        return _refuse(
-            _("The request contains a value that cannot be stored or looked up. Please check your input.")
-        )
+        return _refuse(value_refused_message())
 
     @app.errorhandler(IntegrityError)
     def integrity_error(error):
-        _rollback()
+        rollback_session()
         log.warning("database constraint: %s", error)
         return _refuse(_("The change conflicts with existing data and was not saved."), 409)
 
     @app.errorhandler(OverflowError)
     def overflow(error):
-        _rollback()
+        rollback_session()
         log.info("number out of range: %s (%s %s)", error, request.method, request.path)
-        return _refuse(
-            _("The request contains a value that cannot be stored or looked up. Please check your input.")
-        )
+        return _refuse(value_refused_message())
