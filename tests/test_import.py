@@ -971,6 +971,10 @@ def test_control_characters_in_a_cell_are_refused_with_row_and_column(app, names
     contact = [names["customer"], "", "Nul", f"Byte {TAG}", f"nul\x00-{TAG}@example.com", "", "", "", ""]
     html = upload(client, "contacts", "nul.csv", csv_bytes(CONTACT_HEADER, [contact])).get_data(as_text=True)
     assert preview_errors(html) == [(2, "E-Mail", msg(refused, locale, char="U+0000"))]
+    # A file name with a NUL byte: the pending import keeps it without.
+    clean = csv_bytes(LOCATION_HEADER, [body[3]])
+    response = upload(client, "locations", "nul\x00name.csv", clean)
+    assert response.status_code == 200 and token_of(response.get_data(as_text=True))
     assert tagged_count(app, Location, Location.name) == 0
     assert tagged_count(app, Contact, Contact.last_name) == 0
 
