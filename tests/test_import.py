@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 
 from tests.conftest import visible_text
 from tests.helpers import (
@@ -848,6 +848,37 @@ def test_an_import_whose_runner_died_is_taken_over_and_resumed(
         assert jobs.run_claimed(db.session, _job_id(app, token), died["claimed_by"]) == "lost"
     assert tagged_count(app, Location, Location.name) == total
     _remove_imported(app)
+
+
+def test_an_import_whose_runners_keep_dying_is_given_up_and_removed(app, agentur, names, small_background):
+    from app.crm.models import Location
+    from app.extensions import db
+    from app.transfer import jobs
+    from app.transfer.models import ImportJob
+
+    token = _queue(agentur, _many_locations(names, "gaveup", 30))
+    with app.app_context():  # three runners died, the last after writing the first chunk
+        job_id = _job_id(app, token)
+        assert jobs.claim(db.session, job_id, "dead:1")
+        jobs._write(db.session, job_id, "dead:1", "locations", _stored_rows(app, token)[:20], None, None, 0)
+        db.session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .values(attempts=jobs.MAX_ATTEMPTS, lease_until=dt.datetime(2000, 1, 1))
+        )
+        db.session.commit()
+    assert tagged_count(app, Location, Location.name) == 20
+    assert "imports run: 1" in _run_imports_command(app)
+    status = _status(agentur, token)
+    assert status["state"] == "failed"
+    assert status["message"] == msg("The import failed and nothing was saved. Please try again.", "de")
+    assert tagged_count(app, Location, Location.name) == 0
+
+
+def _stored_rows(app, token: str) -> list[dict]:
+    import json
+
+    return json.loads(_job_row(app, token)["rows"])
 
 
 def _job_id(app, token: str) -> int:

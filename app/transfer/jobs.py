@@ -58,6 +58,8 @@ PENDING_LIFETIME = dt.timedelta(hours=24)
 KEEP_FINISHED = dt.timedelta(days=30)
 #: On SQLite, how many pauses in a row a runner grants others between two chunks.
 MAX_YIELDS = 20
+#: A job whose runners died this often (e.g. a file too large for the machine) is given up.
+MAX_ATTEMPTS = 3
 
 
 class LostClaim(Exception):
@@ -211,6 +213,9 @@ def run_claimed(session: Session, job_id: int, worker: str) -> str:
     (``done``, ``failed``, or ``lost`` if another runner took it over)."""
     job = session.get(ImportJob, job_id)
     kind, user_id, planning_job_id, start = job.kind, job.user_id, job.job_id, job.done
+    if job.attempts > MAX_ATTEMPTS:
+        log.error("import job %s: given up after %d runners died", job_id, job.attempts - 1)
+        return _fail(session, job_id, worker)
     rows = json.loads(job.rows or "[]")
     locale = job.locale
     session.rollback()
