@@ -245,6 +245,8 @@ class TransferView(BaseView):
         jobs.run_claimed(db.session, job.id, worker)
         db.session.expire_all()
         job = self._own_job(token)
+        if job.state not in ("done", "failed"):  # another runner took it over meanwhile
+            return redirect(url_for("TransferView.progress", token=token))
         if job.state == "done":
             flash(_("%(count)d rows imported.", count=job.total), "success")
             return redirect(_list_url(job.kind, job.job_id))
