@@ -12,6 +12,7 @@ Writing, on SQLite as on PostgreSQL:
   its own, so that other users' writes never wait long for SQLite's one write lock.
   A chunk's transaction also renews the runner's lease, advances ``done`` and records
   the new rows' ids in ``import_written_row``: progress and data are committed together.
+  On SQLite the runner also pauses between chunks while others want to write (``_turns``).
 - If a chunk fails (the database refuses a row), the rows written so far are deleted
   again, by their recorded ids, and the job is *failed*: from the user's view nothing
   was imported. Until the job has finished, its rows are visible to others as they
@@ -20,6 +21,7 @@ Writing, on SQLite as on PostgreSQL:
   If it dies, another runner takes the job over once the lease has run out and resumes
   after the last committed chunk. A runner that lost its claim cannot commit another
   chunk (the renewal in the chunk's transaction fails), so no row is written twice.
+  Leases compare the clocks of the hosts involved; keep them synchronised (NTP).
 """
 
 from __future__ import annotations
@@ -212,6 +214,9 @@ def run_claimed(session: Session, job_id: int, worker: str) -> str:
     """Check and write a job this runner has claimed; answers its final state
     (``done``, ``failed``, or ``lost`` if another runner took it over)."""
     job = session.get(ImportJob, job_id)
+    if job is None:  # deleted meanwhile (with its user or its planning job)
+        session.rollback()
+        return "lost"
     kind, user_id, planning_job_id, start = job.kind, job.user_id, job.job_id, job.done
     if job.attempts > MAX_ATTEMPTS:
         log.error("import job %s: given up after %d runners died", job_id, job.attempts - 1)
