@@ -9,13 +9,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select, update
 
 from tests.conftest import visible_text
 from tests.helpers import (
@@ -28,6 +32,7 @@ from tests.helpers import (
     is_login_redirect,
     text_of,
 )
+from tests.test_wizard import Wizard, demo, high_water, portal_client, proposal_id, remove_since
 
 TAG = f"imp{uuid.uuid4().hex[:8]}"
 LOCATION_HEADER = ["Name", "Handelskette", "Straße", "PLZ", "Ort", "Bundesland", "Gebiet"]
@@ -845,6 +850,37 @@ def test_an_import_whose_runner_died_is_taken_over_and_resumed(
     _remove_imported(app)
 
 
+def test_an_import_whose_runners_keep_dying_is_given_up_and_removed(app, agentur, names, small_background):
+    from app.crm.models import Location
+    from app.extensions import db
+    from app.transfer import jobs
+    from app.transfer.models import ImportJob
+
+    token = _queue(agentur, _many_locations(names, "gaveup", 30))
+    with app.app_context():  # three runners died, the last after writing the first chunk
+        job_id = _job_id(app, token)
+        assert jobs.claim(db.session, job_id, "dead:1")
+        jobs._write(db.session, job_id, "dead:1", "locations", _stored_rows(app, token)[:20], None, None, 0)
+        db.session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id)
+            .values(attempts=jobs.MAX_ATTEMPTS, lease_until=dt.datetime(2000, 1, 1))
+        )
+        db.session.commit()
+    assert tagged_count(app, Location, Location.name) == 20
+    assert "imports run: 1" in _run_imports_command(app)
+    status = _status(agentur, token)
+    assert status["state"] == "failed"
+    assert status["message"] == msg("The import failed and nothing was saved. Please try again.", "de")
+    assert tagged_count(app, Location, Location.name) == 0
+
+
+def _stored_rows(app, token: str) -> list[dict]:
+    import json
+
+    return json.loads(_job_row(app, token)["rows"])
+
+
 def _job_id(app, token: str) -> int:
     from app.transfer.models import ImportJob
 
@@ -966,6 +1002,10 @@ def test_control_characters_in_a_cell_are_refused_with_row_and_column(app, names
     contact = [names["customer"], "", "Nul", f"Byte {TAG}", f"nul\x00-{TAG}@example.com", "", "", "", ""]
     html = upload(client, "contacts", "nul.csv", csv_bytes(CONTACT_HEADER, [contact])).get_data(as_text=True)
     assert preview_errors(html) == [(2, "E-Mail", msg(refused, locale, char="U+0000"))]
+    # A file name with a NUL byte: the pending import keeps it without.
+    clean = csv_bytes(LOCATION_HEADER, [body[3]])
+    response = upload(client, "locations", "nul\x00name.csv", clean)
+    assert response.status_code == 200 and token_of(response.get_data(as_text=True))
     assert tagged_count(app, Location, Location.name) == 0
     assert tagged_count(app, Contact, Contact.last_name) == 0
 
@@ -1028,3 +1068,113 @@ def test_the_agency_reaches_the_page_in_german_and_english(app):
         text = visible_text(response.get_data(as_text=True))
         assert title in text
         assert msg("Sample files", locale) in text
+
+
+# ---------------------------------------------------------------- others keep writing during a large import
+
+#: Enough for the writing to outlast the proposals many times over, and to keep the test near
+#: half a minute; IMPORT_STRESS_ROWS=100000 runs the figure of the report (a few minutes).
+STRESS_ROWS = int(os.environ.get("IMPORT_STRESS_ROWS", "20000"))
+PARALLEL = 20
+
+
+def _appointment_rows(count: int) -> list[list]:
+    """``count`` different appointments within the campaign's project (Jan to June 2026)."""
+    first = dt.date(2026, 1, 1)
+    body = []
+    for i in range(count):
+        minute = i // 180
+        start = dt.time(minute // 60, minute % 60)
+        end = dt.time(minute // 60 + 1, minute % 60)
+        day = first + dt.timedelta(days=i % 180)
+        body.append([day.strftime("%d.%m.%Y"), start.strftime("%H:%M"), end.strftime("%H:%M"), f"s{i} {TAG}"])
+    return body
+
+
+def _runner_process(database_url: str, instance: str) -> subprocess.Popen:
+    """``flask --app app imports run`` as the scheduler process would run it: a process of its own."""
+    env = {**os.environ, "DATABASE_URL": database_url, "INSTANCE_PATH": instance}
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "imports", "run"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _propose(client, info, index: int) -> int:
+    store = info.north[index % len(info.north)]
+    wizard = Wizard(client)
+    wizard.to_review(info.project_id, store.location_id, info.today + dt.timedelta(days=1 + index))
+    return proposal_id(wizard.submit())
+
+
+@pytest.mark.slow
+def test_twenty_proposals_during_a_large_import_all_succeed(app, agentur, campaign, database_url, tmp_path):
+    """The import runs in its own process, as in the scheduler; on SQLite it must commit in short
+    chunks, or the customers' writes wait for the lock beyond the busy timeout and fail."""
+    import threading
+
+    from app.planning.models import Appointment
+
+    info = demo(app)
+    marks = high_water(app)
+    clients = [portal_client(app) for _ in range(PARALLEL)]  # logged in before the import starts
+    runner = None
+    started = time.monotonic()
+    try:
+        data = csv_bytes(["Datum", "Beginn", "Ende", "Notiz"], _appointment_rows(STRESS_ROWS))
+        token = _queue(agentur, data, "appointments", campaign["job"])
+        runner = _runner_process(database_url, str(tmp_path))
+        deadline = time.monotonic() + 180
+        while _job_row(app, token)["done"] == 0:
+            assert runner.poll() is None, runner.stdout.read()
+            assert time.monotonic() < deadline, "the import does not start writing"
+            time.sleep(0.2)
+
+        barrier = threading.Barrier(PARALLEL)
+        outcomes: list[object] = [None] * PARALLEL
+
+        def propose(index: int) -> None:
+            try:
+                barrier.wait(30)
+                outcomes[index] = _propose(clients[index], info, index)
+            except Exception as error:  # noqa: BLE001 - reported below
+                outcomes[index] = f"{time.monotonic() - t0:.1f}s: {str(error)[:300]}"
+
+        t0 = time.monotonic()
+        threads = [threading.Thread(target=propose, args=(i,)) for i in range(PARALLEL)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+        during = _job_row(app, token)
+        assert all(isinstance(outcome, int) for outcome in outcomes), outcomes
+        assert len(set(outcomes)) == PARALLEL
+        assert during["state"] == "running" and during["done"] < STRESS_ROWS, (
+            f"the import ended before the proposals did; the test proves nothing (rows: {STRESS_ROWS})"
+        )
+        output, _ = runner.communicate(timeout=600)
+        assert runner.returncode == 0, output
+        assert "imports run: 1" in output
+        assert _job_row(app, token)["state"] == "done"
+        with db_session(app) as session:
+            imported = session.scalar(
+                select(func.count(Appointment.id)).where(
+                    Appointment.job_id == campaign["job"], Appointment.note.like(f"%{TAG}")
+                )
+            )
+            proposed = session.scalar(
+                select(func.count(Appointment.id)).where(
+                    Appointment.id.in_(outcomes), Appointment.status == "proposed"
+                )
+            )
+        assert (imported, proposed) == (STRESS_ROWS, PARALLEL)
+    finally:
+        if runner is not None and runner.poll() is None:
+            runner.kill()
+            runner.wait()
+        remove_since(app, marks)
+        print(f"\n{STRESS_ROWS} rows imported with {PARALLEL} proposals: {time.monotonic() - started:.0f}s")

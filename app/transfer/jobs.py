@@ -12,6 +12,7 @@ Writing, on SQLite as on PostgreSQL:
   its own, so that other users' writes never wait long for SQLite's one write lock.
   A chunk's transaction also renews the runner's lease, advances ``done`` and records
   the new rows' ids in ``import_written_row``: progress and data are committed together.
+  On SQLite the runner also pauses between chunks while others want to write (``_turns``).
 - If a chunk fails (the database refuses a row), the rows written so far are deleted
   again, by their recorded ids, and the job is *failed*: from the user's view nothing
   was imported. Until the job has finished, its rows are visible to others as they
@@ -20,6 +21,7 @@ Writing, on SQLite as on PostgreSQL:
   If it dies, another runner takes the job over once the lease has run out and resumes
   after the last committed chunk. A runner that lost its claim cannot commit another
   chunk (the renewal in the chunk's transaction fails), so no row is written twice.
+  Leases compare the clocks of the hosts involved; keep them synchronised (NTP).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import current_app, g
@@ -55,6 +58,10 @@ MODELS = {"locations": Location, "contacts": Contact, "appointments": Appointmen
 #: Previewed but unconfirmed imports are removed after this; finished ones after KEEP_FINISHED.
 PENDING_LIFETIME = dt.timedelta(hours=24)
 KEEP_FINISHED = dt.timedelta(days=30)
+#: On SQLite, how many pauses in a row a runner grants others between two chunks.
+MAX_YIELDS = 20
+#: A job whose runners died this often (e.g. a file too large for the machine) is given up.
+MAX_ATTEMPTS = 3
 
 
 class LostClaim(Exception):
@@ -66,7 +73,7 @@ def _setting(name: str, default: int) -> int:
 
 
 def batch_size() -> int:
-    return _setting("IMPORT_BATCH_SIZE", 200)
+    return _setting("IMPORT_BATCH_SIZE", 500)
 
 
 def lease() -> dt.timedelta:
@@ -207,7 +214,13 @@ def run_claimed(session: Session, job_id: int, worker: str) -> str:
     """Check and write a job this runner has claimed; answers its final state
     (``done``, ``failed``, or ``lost`` if another runner took it over)."""
     job = session.get(ImportJob, job_id)
+    if job is None:  # deleted meanwhile (with its user or its planning job)
+        session.rollback()
+        return "lost"
     kind, user_id, planning_job_id, start = job.kind, job.user_id, job.job_id, job.done
+    if job.attempts > MAX_ATTEMPTS:
+        log.error("import job %s: given up after %d runners died", job_id, job.attempts - 1)
+        return _fail(session, job_id, worker)
     rows = json.loads(job.rows or "[]")
     locale = job.locale
     session.rollback()
@@ -271,12 +284,13 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 def _renew(session: Session, job_id: int, worker: str, **values) -> None:
     """In the caller's transaction: extend the lease (and set ``values``) if the job is still
     this runner's, else raise LostClaim. On SQLite this also takes the write lock first."""
-    result = session.execute(
-        update(ImportJob)
-        .where(ImportJob.id == job_id, ImportJob.state == "running", ImportJob.claimed_by == worker)
-        .values(**{"lease_until": utcnow() + lease(), **values})
-        .execution_options(synchronize_session=False)
-    )
+    with session.no_autoflush:  # a chunk's new objects are added after this
+        result = session.execute(
+            update(ImportJob)
+            .where(ImportJob.id == job_id, ImportJob.state == "running", ImportJob.claimed_by == worker)
+            .values(**{"lease_until": utcnow() + lease(), **values})
+            .execution_options(synchronize_session=False)
+        )
     if result.rowcount != 1:
         raise LostClaim(job_id)
 
@@ -294,23 +308,57 @@ def _write(
     build = services.builder(kind)
     ctx = services.context(session, user_id, planning_job_id)
     session.rollback()
-    for chunk in _chunks(rows, batch_size()):
-        try:
-            _renew(session, job_id, worker, done=done + len(chunk))
-            objects = [build(row, ctx) for row in chunk]
-            session.add_all(objects)
-            session.flush()
-            session.execute(
-                insert(ImportWrittenRow), [{"import_job_id": job_id, "row_id": obj.id} for obj in objects]
-            )
-            session.commit()
-        except LostClaim:
-            raise
-        except Exception as error:
-            session.rollback()
-            log.warning("import job %s: chunk from row %s failed: %r", job_id, chunk[0]["row"], error)
-            raise _ChunkFailed(chunk[0]["row"]) from error
-        done += len(chunk)
+    with _turns(session) as wait_for_others:
+        for chunk in _chunks(rows, batch_size()):
+            try:
+                objects = [build(row, ctx) for row in chunk]
+                _renew(session, job_id, worker, done=done + len(chunk))
+                session.add_all(objects)
+                session.flush()
+                session.execute(
+                    insert(ImportWrittenRow),
+                    [{"import_job_id": job_id, "row_id": obj.id} for obj in objects],
+                )
+                session.commit()
+            except LostClaim:
+                raise
+            except Exception as error:
+                session.rollback()
+                log.warning("import job %s: chunk from row %s failed: %r", job_id, chunk[0]["row"], error)
+                raise _ChunkFailed(chunk[0]["row"]) from error
+            done += len(chunk)
+            wait_for_others()
+
+
+@contextmanager
+def _turns(session: Session) -> Iterator[Callable[[], None]]:
+    """Between two chunks on SQLite, let the others write first.
+
+    SQLite has one write lock, and a writer that waits for it polls (at most every 100 ms)
+    instead of queueing: a runner that takes the lock again right after its commit would
+    starve everybody else past the busy timeout. So after each chunk it pauses a little
+    longer than that, and again while others keep committing (``PRAGMA data_version``
+    changes with every commit of another connection), at most ``MAX_YIELDS`` times in a row.
+    """
+    pause = float(current_app.config.get("IMPORT_PAUSE_SECONDS", 0.12))
+    if session.get_bind().dialect.name != "sqlite" or pause <= 0:
+        yield lambda: None
+        return
+    with session.get_bind().connect() as probe:
+
+        def version() -> int:
+            return probe.exec_driver_sql("PRAGMA data_version").scalar_one()
+
+        def wait_for_others() -> None:
+            seen = version()
+            for _round in range(MAX_YIELDS):
+                time.sleep(pause)
+                now = version()
+                if now == seen:
+                    return
+                seen = now
+
+        yield wait_for_others
 
 
 def _finish(session: Session, job_id: int, worker: str) -> str:
@@ -354,12 +402,12 @@ def _fail(
     return "failed"
 
 
-def _written_ids(session: Session, job_id: int) -> list[int]:
+def _written_ids(session: Session, job_id: int, limit: int) -> list[int]:
     stmt = (
         select(ImportWrittenRow.row_id)
         .where(ImportWrittenRow.import_job_id == job_id)
         .order_by(ImportWrittenRow.row_id)
-        .limit(batch_size())
+        .limit(limit)
     )
     return list(session.scalars(stmt))
 
@@ -376,32 +424,37 @@ def _remove_written(session: Session, job_id: int) -> int:
     """Delete the job's rows in short transactions (the audit trail records each); answers
     how many had to stay because other rows refer to them now."""
     model = MODELS[session.get(ImportJob, job_id).kind]
+    session.rollback()
     kept = 0
-    while ids := _written_ids(session, job_id):
-        try:
-            session.execute(
-                delete(model).where(model.id.in_(ids)).execution_options(synchronize_session=False)
-            )
-            _unlink(session, job_id, ids)
-            session.commit()
-            continue
-        except IntegrityError:
-            session.rollback()
-        for one in ids:  # somebody used a row meanwhile: remove the others one by one
+    with _turns(session) as wait_for_others:
+        while ids := _written_ids(session, job_id, batch_size()):
             try:
                 session.execute(
-                    delete(model).where(model.id == one).execution_options(synchronize_session=False)
+                    delete(model).where(model.id.in_(ids)).execution_options(synchronize_session=False)
                 )
-                session.flush()
+                _unlink(session, job_id, ids)
+                session.commit()
+                wait_for_others()
+                continue
             except IntegrityError:
                 session.rollback()
-                kept += 1
-            _unlink(session, job_id, [one])
-            session.commit()
+            for one in ids:  # somebody used a row meanwhile: remove the others one by one
+                try:
+                    session.execute(
+                        delete(model).where(model.id == one).execution_options(synchronize_session=False)
+                    )
+                except IntegrityError:
+                    session.rollback()
+                    kept += 1
+                _unlink(session, job_id, [one])
+                session.commit()
     return kept
 
 
 def _forget_written(session: Session, job_id: int) -> None:
-    while ids := _written_ids(session, job_id):
-        _unlink(session, job_id, ids)
-        session.commit()
+    """The finished job's record of its rows, in short transactions."""
+    with _turns(session) as wait_for_others:
+        while ids := _written_ids(session, job_id, 10 * batch_size()):
+            _unlink(session, job_id, ids)
+            session.commit()
+            wait_for_others()

@@ -25,7 +25,7 @@ from app.extensions import db
 from app.planning.models import Job, Project
 from app.transfer import exports, importers, jobs
 from app.transfer.models import ImportJob
-from app.transfer.tables import CONTENT_TYPES, FileProblem, read_table, write_file
+from app.transfer.tables import CONTENT_TYPES, ILLEGAL_CHARACTERS, FileProblem, read_table, write_file
 
 #: More rows than this are written in the background, with a progress page.
 BACKGROUND_ROWS = 2000
@@ -190,7 +190,7 @@ class TransferView(BaseView):
             form.job.errors.append(_("Please choose the job the appointments belong to."))
             return self._index(form, 400)
         upload = form.file.data
-        filename = upload.filename or ""
+        filename = ILLEGAL_CHARACTERS.sub("", upload.filename or "")[:255]
         try:
             checked = importers.check(kind, read_table(filename, upload.read()), db.session, job)
         except FileProblem as problem:
@@ -245,6 +245,8 @@ class TransferView(BaseView):
         jobs.run_claimed(db.session, job.id, worker)
         db.session.expire_all()
         job = self._own_job(token)
+        if job.state not in ("done", "failed"):  # another runner took it over meanwhile
+            return redirect(url_for("TransferView.progress", token=token))
         if job.state == "done":
             flash(_("%(count)d rows imported.", count=job.total), "success")
             return redirect(_list_url(job.kind, job.job_id))
