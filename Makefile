@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 DEMO_PASSWORD ?= promoplan-demo
 
-.PHONY: demo setup install install-dev translations db serve scheduler test test-js test-postgres bench bench-postgres lint format clean
+.PHONY: demo setup install install-dev translations db serve scheduler test test-js test-postgres screenshots bench bench-postgres lint format clean
 
 ## demo: install, migrate, create roles, load the Supertoy demo and serve it on http://127.0.0.1:5000
 demo: setup
@@ -54,6 +54,11 @@ test: install-dev translations test-js
 ## test-postgres: the suite on a throw-away PostgreSQL database (server at 127.0.0.1:5432)
 test-postgres: install-dev translations test-js
 	bash .ci/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## screenshots: every customer and promoter page at 375×667 and 1366×900, German and English, in
+## docs/screenshots/gallery/ (not committed); the README's selection in docs/screenshots/
+screenshots: install-dev translations
+	SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/test_browser_layout.py tests/test_browser.py
 
 ## bench: bench-data, load test and fault checks on SQLite (bench/README.md); bench-postgres likewise
 bench: install-dev translations

@@ -212,3 +212,32 @@ def test_lists_become_cards_with_their_column_names_on_a_phone(browser, live_ser
         assert boxes[0]["y"] == boxes[1]["y"] == boxes[2]["y"], "a table row on a desktop"
     finally:
         context.close()
+
+
+#: Widths from the smallest phone to a wide desktop, with both sides of every breakpoint.
+WIDTHS = (320, 360, 414, 767, 768, 991, 992, 1024, 1199, 1200, 1440, 1920)
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_at_no_width_from_320_to_1920_px_the_menu_hides_content(browser, live_server, lang):
+    problems = []
+    for role, path in (("customer", "/portal/proposals/"), ("promoter", "/promoter/")):
+        context, page = open_as(browser, live_server, role, lang, "phone")
+        try:
+            page.goto(live_server + path)
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 800})
+                where = f"{path} at {width} px ({lang})"
+                scroll_width = page.evaluate("document.documentElement.scrollWidth")
+                if scroll_width > width:
+                    problems.append(f"{where}: the page is {scroll_width} px wide")
+                problems += _not_hit(page, page.locator("main h1"), "the heading", where)
+                menu_bottom = page.locator(".site-header").evaluate("el => el.getBoundingClientRect().bottom")
+                top = page.locator("main").evaluate("el => el.getBoundingClientRect().top")
+                if top < menu_bottom:
+                    problems.append(
+                        f"{where}: the content starts at {top} px, under the menu ending at {menu_bottom}"
+                    )
+        finally:
+            context.close()
+    assert not problems, "\n".join(problems)
