@@ -14,12 +14,15 @@ from tests.visibility_helpers import Rows, expected_jobs, table_rows
 
 #: Stored UTC time -> what a German and an English reader see (Europe/Berlin).
 TIMES = {
-    dt.datetime(2026, 1, 15, 10, 0): ("15.01.26, 11:00", "1/15/26, 11:00 AM"),  # winter, CET
-    dt.datetime(2026, 3, 29, 0, 30): ("29.03.26, 01:30", "3/29/26, 1:30 AM"),  # before the change to summer
-    dt.datetime(2026, 3, 29, 1, 30): ("29.03.26, 03:30", "3/29/26, 3:30 AM"),  # after it
-    dt.datetime(2026, 7, 15, 10, 0): ("15.07.26, 12:00", "7/15/26, 12:00 PM"),  # summer, CEST
-    dt.datetime(2026, 10, 25, 0, 30): ("25.10.26, 02:30", "10/25/26, 2:30 AM"),  # before the change back
-    dt.datetime(2026, 10, 25, 1, 30): ("25.10.26, 02:30", "10/25/26, 2:30 AM"),  # after it (2:30 again)
+    dt.datetime(2026, 1, 15, 10, 0): ("15.01.2026, 11:00", "1/15/2026, 11:00 AM"),  # winter, CET
+    dt.datetime(2026, 3, 29, 0, 30): (
+        "29.03.2026, 01:30",
+        "3/29/2026, 1:30 AM",
+    ),  # before the change to summer
+    dt.datetime(2026, 3, 29, 1, 30): ("29.03.2026, 03:30", "3/29/2026, 3:30 AM"),  # after it
+    dt.datetime(2026, 7, 15, 10, 0): ("15.07.2026, 12:00", "7/15/2026, 12:00 PM"),  # summer, CEST
+    dt.datetime(2026, 10, 25, 0, 30): ("25.10.2026, 02:30", "10/25/2026, 2:30 AM"),  # before the change back
+    dt.datetime(2026, 10, 25, 1, 30): ("25.10.2026, 02:30", "10/25/2026, 2:30 AM"),  # after it (2:30 again)
 }
 
 

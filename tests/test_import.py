@@ -1014,17 +1014,26 @@ def test_an_excel_export_works_with_characters_excel_cannot_hold_in_the_database
     app, agentur, rows, database_url
 ):
     """Data stored before such characters were refused (NUL only where the database holds it)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from app.common.input_guard import _check_parameters
     from app.crm.models import Location
 
     bad = "\x00" if database_url.startswith("sqlite") else ""
-    rows.add(
-        Location,
-        name=f"Markt{bad}\x01 Steuer\x0b{TAG}",
-        street="Weg\x1f 1",
-        postcode="20095",
-        city="Hamburg",
-        federal_state="HH",
-    )
+    # Written as an older release would have: past today's check on statement parameters.
+    event.remove(Engine, "before_cursor_execute", _check_parameters)
+    try:
+        rows.add(
+            Location,
+            name=f"Markt{bad}\x01 Steuer\x0b{TAG}",
+            street="Weg\x1f 1",
+            postcode="20095",
+            city="Hamburg",
+            federal_state="HH",
+        )
+    finally:
+        event.listen(Engine, "before_cursor_execute", _check_parameters, retval=True)
     response = agentur.get("/transfer/export?what=locations&format=xlsx")
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.get_data())).active

