@@ -143,7 +143,7 @@ def test_field_rep_proposes_a_date_with_the_keyboard_alone_on_a_phone(app, brows
         type_time(page, "#start_time", 10, 30)
         tab_to(page, "#end_time")
         type_time(page, "#end_time", 17, 0)
-        tab_to(page, "#wizard-form button[type=submit]")
+        tab_to(page, "#next-step")
         with page.expect_navigation():
             page.keyboard.press("Enter")
 
