@@ -76,7 +76,7 @@ CUSTOMER_PAGES = (
         "portal-wizard-slot",
         "/portal/proposals/new/{slot_token}/when",
         "customer",
-        primary="#wizard-form button[type=submit]",
+        primary="#next-step",
         readme=True,
     ),
     Page(

@@ -46,6 +46,7 @@ SMALL_TARGETS = """() => {
   const small = [];
   for (const el of controls) {
     if (!el.getClientRects().length) continue;
+    if (el.closest('[aria-hidden="true"]') && el.tabIndex < 0) continue;  // neither seen, heard nor focused
     const box = (el.type === "checkbox" || el.type === "radio") ? (el.closest("label") || el) : el;
     const r = box.getBoundingClientRect();
     if (r.width < 44 || r.height < 44) {
