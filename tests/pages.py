@@ -92,6 +92,28 @@ CUSTOMER_PAGES = (
         primary="#settings-form button[type=submit]",
         primary_flashes=True,
     ),
+    Page(
+        "portal-calendar", "/portal/calendar", "customer", primary="#filters button[type=submit]", readme=True
+    ),
+    Page(
+        "portal-calendar-week",
+        "/portal/calendar?view=week",
+        "customer",
+        primary="#filters button[type=submit]",
+    ),
+    Page(
+        "portal-password",
+        "/portal/password",
+        "customer",
+        primary="#change-password-form button[type=submit]",
+    ),
+    Page(
+        "portal-forgot-password",
+        "/portal/password/forgot",
+        "customer",
+        logged_in=False,
+        primary="#forgot-password-form button[type=submit]",
+    ),
 )
 
 PROMOTER_PAGES = (
@@ -121,6 +143,21 @@ PROMOTER_PAGES = (
         primary_flashes=True,
     ),
     Page("promoter-calendar", "/promoter/calendar", "promoter", primary="#feed-create, #feed-renew"),
+    Page("promoter-schedule-calendar", "/promoter/schedule/calendar", "promoter", readme=True),
+    Page("promoter-decline", "/promoter/requests/{request_id}/decline", "promoter", primary="#batch-do"),
+    Page(
+        "promoter-password",
+        "/promoter/password",
+        "promoter",
+        primary="#change-password-form button[type=submit]",
+    ),
+    Page(
+        "promoter-forgot-password",
+        "/promoter/password/forgot",
+        "promoter",
+        logged_in=False,
+        primary="#forgot-password-form button[type=submit]",
+    ),
 )
 
 #: The agency screens keep FAB's look; they are checked for accessibility only.
@@ -157,4 +194,24 @@ def demo_places(app: Flask) -> dict[str, object]:
         "slot_token": slot.token,
         "review_token": review.token,
         "unknown_token": "0" * 32,
+        "request_id": _open_request(app, LOGINS["promoter"]),
     }
+
+
+def _open_request(app: Flask, username: str) -> int:
+    """A request (booking asked of the promoter, not yet answered) of the demo promoter."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.planning.models import Booking
+    from app.promoter.models import Promoter
+
+    with app.app_context():
+        user = app.appbuilder.sm.find_user(username=username)
+        return db.session.scalar(
+            select(Booking.id)
+            .join(Promoter, Promoter.id == Booking.promoter_id)
+            .where(Promoter.user_id == user.id, Booking.status == "requested")
+            .order_by(Booking.id)
+            .limit(1)
+        )
