@@ -94,7 +94,8 @@ def _query_variants(view_name: str | None, columns: list[str]) -> list[dict[str,
         query["next"] = long_text
         query["q"] = rison
         if view_name:
-            query |= {f"page_{view_name}": number, f"psize_{view_name}": number}
+            paging = "abc" if number == NEGATIVE else number
+            query |= {f"page_{view_name}": paging, f"psize_{view_name}": number}
             query |= {f"_oc_{view_name}": text[:50], f"_od_{view_name}": text[:50]}
             for i, column in enumerate(columns):
                 query[f"_flt_{i % 3}_{column}"] = (long_text if i == 1 else text) if i % 2 else number

@@ -40,6 +40,7 @@ _ID_ARGUMENT = re.compile(r"(pk|.*_id)")
 _ID_VALUE = re.compile(r"\d{1,19}")
 #: FAB's list filters: ``_flt_<index>_<column>``.
 _FILTER_ARGUMENT = re.compile(r"_flt_(\d)_(.*)")
+_PAGE_VALUE = re.compile(r"\d{1,9}")
 #: Longest query-string value: far above any real filter, below what SQLite's LIKE accepts
 #: (50,000 bytes, and a character takes up to four).
 MAX_QUERY_VALUE = 10_000
@@ -113,6 +114,8 @@ def check_request():
         return _refuse(_("A search value is too long."))
     if (problem := _filter_problem()) is not None:
         return _refuse(problem)
+    if not _page_arguments_valid():
+        return _refuse(_("A page number or page size is not valid."))
     if request.is_json:
         body = request.get_json(silent=True)
         if body is None and request.get_data():
@@ -156,6 +159,15 @@ def _filter_problem() -> str | None:
         if view.datamodel.is_relation(column) and value and not value.isdigit():
             return _("This filter value is not valid.")  # a related record's id
     return None
+
+
+def _page_arguments_valid() -> bool:
+    """FAB reads ``page_<view>`` and ``psize_<view>`` (any key containing them) with
+    ``int()``: "abc" would be a ValueError (a 500)."""
+    paging = [value for key, value in request.args.items(multi=True) if "page_" in key or "psize_" in key]
+    if not paging or _view() is None:
+        return True
+    return all(_PAGE_VALUE.fullmatch(value) for value in paging)
 
 
 def _chart_group_exists() -> bool:
