@@ -8,9 +8,13 @@
   customer and promoter systems, the three logins), and a date or time that cannot be
   read keeps its own message ("Not a valid date value.") instead of "This field is
   required.".
+- FAB's list arguments it would crash on (a filter index the column lacks, a yes/no or
+  related-record filter with a value of the wrong kind, a page number that is no number,
+  a value longer than SQLite's LIKE accepts) are answered with 400.
 - Last line: a statement whose parameters still hold such a value, or an integer beyond
-  64 bits, is not sent to the database (``InputNotStorable`` → 400), and any other
-  database error is logged and answered with a short message, never with SQL.
+  64 bits, is not sent to the database (``InputNotStorable`` → 400); a value the database
+  refuses (DataError, 400) or a constraint it enforces (IntegrityError, 409) is logged and
+  answered with a short message, never with SQL.
 """
 
 from __future__ import annotations
@@ -110,7 +114,7 @@ def check_request():
         abort(404)
     if has_unstorable(request.path) or _multidict_unstorable(request.args):
         return _refuse(_unstorable_message())
-    if any(len(value) > MAX_QUERY_VALUE for value in request.args.values()):
+    if any(len(value) > MAX_QUERY_VALUE for _key, value in request.args.items(multi=True)):
         return _refuse(_("A search value is too long."))
     if (problem := _filter_problem()) is not None:
         return _refuse(problem)
