@@ -94,7 +94,8 @@ def _query_variants(view_name: str | None, columns: list[str]) -> list[dict[str,
         query["next"] = long_text
         query["q"] = rison
         if view_name:
-            query |= {f"page_{view_name}": number, f"psize_{view_name}": number}
+            paging = "abc" if number == NEGATIVE else number
+            query |= {f"page_{view_name}": paging, f"psize_{view_name}": number}
             query |= {f"_oc_{view_name}": text[:50], f"_od_{view_name}": text[:50]}
             for i, column in enumerate(columns):
                 query[f"_flt_{i % 3}_{column}"] = (long_text if i == 1 else text) if i % 2 else number
@@ -693,16 +694,32 @@ def test_an_impossible_date_says_so(app, fuzz, locale, expected, value):
 
 
 def test_a_refused_write_shows_a_short_message_and_no_sql(app):
-    """FAB flashes the database's exception text on a failed add; ours is a sentence."""
+    """FAB flashes the database's exception text on a failed add or delete (on PostgreSQL
+    the SQL statement with its parameters); the agency screens flash a sentence."""
+    from sqlalchemy import select
+
     from app.common.views import NotSaved
-    from app.crm.models import Company
+    from app.crm.models import Company, Contact
     from app.extensions import db
 
     view = next(v for v in app.appbuilder.baseviews if type(v).__name__ == "CompanyView")
+    messages = []
     with app.test_request_context():  # German, the default language
         with pytest.raises(NotSaved) as refused:
             view.datamodel.add(Company(name=None, kind="customer"))
+        messages.append(str(refused.value))
+        with_contacts = db.session.scalar(
+            select(Company).join(Contact, Contact.company_id == Company.id).limit(1)
+        )
+        with pytest.raises(NotSaved) as refused:
+            view.datamodel.delete(with_contacts)  # contacts still point to it
+        messages.append(str(refused.value))
         db.session.rollback()
-    message = str(refused.value)
-    assert message == "Die Änderung konnte nicht gespeichert werden, weil sie vorhandenen Daten widerspricht."
-    assert not [marker for marker in LEAK_MARKERS if marker in message]
+        assert db.session.get(Company, with_contacts.id) is not None
+        messages.append(str(view.database_error_message))  # what FAB flashes on a failed edit
+    for message in messages:
+        assert (
+            message
+            == "Die Änderung konnte nicht gespeichert werden, weil sie vorhandenen Daten widerspricht."
+        )
+        assert not [marker for marker in LEAK_MARKERS if marker in message]

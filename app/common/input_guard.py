@@ -8,9 +8,13 @@
   customer and promoter systems, the three logins), and a date or time that cannot be
   read keeps its own message ("Not a valid date value.") instead of "This field is
   required.".
+- FAB's list arguments it would crash on (a filter index the column lacks, a yes/no or
+  related-record filter with a value of the wrong kind, a page number that is no number,
+  a value longer than SQLite's LIKE accepts) are answered with 400.
 - Last line: a statement whose parameters still hold such a value, or an integer beyond
-  64 bits, is not sent to the database (``InputNotStorable`` → 400), and any other
-  database error is logged and answered with a short message, never with SQL.
+  64 bits, is not sent to the database (``InputNotStorable`` → 400); a value the database
+  refuses (DataError, 400) or a constraint it enforces (IntegrityError, 409) is logged and
+  answered with a short message, never with SQL.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ _ID_ARGUMENT = re.compile(r"(pk|.*_id)")
 _ID_VALUE = re.compile(r"\d{1,19}")
 #: FAB's list filters: ``_flt_<index>_<column>``.
 _FILTER_ARGUMENT = re.compile(r"_flt_(\d)_(.*)")
+_PAGE_VALUE = re.compile(r"\d{1,9}")
 #: Longest query-string value: far above any real filter, below what SQLite's LIKE accepts
 #: (50,000 bytes, and a character takes up to four).
 MAX_QUERY_VALUE = 10_000
@@ -109,10 +114,12 @@ def check_request():
         abort(404)
     if has_unstorable(request.path) or _multidict_unstorable(request.args):
         return _refuse(_unstorable_message())
-    if any(len(value) > MAX_QUERY_VALUE for value in request.args.values()):
+    if any(len(value) > MAX_QUERY_VALUE for _key, value in request.args.items(multi=True)):
         return _refuse(_("A search value is too long."))
     if (problem := _filter_problem()) is not None:
         return _refuse(problem)
+    if not _page_arguments_valid():
+        return _refuse(_("A page number or page size is not valid."))
     if request.is_json:
         body = request.get_json(silent=True)
         if body is None and request.get_data():
@@ -156,6 +163,15 @@ def _filter_problem() -> str | None:
         if view.datamodel.is_relation(column) and value and not value.isdigit():
             return _("This filter value is not valid.")  # a related record's id
     return None
+
+
+def _page_arguments_valid() -> bool:
+    """FAB reads ``page_<view>`` and ``psize_<view>`` (any key containing them) with
+    ``int()``: "abc" would be a ValueError (a 500)."""
+    paging = [value for key, value in request.args.items(multi=True) if "page_" in key or "psize_" in key]
+    if not paging or _view() is None:
+        return True
+    return all(_PAGE_VALUE.fullmatch(value) for value in paging)
 
 
 def _chart_group_exists() -> bool:

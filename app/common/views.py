@@ -116,6 +116,8 @@ class AgencyModelView(ModelView):
 
     label_columns = COLUMN_LABELS
     page_size = 25
+    #: What FAB flashes when an edit fails in the database (its own text is "Database Error").
+    database_error_message = _l("The change could not be saved because it conflicts with existing data.")
 
     def __init__(self, **kwargs):
         if type(self.datamodel) is SQLAInterface:
