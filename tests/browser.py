@@ -72,9 +72,10 @@ def page(browser) -> Iterator[object]:
 SIZES = {"phone": {"width": 375, "height": 667}, "desktop": {"width": 1366, "height": 900}}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def page_places(app) -> Iterator[dict[str, object]]:
-    """The placeholders of tests/pages.py (a proposal, wizard drafts); removed after the run."""
+    """The placeholders of tests/pages.py (a proposal, wizard drafts); removed after the module,
+    so that later tests find the demo as it was."""
     from tests.pages import demo_places
     from tests.test_wizard import high_water, remove_since
 
