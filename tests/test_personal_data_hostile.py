@@ -84,7 +84,7 @@ def hostile(app, rows):
     with app.app_context():
         from app.extensions import db
 
-        # SQLite hands out the id of a deleted promoter again: older entries about "that id" are not this person's.
+        # SQLite hands out a deleted promoter's id again: older entries about that id are not this person's.
         audit_floor = db.session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
     with app.app_context():
         agency = sm.find_user(username="agentur")
