@@ -240,6 +240,8 @@ def test_open_jobs_by_city_and_by_distance(app):
     for pk in near:
         shown = re.search(rf'<tr id="job-{pk}">.*?<td class="distance">(\d+) km</td>', html, re.S)
         assert shown and int(shown.group(1)) <= 100
+    listed = [int(km) for km in re.findall(r'<td class="distance">(\d+) km</td>', html)]
+    assert listed == sorted(listed), "nearest jobs first"
 
     unknown = client.get("/promoter/jobs?postcode=00000&distance=50")
     assert unknown.status_code == 400 and "Diese Postleitzahl ist unbekannt." in field_errors(

@@ -371,6 +371,8 @@ def jobs():
             point = geo.centroid(job.location.postcode)
             if point is not None:
                 distances[job.id] = round(geo.distance_km(origin, point))
+        # Nearest first: the order a promoter looks for (the rows are those of the SQL filter).
+        rows = sorted(rows, key=lambda row: distances.get(row[0].id, float("inf")))
     return render_template(
         "promoter/jobs.html",
         form=form,
