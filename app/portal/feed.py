@@ -22,10 +22,10 @@ from app.common.timezone import local_today
 from app.crm.models import Contact, Location
 from app.planning.models import Appointment
 from app.portal import queries
-from app.promoter.feed import TOKEN_ALPHABET, ical_domain, new_token
+from app.promoter.feed import TOKEN_ALPHABET, ical_domain
 from app.security.visibility import Scope, scope_for
 
-__all__ = ["calendar", "new_token", "scope_for_token", "uid_of"]
+__all__ = ["calendar", "scope_for_token", "uid_of"]
 
 #: How far back the feed reaches (older appointments only weigh the download).
 FEED_PAST = dt.timedelta(days=90)

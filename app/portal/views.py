@@ -23,6 +23,7 @@ from flask_login import login_user, logout_user
 
 from app.common import calendar_grid
 from app.common.choices import APPOINTMENT_ORIGINS, APPOINTMENT_STATUSES, label
+from app.common.feed_link import change_feed_link
 from app.common.formatting import format_day
 from app.common.links import customer_url
 from app.common.systems import keep_on_own_host, safe_next
@@ -319,20 +320,7 @@ def _feed_action():
     form = FeedForm()
     if not form.validate_on_submit():
         abort(400)
-    contact = g.contact
-    action = form.action.data
-    if action == "revoke":
-        contact.feed_token = None
-        message = _("The calendar link has been revoked; calendars using it no longer update.")
-    elif action == "create" and contact.feed_token:
-        message = _("Your calendar link already exists.")
-    else:
-        contact.feed_token = portal_feed.new_token()
-        message = (
-            _("A new calendar link has been created; the old one no longer works.")
-            if action == "renew"
-            else _("Your calendar link has been created.")
-        )
+    message = change_feed_link(g.contact, form.action.data)
     db.session.commit()
     flash(message, "success")
     return redirect(url_for("portal.settings"))

@@ -12,8 +12,6 @@ SEQUENCE), the same builder as the customer feed's.
 
 from __future__ import annotations
 
-import secrets
-
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -28,10 +26,6 @@ from app.security.visibility import Scope, scope_for
 
 #: Only tokens of this shape are looked up (secrets.token_urlsafe(32) gives 43 characters).
 TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def scope_for_token(session: Session, token: str) -> tuple[Promoter, Scope] | None:

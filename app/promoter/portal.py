@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.common import calendar_grid
 from app.common.choices import APPLICATION_STATUSES, APPOINTMENT_STATUSES, BOOKING_STATUSES, label
+from app.common.feed_link import change_feed_link
 from app.common.formatting import format_day
 from app.common.systems import keep_on_own_host, safe_next
 from app.common.timezone import local_today
@@ -540,19 +541,7 @@ def calendar():
         form = FeedForm()
         if not form.validate_on_submit():
             abort(400)
-        action = form.action.data
-        if action == "revoke":
-            promoter.feed_token = None
-            message = _("The calendar link has been revoked; calendars using it no longer update.")
-        elif action == "create" and promoter.feed_token:
-            message = _("Your calendar link already exists.")
-        else:
-            promoter.feed_token = feed.new_token()
-            message = (
-                _("A new calendar link has been created; the old one no longer works.")
-                if action == "renew"
-                else _("Your calendar link has been created.")
-            )
+        message = change_feed_link(promoter, form.action.data)
         db.session.commit()
         flash(message, "success")
         return redirect(url_for("promoter.calendar"))

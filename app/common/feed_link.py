@@ -1,0 +1,33 @@
+"""The private calendar link of a contact or promoter: create, renew or revoke it.
+
+Both systems offer the same three buttons; this is what pressing one does.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Protocol
+
+from flask_babel import gettext as _
+
+
+class HasFeedToken(Protocol):
+    feed_token: str | None
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def change_feed_link(owner: HasFeedToken, action: str) -> str:
+    """Apply ``action`` ("create", "renew" or "revoke") to ``owner``'s link (no commit);
+    returns the message for the user."""
+    if action == "revoke":
+        owner.feed_token = None
+        return _("The calendar link has been revoked; calendars using it no longer update.")
+    if action == "create" and owner.feed_token:
+        return _("Your calendar link already exists.")
+    owner.feed_token = new_token()
+    if action == "renew":
+        return _("A new calendar link has been created; the old one no longer works.")
+    return _("Your calendar link has been created.")
