@@ -83,6 +83,8 @@ def test_only_the_agency_may_search(app, username):
         ("/applicationview/add", ["promoter", "job"]),
         ("/appointmentview/add", ["job"]),
         ("/jobview/add", ["location"]),
+        ("/noteview/add", ["contact"]),
+        ("/taskview/add", ["contact"]),
     ],
 )
 def test_add_forms_hold_no_list_of_rows(agency, url, fields):

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Select, String, cast, or_, select
 from sqlalchemy.orm import contains_eager
 from wtforms import Field
-from wtforms.validators import DataRequired, Optional, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from app.crm.models import Company, Contact, Location
 from app.extensions import db
@@ -201,7 +201,7 @@ class RemoteSelectField(Field):
         raw = (valuelist[0] if valuelist else "") or ""
         raw = raw.strip()
         self.data = None
-        if not raw:
+        if not raw or raw == "__None":  # FAB's "nothing chosen" of its own selects
             return
         if raw.isdigit() and len(raw) < 19:
             self.data = db.session.get(self.model, int(raw))
@@ -219,5 +219,5 @@ def remote_select(
 
     FAB does not apply ``validators_columns`` to extra fields, so pass them here.
     """
-    first = [DataRequired()] if required else [Optional()]
+    first = [DataRequired()] if required else []
     return RemoteSelectField(label, validators=[*first, *(validators or [])], kind=kind)

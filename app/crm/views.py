@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import Email, Optional, ValidationError
 
 from app.common.choices import COMPANY_KINDS, FEDERAL_STATES, LANGUAGES, SALUTATIONS, TASK_KINDS
+from app.common.remote_select import remote_select
 from app.common.validators import GERMAN_POSTCODE, NormaliseEmail, NoTerritoryCycle, UniqueTogether
 from app.common.views import AgencyModelView, boolean_field, choice_field, code_formatter
 from app.crm.models import Company, Contact, Location, Note, Task, Territory
@@ -40,9 +41,15 @@ class OneOwner:
 
 
 OWNER_VALIDATORS = {
-    "contact": [OneOwner("company", report_missing=True)],
     "company": [OneOwner("contact", report_missing=False)],
 }
+
+
+def owner_contact_field():
+    """The contact as a remote select (no dropdown of every contact)."""
+    return remote_select(
+        _l("Contact"), "contact", required=False, validators=[OneOwner("company", report_missing=True)]
+    )
 
 
 class TerritoryView(AgencyModelView):
@@ -73,6 +80,7 @@ class NoteView(AgencyModelView):
     order_columns = ["created_at"]
     base_order = ("created_at", "desc")
     validators_columns = OWNER_VALIDATORS
+    add_form_extra_fields = edit_form_extra_fields = {"contact": owner_contact_field()}
 
     def pre_add(self, item: Note) -> None:
         item.author = g.user
@@ -95,6 +103,7 @@ class TaskView(AgencyModelView):
     add_form_extra_fields = edit_form_extra_fields = {
         "kind": choice_field(_l("Kind"), TASK_KINDS, default="call"),
         "done": boolean_field(_l("Done")),
+        "contact": owner_contact_field(),
     }
 
 
