@@ -135,3 +135,38 @@ def test_requests_still_show_their_conflicts(app, rows, world):
     html = client_for(app, "promoter01", "en").get("/promoter/requests").get_data(as_text=True)
     assert "Overlaps with a requested booking at Markt" in html
     assert "Unavailable on this day" in html
+
+
+def _export_lines(response) -> list[list[str]]:
+    from tests.test_export import read_export
+
+    return read_export(response)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_full_appointment_export_is_a_fixed_number_of_statements(app, rows, world, fmt):
+    from app.planning.models import Appointment
+
+    client = client_for(app, "agentur", "de")
+    url = f"/transfer/export?what=appointments&format={fmt}"
+    add_rows(rows, world, 1)
+    few = statements_for(app, client, url)
+    add_rows(rows, world, 4)
+    many = statements_for(app, client, url)
+    assert many == few, f"{fmt}: {few} statements with fewer rows, {many} with more"
+    assert many <= LIMIT
+
+    table = _export_lines(client.get(url))
+    with db_session(app) as session:
+        total = len(session.scalars(select(Appointment.id)).all())
+    assert len(table) - 1 == total, "one line per appointment"
+    from app.promoter.models import Promoter
+
+    with db_session(app) as session:
+        name = session.get(Promoter, world["promoter"]).full_name
+    project = f"Projekt {world['campaign']['tag']}"
+    requested = [row for row in table[1:] if row[3] == project and row[1] == "10:00"]
+    assert len(requested) == 2 * world["added"], "every added appointment is in the export"
+    assert all(row[8] == f"{name} (Angefragt)" for row in requested)
+    proposed = [row for row in table[1:] if row[3] == project and row[1] == "08:00"]
+    assert proposed and all(row[7] == "Vorgeschlagen" and row[8] == "" for row in proposed)
