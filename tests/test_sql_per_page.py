@@ -116,6 +116,7 @@ PAGES = [
     ("promoter01", "/promoter/requests"),
     ("agentur", "/proposals/"),
     ("agentur", "/contactview/list/?_oc_ContactView=last_name&_od_ContactView=asc"),
+    ("agentur", "/bookingview/list/"),
 ]
 
 

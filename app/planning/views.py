@@ -7,6 +7,7 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, TimeField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
@@ -17,6 +18,7 @@ from app.common.choices import (
     BOOKING_STATUSES,
     JOB_STATUSES,
 )
+from app.common.eager_interface import eager_list
 from app.common.remote_select import remote_select
 from app.common.validators import After, UniqueTogether
 from app.common.views import AgencyModelView, choice_field, code_formatter
@@ -54,7 +56,12 @@ def _apply(view, items, change, done_message) -> object:
 
 
 class BookingView(AgencyModelView):
-    datamodel = SQLAInterface(Booking)
+    # Appointment, its job and the promoter of the whole page in three statements, not per row.
+    datamodel = eager_list(
+        Booking,
+        selectinload(Booking.appointment).selectinload(Appointment.job),
+        selectinload(Booking.promoter),
+    )
     list_title = _l("Bookings")
     show_title = _l("Booking")
     add_title = _l("Add booking")
