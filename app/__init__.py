@@ -183,3 +183,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
 
     for api in CUSTOMER_READ_APIS:
         register_api(appbuilder, api, customer_read=True)
+
+    from app.common.remote_select import RemoteSelectApi
+
+    register_api(appbuilder, RemoteSelectApi)

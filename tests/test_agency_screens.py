@@ -162,9 +162,16 @@ def _shown_values(app, view, model, pk) -> dict[str, str]:
     """Show-page columns whose text is predictable: free text and the names of related rows."""
     from flask_appbuilder import Model
 
-    coded = set(getattr(view, "edit_form_extra_fields", {}) or {}) | set(
-        getattr(view, "add_form_extra_fields", {}) or {}
-    )
+    from app.common.remote_select import RemoteSelectField
+
+    extra = {
+        **(getattr(view, "edit_form_extra_fields", {}) or {}),
+        **(getattr(view, "add_form_extra_fields", {}) or {}),
+    }
+    # Extra fields hold coded choices, except remote selects of related rows (shown by name).
+    coded = {
+        name for name, field in extra.items() if getattr(field, "field_class", None) is not RemoteSelectField
+    }
     columns = plain_columns(model)
     values = {}
     with db_session(app) as session:

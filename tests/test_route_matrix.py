@@ -76,6 +76,7 @@ ROLE_FORBIDDEN_TAGS = {
 PLAIN_ARGUMENTS = {
     "filename": "leakcheck.csv",
     "group_by": "username",
+    "kind": "promoter",
     "token": "0123456789abcdef0123456789abcdef",
 }
 #: URL arguments ``<x_id>`` name the record set's key ``x`` (a proposal for appointment_id:

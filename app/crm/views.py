@@ -5,9 +5,12 @@ from __future__ import annotations
 from flask import g
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 from wtforms.validators import Email, Optional, ValidationError
 
 from app.common.choices import COMPANY_KINDS, FEDERAL_STATES, LANGUAGES, SALUTATIONS, TASK_KINDS
+from app.common.eager_interface import eager_list
+from app.common.remote_select import remote_select
 from app.common.validators import GERMAN_POSTCODE, NormaliseEmail, NoTerritoryCycle, UniqueTogether
 from app.common.views import AgencyModelView, boolean_field, choice_field, code_formatter
 from app.crm.models import Company, Contact, Location, Note, Task, Territory
@@ -40,9 +43,15 @@ class OneOwner:
 
 
 OWNER_VALIDATORS = {
-    "contact": [OneOwner("company", report_missing=True)],
     "company": [OneOwner("contact", report_missing=False)],
 }
+
+
+def owner_contact_field():
+    """The contact as a remote select (no dropdown of every contact)."""
+    return remote_select(
+        _l("Contact"), "contact", required=False, validators=[OneOwner("company", report_missing=True)]
+    )
 
 
 class TerritoryView(AgencyModelView):
@@ -73,6 +82,7 @@ class NoteView(AgencyModelView):
     order_columns = ["created_at"]
     base_order = ("created_at", "desc")
     validators_columns = OWNER_VALIDATORS
+    add_form_extra_fields = edit_form_extra_fields = {"contact": owner_contact_field()}
 
     def pre_add(self, item: Note) -> None:
         item.author = g.user
@@ -95,11 +105,13 @@ class TaskView(AgencyModelView):
     add_form_extra_fields = edit_form_extra_fields = {
         "kind": choice_field(_l("Kind"), TASK_KINDS, default="call"),
         "done": boolean_field(_l("Done")),
+        "contact": owner_contact_field(),
     }
 
 
 class ContactView(LoginActions, PersonalDataActions, AgencyModelView):
-    datamodel = SQLAInterface(Contact)
+    # Company and territories of the whole page in two statements, not two per row.
+    datamodel = eager_list(Contact, selectinload(Contact.company), selectinload(Contact.territories))
     list_title = _l("Contacts")
     show_title = _l("Contact")
     add_title = _l("Add contact")
@@ -113,8 +125,7 @@ class ContactView(LoginActions, PersonalDataActions, AgencyModelView):
         "position",
         "territories",
         "language",
-        "user",
-    ]
+    ]  # no "user" filter: FAB would list every login (all promoters' too) in a dropdown
     show_columns = [
         "salutation",
         "first_name",

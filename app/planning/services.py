@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager
 
 from app.common.links import agency_url, customer_url
 from app.common.models import utcnow
@@ -265,7 +265,15 @@ def pending_proposals(session: Session) -> list[Appointment]:
             select(Appointment)
             .join(Job, Job.id == Appointment.job_id)
             .join(Location, Location.id == Job.location_id)
+            .join(Project, Project.id == Job.project_id)
+            .outerjoin(Contact, Contact.id == Appointment.proposed_by_id)
             .where(Appointment.status == "proposed")
+            .options(
+                contains_eager(Appointment.job).options(
+                    contains_eager(Job.location), contains_eager(Job.project)
+                ),
+                contains_eager(Appointment.proposed_by),
+            )
             .order_by(Appointment.date, Appointment.start_time, Location.name)
         )
     )

@@ -28,11 +28,12 @@ from flask_appbuilder.security.sqla.models import User
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.common.links import agency_url
 from app.common.models import utcnow
 from app.common.timezone import week_of
+from app.crm.models import Location
 from app.notify.outbox import enqueue
 from app.planning.models import Application, Appointment, Booking, Job, project_manager
 from app.promoter.models import Promoter, Unavailability
@@ -175,6 +176,68 @@ def booking_conflicts(
         found.append(unavailable_conflict(absent))
     for other in overlapping_bookings(session, promoter_id, appointment):
         found.append(overlap_conflict(other, confirming))
+    return found
+
+
+def booking_conflicts_of(
+    session: Session, bookings: list[Booking], confirming: bool = False
+) -> dict[int, list[Conflict]]:
+    """:func:`booking_conflicts` for many bookings at once, in two queries (booking id → conflicts).
+
+    The bookings need their appointment loaded.
+    """
+    found: dict[int, list[Conflict]] = {b.id: [] for b in bookings}
+    if not bookings:
+        return found
+    promoter_ids = {b.promoter_id for b in bookings}
+    days = {b.appointment.date for b in bookings}
+    absences = session.scalars(
+        select(Unavailability)
+        .where(
+            Unavailability.promoter_id.in_(promoter_ids),
+            Unavailability.start_date <= max(days),
+            Unavailability.end_date >= min(days),
+        )
+        .order_by(Unavailability.id)
+    ).all()
+    candidates = session.scalars(
+        select(Booking)
+        .join(Appointment, Appointment.id == Booking.appointment_id)
+        .join(Job, Job.id == Appointment.job_id)
+        .join(Location, Location.id == Job.location_id)
+        .where(
+            Booking.promoter_id.in_(promoter_ids),
+            Booking.status.in_(ACTIVE_BOOKINGS),
+            Appointment.date.in_(days),
+            Appointment.status.in_(ACTIVE_APPOINTMENTS),
+        )
+        .options(
+            contains_eager(Booking.appointment).contains_eager(Appointment.job).contains_eager(Job.location)
+        )
+        .order_by(Booking.id)
+    ).all()
+    for booking in bookings:
+        appointment = booking.appointment
+        absent = next(
+            (
+                a
+                for a in absences
+                if a.promoter_id == booking.promoter_id and a.start_date <= appointment.date <= a.end_date
+            ),
+            None,
+        )
+        if absent is not None:
+            found[booking.id].append(unavailable_conflict(absent))
+        for candidate in candidates:
+            theirs = candidate.appointment
+            if (
+                candidate.promoter_id == booking.promoter_id
+                and theirs.id != appointment.id
+                and theirs.date == appointment.date
+                and theirs.start_time < appointment.end_time
+                and theirs.end_time > appointment.start_time
+            ):
+                found[booking.id].append(overlap_conflict(candidate, confirming))
     return found
 
 

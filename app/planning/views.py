@@ -7,6 +7,7 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, TimeField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
@@ -17,6 +18,8 @@ from app.common.choices import (
     BOOKING_STATUSES,
     JOB_STATUSES,
 )
+from app.common.eager_interface import eager_list
+from app.common.remote_select import remote_select
 from app.common.validators import After, UniqueTogether
 from app.common.views import AgencyModelView, choice_field, code_formatter
 from app.common.widgets import BS3TimeWidget
@@ -53,27 +56,36 @@ def _apply(view, items, change, done_message) -> object:
 
 
 class BookingView(AgencyModelView):
-    datamodel = SQLAInterface(Booking)
+    # Appointment, its job and the promoter of the whole page in three statements, not per row.
+    datamodel = eager_list(
+        Booking,
+        selectinload(Booking.appointment).selectinload(Appointment.job),
+        selectinload(Booking.promoter),
+    )
     list_title = _l("Bookings")
     show_title = _l("Booking")
     add_title = _l("Add booking")
     edit_title = _l("Edit booking")
     list_columns = ["appointment", "appointment.job", "promoter", "status"]
-    search_columns = ["appointment", "promoter", "status"]
+    # No appointment filter: FAB would render a dropdown of every appointment.
+    search_columns = ["promoter", "status"]
     show_columns = ["appointment", "promoter", "status", "created_at", "updated_at"]
     add_columns = edit_columns = ["appointment", "promoter", "status"]
     order_columns = ["status"]
     formatters_columns = {"status": code_formatter(BOOKING_STATUSES)}
-    validators_columns = {
-        "promoter": [
-            UniqueTogether(
-                Booking,
-                ["appointment", "promoter"],
-                _l("This promoter is already on this appointment."),
-            )
-        ]
-    }
     add_form_extra_fields = edit_form_extra_fields = {
+        "appointment": remote_select(_l("Appointment"), "appointment"),
+        "promoter": remote_select(
+            _l("Promoter"),
+            "promoter",
+            validators=[
+                UniqueTogether(
+                    Booking,
+                    ["appointment", "promoter"],
+                    _l("This promoter is already on this appointment."),
+                )
+            ],
+        ),
         "status": choice_field(_l("Status"), BOOKING_STATUSES, default="requested"),
     }
 
@@ -123,6 +135,7 @@ class AppointmentView(AgencyModelView):
             validators=[DataRequired(), After("start_time", _l("The end must be after the start."))],
         ),
         "status": choice_field(_l("Status"), APPOINTMENT_STATUSES, default="planned"),
+        "job": remote_select(_l("Job"), "job"),
     }
     add_form_extra_fields = _time_fields
     edit_form_extra_fields = {**_time_fields, "expected_version": HiddenField()}
@@ -190,16 +203,19 @@ class ApplicationView(AgencyModelView):
     order_columns = ["status", "created_at"]
     base_order = ("created_at", "desc")
     formatters_columns = {"status": code_formatter(APPLICATION_STATUSES)}
-    validators_columns = {
-        "job": [
-            UniqueTogether(
-                Application,
-                ["promoter", "job"],
-                _l("This promoter has already applied for this job."),
-            )
-        ]
-    }
     add_form_extra_fields = edit_form_extra_fields = {
+        "promoter": remote_select(_l("Promoter"), "promoter"),
+        "job": remote_select(
+            _l("Job"),
+            "job",
+            validators=[
+                UniqueTogether(
+                    Application,
+                    ["promoter", "job"],
+                    _l("This promoter has already applied for this job."),
+                )
+            ],
+        ),
         "status": choice_field(_l("Status"), APPLICATION_STATUSES, default="applied"),
     }
 
@@ -237,13 +253,6 @@ class JobView(AgencyModelView):
     related_views = [AppointmentView, ApplicationView]
     formatters_columns = {"status": code_formatter(JOB_STATUSES)}
     validators_columns = {
-        "location": [
-            UniqueTogether(
-                Job,
-                ["project", "location"],
-                _l("This project already has a job at this location."),
-            )
-        ],
         "planned_days_per_week": [
             Optional(),
             NumberRange(1, 7, _l("Between 1 and 7 days a week.")),
@@ -251,6 +260,17 @@ class JobView(AgencyModelView):
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "status": choice_field(_l("Status"), JOB_STATUSES, default="draft"),
+        "location": remote_select(
+            _l("Location"),
+            "location",
+            validators=[
+                UniqueTogether(
+                    Job,
+                    ["project", "location"],
+                    _l("This project already has a job at this location."),
+                )
+            ],
+        ),
     }
 
     @action("open_job", _l("Open for applications"), icon="fa-bullhorn")

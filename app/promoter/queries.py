@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.crm.models import Location
 from app.planning.models import Application, Appointment, Booking, Job, Project
-from app.planning.staffing import Conflict, booking_conflicts
+from app.planning.staffing import Conflict, booking_conflicts_of
 from app.promoter.models import Unavailability
 from app.security.visibility import Scope
 
@@ -56,10 +56,12 @@ def _bookings(scope: Scope) -> Select:
         .join(Appointment, Appointment.id == Booking.appointment_id)
         .join(Job, Job.id == Appointment.job_id)
         .join(Location, Location.id == Job.location_id)
+        .join(Project, Project.id == Job.project_id)
+        # Reuse the joins above; joinedload on top of them joined every table twice.
         .options(
-            joinedload(Booking.appointment)
-            .joinedload(Appointment.job)
-            .options(joinedload(Job.location), joinedload(Job.project))
+            contains_eager(Booking.appointment)
+            .contains_eager(Appointment.job)
+            .options(contains_eager(Job.location), contains_eager(Job.project))
         )
     )
 
@@ -70,11 +72,9 @@ def open_requests(session: Session, scope: Scope, today: dt.date) -> list[Reques
         _bookings(scope)
         .where(Booking.status == "requested", Appointment.date >= today, Appointment.status == "planned")
         .order_by(Appointment.date, Appointment.start_time, Location.name)
-    ).unique()
-    return [
-        RequestRow(b, booking_conflicts(session, b.promoter_id, b.appointment, confirming=True))
-        for b in bookings
-    ]
+    ).all()
+    conflicts = booking_conflicts_of(session, list(bookings), confirming=True)
+    return [RequestRow(b, conflicts[b.id]) for b in bookings]
 
 
 def open_requests_by_id(session: Session, scope: Scope, ids: list[int]) -> list[Booking]:

@@ -7,22 +7,26 @@ can be imported again. What a customer gets is built on the visibility scope
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
+from itertools import chain, groupby
+from operator import itemgetter
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.common.choices import APPOINTMENT_STATUSES, BOOKING_STATUSES, FEDERAL_STATES, SALUTATIONS, label
 from app.crm.models import Contact, Location
 from app.planning.models import Appointment, Booking, Job, Project
 from app.portal import queries
+from app.promoter.models import Promoter
 from app.security.visibility import Scope
 from app.transfer.importers import CONTACTS, LOCATIONS
 
 CHUNK = 500
+#: Rows fetched from the database at a time by streamed exports.
+STREAM_BATCH = 2_000
 
 
 def locale() -> str:
@@ -108,48 +112,56 @@ def _appointment_header(with_project: bool) -> list[str]:
 
 
 def appointments(session: Session, project_id: int | None = None) -> tuple[list[str], Iterator[list]]:
-    """Every appointment for the agency, with the promoters and the state of their booking."""
+    """Every appointment for the agency, with the promoters and the state of their booking.
+
+    One Core SELECT of appointments with their active bookings (outer join), streamed
+    from the database in batches; the rows of one appointment arrive together and are
+    folded into one line, so memory stays constant however many appointments there are.
+    """
 
     def rows():
+        active = and_(
+            Booking.appointment_id == Appointment.id, Booking.status.in_(("requested", "confirmed"))
+        )
         stmt = (
-            select(Appointment)
+            select(
+                Appointment.id,
+                Appointment.date,
+                Appointment.start_time,
+                Appointment.end_time,
+                Project.name,
+                Job.title,
+                Location.name,
+                Location.city,
+                Appointment.status,
+                Booking.status,
+                Promoter.first_name,
+                Promoter.last_name,
+            )
             .join(Job, Job.id == Appointment.job_id)
             .join(Location, Location.id == Job.location_id)
-            .options(
-                joinedload(Appointment.job).joinedload(Job.location),
-                joinedload(Appointment.job).joinedload(Job.project),
-            )
-            .order_by(Appointment.date, Appointment.start_time, Location.name, Appointment.id)
+            .join(Project, Project.id == Job.project_id)
+            .outerjoin(Booking, active)
+            .outerjoin(Promoter, Promoter.id == Booking.promoter_id)
+            .order_by(Appointment.date, Appointment.start_time, Location.name, Appointment.id, Booking.id)
+            .execution_options(yield_per=STREAM_BATCH)
         )
         if project_id:
             stmt = stmt.where(Job.project_id == project_id)
-        items = list(session.scalars(stmt).unique())
-        for chunk in _chunks(items):
-            names: dict[int, list[str]] = defaultdict(list)
-            bookings = session.scalars(
-                select(Booking)
-                .where(Booking.appointment_id.in_([a.id for a in chunk]))
-                .where(Booking.status.in_(("requested", "confirmed")))
-                .options(joinedload(Booking.promoter))
-                .order_by(Booking.id)
-            )
-            for booking in bookings:
-                text = booking.promoter.full_name
-                if booking.status != "confirmed":
-                    text += f" ({label(BOOKING_STATUSES, booking.status)})"
-                names[booking.appointment_id].append(text)
-            for a in chunk:
-                yield [
-                    a.date,
-                    a.start_time,
-                    a.end_time,
-                    a.job.project.name,
-                    a.job.title,
-                    a.job.location.name,
-                    a.job.location.city,
-                    label(APPOINTMENT_STATUSES, a.status),
-                    ", ".join(names.get(a.id, [])),
-                ]
+        statuses = {code: label(APPOINTMENT_STATUSES, code) for code in APPOINTMENT_STATUSES}
+        booking_words = {code: label(BOOKING_STATUSES, code) for code in BOOKING_STATUSES}
+        for _id, lines in groupby(session.execute(stmt), key=itemgetter(0)):
+            first = next(lines)
+            names = []
+            for line in chain((first,), lines):
+                booking_status, first_name, last_name = line[9:12]
+                if booking_status is None:
+                    continue
+                text = f"{first_name} {last_name}"
+                if booking_status != "confirmed":
+                    text += f" ({booking_words.get(booking_status, booking_status)})"
+                names.append(text)
+            yield [*first[1:8], statuses.get(first[8], first[8]), ", ".join(names)]
 
     return _appointment_header(True), rows()
 

@@ -9,7 +9,8 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -166,6 +167,33 @@ def write_csv(header: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
+def iter_csv(header: Sequence[str], rows: Iterable[Sequence], batch: int = 1_000) -> Iterator[bytes]:
+    """:func:`write_csv` piece by piece (every ``batch`` rows), for a streamed response."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    out.write("\ufeff")
+    writer.writerow([formula_safe(str(h)) for h in header])
+    for number, row in enumerate(rows, start=1):
+        writer.writerow([_csv_value(v) for v in row])
+        if number % batch == 0:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
+
+
+def iter_xlsx(
+    header: Sequence[str], rows: Iterable[Sequence], title: str = "Export", chunk: int = 256 * 1024
+) -> Iterator[bytes]:
+    """:func:`write_xlsx` (openpyxl write-only) into a temporary file, then sent in pieces:
+    memory stays constant, the file lives on disk only while it is sent."""
+    with tempfile.TemporaryFile() as spool:
+        _write_xlsx_to(spool, header, rows, title)
+        spool.seek(0)
+        while piece := spool.read(chunk):
+            yield piece
+
+
 def xlsx_safe(value):
     """``value`` without the characters an XLSX cell cannot hold (openpyxl would refuse
     the whole file); anything but text is returned as it is."""
@@ -175,6 +203,12 @@ def xlsx_safe(value):
 
 
 def write_xlsx(header: Sequence[str], rows: Iterable[Sequence], title: str = "Export") -> bytes:
+    out = io.BytesIO()
+    _write_xlsx_to(out, header, rows, title)
+    return out.getvalue()
+
+
+def _write_xlsx_to(out, header: Sequence[str], rows: Iterable[Sequence], title: str) -> None:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
@@ -205,9 +239,7 @@ def write_xlsx(header: Sequence[str], rows: Iterable[Sequence], title: str = "Ex
                     cell.number_format = "HH:MM"
             cells.append(cell)
         sheet.append(cells)
-    out = io.BytesIO()
     workbook.save(out)
-    return out.getvalue()
 
 
 CONTENT_TYPES = {

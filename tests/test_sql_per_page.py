@@ -1,0 +1,173 @@
+"""SQL statements per page stay the same when the page shows more rows (no query per row)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from tests.helpers import Rows, client_for, db_session
+from tests.planning_helpers import make_campaign
+
+LIMIT = 12
+
+
+@contextmanager
+def counted(app) -> Iterator[list[str]]:
+    """The SQL statements the app runs inside the block."""
+    from app.extensions import db
+
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def statements_for(app, client, url: str) -> int:
+    client.get(url)  # warm up (first visit may load the session, catalogs …)
+    with counted(app) as statements:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(statements)
+
+
+@pytest.fixture(scope="module")
+def rows(app):
+    made = Rows(app)
+    yield made
+    made.cleanup()
+
+
+@pytest.fixture(scope="module")
+def world(app, rows):
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.promoter.models import Promoter
+
+    start = dt.date.today() + dt.timedelta(days=30)
+    campaign = make_campaign(rows, ("BY", "NW"), start, start + dt.timedelta(days=90))
+    with db_session(app) as session:
+        promoter = session.scalar(
+            select(Promoter.id).join(User, User.id == Promoter.user_id).where(User.username == "promoter01")
+        )
+    return {"campaign": campaign, "promoter": promoter, "start": start, "added": 0}
+
+
+def add_rows(rows: Rows, world: dict, how_many: int) -> None:
+    """More of everything the measured pages list: requests with conflicts, proposals, contacts."""
+    from app.crm.models import Contact, contact_territory
+    from app.planning.models import Appointment, Booking
+    from app.promoter.models import Unavailability
+
+    campaign = world["campaign"]
+    for _ in range(how_many):
+        n = world["added"]
+        world["added"] += 1
+        day = world["start"] + dt.timedelta(days=n)
+        appointments = [
+            rows.add(
+                Appointment,
+                job_id=campaign["jobs"][state],
+                date=day,
+                start_time=dt.time(10, 0),
+                end_time=dt.time(18, 0),
+                status="planned",
+            )
+            for state in ("BY", "NW")
+        ]
+        # Two requests on the same day: each overlaps the other.
+        for appointment in appointments:
+            rows.add(Booking, appointment_id=appointment, promoter_id=world["promoter"], status="requested")
+        if n % 2:
+            rows.add(Unavailability, promoter_id=world["promoter"], start_date=day, end_date=day)
+        contact = rows.add(
+            Contact,
+            company_id=campaign["customer"],
+            first_name=f"Vorname {uuid.uuid4().hex[:6]}",
+            last_name=f"AAA Nachname {n}",
+            language="de",
+        )
+        rows.link(contact_territory, contact_id=contact, territory_id=campaign["territory"])
+        rows.add(
+            Appointment,
+            job_id=campaign["jobs"]["BY"],
+            date=day,
+            start_time=dt.time(8, 0),
+            end_time=dt.time(9, 0),
+            status="proposed",
+            proposed_by_id=contact,
+        )
+
+
+PAGES = [
+    ("promoter01", "/promoter/"),
+    ("promoter01", "/promoter/requests"),
+    ("agentur", "/proposals/"),
+    ("agentur", "/contactview/list/?_oc_ContactView=last_name&_od_ContactView=asc"),
+    ("agentur", "/bookingview/list/"),
+]
+
+
+@pytest.mark.parametrize(("username", "url"), PAGES)
+def test_statements_do_not_grow_with_rows(app, rows, world, username, url):
+    client = client_for(app, username, "de")
+    add_rows(rows, world, 1)
+    few = statements_for(app, client, url)
+    add_rows(rows, world, 4)
+    many = statements_for(app, client, url)
+    assert many == few, f"{url}: {few} statements with fewer rows, {many} with more"
+    assert many <= LIMIT, f"{url}: {many} statements"
+
+
+def test_requests_still_show_their_conflicts(app, rows, world):
+    add_rows(rows, world, 2)
+    html = client_for(app, "promoter01", "en").get("/promoter/requests").get_data(as_text=True)
+    assert "Overlaps with a requested booking at Markt" in html
+    assert "Unavailable on this day" in html
+
+
+def _export_lines(response) -> list[list[str]]:
+    from tests.test_export import read_export
+
+    return read_export(response)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_full_appointment_export_is_a_fixed_number_of_statements(app, rows, world, fmt):
+    from app.planning.models import Appointment
+
+    client = client_for(app, "agentur", "de")
+    url = f"/transfer/export?what=appointments&format={fmt}"
+    add_rows(rows, world, 1)
+    few = statements_for(app, client, url)
+    add_rows(rows, world, 4)
+    many = statements_for(app, client, url)
+    assert many == few, f"{fmt}: {few} statements with fewer rows, {many} with more"
+    assert many <= LIMIT
+
+    table = _export_lines(client.get(url))
+    with db_session(app) as session:
+        total = len(session.scalars(select(Appointment.id)).all())
+    assert len(table) - 1 == total, "one line per appointment"
+    from app.promoter.models import Promoter
+
+    with db_session(app) as session:
+        name = session.get(Promoter, world["promoter"]).full_name
+    project = f"Projekt {world['campaign']['tag']}"
+    requested = [row for row in table[1:] if row[3] == project and row[1] == "10:00"]
+    assert len(requested) == 2 * world["added"], "every added appointment is in the export"
+    assert all(row[8] == f"{name} (Angefragt)" for row in requested)
+    proposed = [row for row in table[1:] if row[3] == project and row[1] == "08:00"]
+    assert proposed and all(row[7] == "Vorgeschlagen" and row[8] == "" for row in proposed)
