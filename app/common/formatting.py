@@ -61,6 +61,13 @@ def format_day(value: dt.date | None) -> str:
     return babel_format_date(value, _four_digit_pattern(locale), locale=locale)
 
 
+def format_clock(value: dt.time | None) -> str:
+    """A time of day in the user's language: "09:05" / "9:05 AM"."""
+    if value is None:
+        return ""
+    return babel_format_time(value, "short", locale=str(get_locale()))
+
+
 def format_moment(value: dt.datetime | None) -> str:
     """A local date and time with a four-digit year: "12.12.2026, 09:05" / "12/12/2026, 9:05 AM"."""
     if value is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from flask_appbuilder import ModelView
@@ -15,6 +16,8 @@ from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired, Optional
 
 from app.common.choices import label
+from app.common.dates import localise_date_fields
+from app.common.formatting import format_clock, format_day, format_utc_moment
 from app.common.labels import COLUMN_LABELS, TABLE_LABELS
 
 
@@ -33,11 +36,19 @@ def choice_field(text, values: dict, required: bool = True, default=None) -> Sel
 
 
 def display(value):
-    """How FAB lists and show pages render plain values (no "None", "True", "[A, B]")."""
+    """How FAB lists and show pages render plain values (no "None", "True", "[A, B]", ISO
+    dates or UTC timestamps with microseconds): dates as "15.12.2026" (German) or
+    "12/15/2026" (English), stored (UTC) timestamps in local time, times as "09:05"."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return _l("Yes") if value else _l("No")
+    if isinstance(value, dt.datetime):
+        return format_utc_moment(value)
+    if isinstance(value, dt.date):
+        return format_day(value)
+    if isinstance(value, dt.time):
+        return format_clock(value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return value
@@ -127,6 +138,12 @@ class AgencyModelView(ModelView):
         super().__init__(**kwargs)
         columns = {*self.list_columns, *self.show_columns}
         self.formatters_columns = {**dict.fromkeys(columns, display), **self.formatters_columns}
+
+    def _init_forms(self) -> None:
+        """FAB's forms, with date fields that read and show the user's format (dd.mm.yyyy)."""
+        super()._init_forms()
+        localise_date_fields(self.add_form)
+        localise_date_fields(self.edit_form)
 
     def _require_text_in_required_strings(self) -> None:
         """FAB's InputRequired accepts "   " for a NOT NULL text column; these must hold text."""

@@ -1,0 +1,161 @@
+"""German formats in the agency screens: dates typed as dd.mm.yyyy, shown in the user's format."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from tests.conftest import visible_text
+from tests.helpers import Rows, client_for, field_errors, fresh_row, ids_where, unique
+
+
+@pytest.fixture(scope="module")
+def rows(app):
+    tracker = Rows(app)
+    yield tracker
+    tracker.cleanup()
+
+
+@pytest.fixture(scope="module")
+def campaign(rows):
+    return rows.campaign()
+
+
+@pytest.fixture(scope="module")
+def clients(app):
+    cache = {}
+
+    def get(locale: str):
+        if locale not in cache:
+            cache[locale] = client_for(app, "agentur", None if locale == "de" else locale)
+        return cache[locale]
+
+    return get
+
+
+def _add_project(app, client, rows, campaign, start: str, end: str):
+    from app.planning.models import Project
+
+    name = unique("Formate")
+    response = client.post(
+        "/projectview/add",
+        data=MultiDict(
+            [
+                ("name", name),
+                ("customer", str(campaign["customer"])),
+                ("start_date", start),
+                ("end_date", end),
+            ]
+        ),
+    )
+    found = ids_where(app, Project, Project.name == name)
+    for pk in found:
+        rows.adopt(Project, pk)
+    return response, found
+
+
+@pytest.mark.parametrize("locale", ["de", "en"])
+def test_a_german_date_typed_into_an_agency_form_is_saved(app, clients, rows, campaign, locale):
+    from app.planning.models import Project
+
+    response, found = _add_project(app, clients(locale), rows, campaign, "15.12.2026", "2027-01-31")
+    assert response.status_code == 302, field_errors(response.get_data(as_text=True))
+    stored = fresh_row(app, Project, found[0])
+    assert (stored["start_date"], stored["end_date"]) == (dt.date(2026, 12, 15), dt.date(2027, 1, 31))
+
+
+def test_the_english_short_format_is_read_in_english(app, clients, rows, campaign):
+    from app.planning.models import Project
+
+    response, found = _add_project(app, clients("en"), rows, campaign, "12/15/2026", "1/31/2027")
+    assert response.status_code == 302, field_errors(response.get_data(as_text=True))
+    assert fresh_row(app, Project, found[0])["start_date"] == dt.date(2026, 12, 15)
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("de", "Kein gültiges Datum. Bitte das Datum wie 15.12.2026 eingeben."),
+        ("en", "Not a valid date value. Please enter the date like 12/15/2026."),
+    ],
+)
+def test_an_impossible_date_is_refused_with_a_hint(app, clients, rows, campaign, locale, expected):
+    response, found = _add_project(app, clients(locale), rows, campaign, "30.02.2026", "31.01.2027")
+    assert response.status_code == 200 and not found
+    html = response.get_data(as_text=True)
+    assert field_errors(html)["start_date"] == expected
+    assert 'value="30.02.2026"' in html  # what was typed stays to be corrected
+
+
+@pytest.mark.parametrize(("locale", "shown"), [("de", "15.12.2026"), ("en", "12/15/2026")])
+def test_the_edit_form_shows_the_date_in_the_users_format(app, clients, rows, campaign, locale, shown):
+    from app.planning.models import Project
+
+    client = clients(locale)
+    response, found = _add_project(app, client, rows, campaign, "2026-12-15", "2027-01-31")
+    assert response.status_code == 302
+    form = client.get(f"/projectview/edit/{found[0]}").get_data(as_text=True)
+    assert f'value="{shown}"' in form
+    week_start = 'data-date-week-start="1"'
+    assert week_start in form and f'data-date-language="{locale}"' in form
+    # Saved again unchanged, the date stays the same.
+    response = client.post(
+        f"/projectview/edit/{found[0]}",
+        data={
+            "name": unique("Formate"),
+            "customer": str(campaign["customer"]),
+            "start_date": shown,
+            "end_date": "31.01.2027",
+        },
+    )
+    assert response.status_code == 302, field_errors(response.get_data(as_text=True))
+    assert fresh_row(app, Project, found[0])["start_date"] == dt.date(2026, 12, 15)
+
+
+@pytest.mark.parametrize(("locale", "shown"), [("de", "15.12.2026"), ("en", "12/15/2026")])
+def test_lists_and_detail_pages_show_dates_in_the_users_format(app, clients, rows, campaign, locale, shown):
+    client = clients(locale)
+    name = unique("Formate")
+    response = client.post(
+        "/projectview/add",
+        data={
+            "name": name,
+            "customer": str(campaign["customer"]),
+            "start_date": "15.12.2026",
+            "end_date": "31.01.2027",
+        },
+    )
+    assert response.status_code == 302
+    from app.planning.models import Project
+
+    (pk,) = ids_where(app, Project, Project.name == name)
+    rows.adopt(Project, pk)
+    listed = visible_text(
+        client.get("/projectview/list/?" + urlencode({"_flt_0_name": name})).get_data(as_text=True)
+    )
+    assert name in listed and shown in listed and "2026-12-15" not in listed
+    detail = visible_text(client.get(f"/projectview/show/{pk}").get_data(as_text=True))
+    assert shown in detail and "2026-12-15" not in detail
+
+
+@pytest.mark.parametrize(("locale", "shown"), [("de", "01.07.2026, 12:30"), ("en", "7/1/2026, 12:30 PM")])
+def test_a_stored_timestamp_is_shown_in_berlin_time_without_seconds(app, clients, campaign, locale, shown):
+    from sqlalchemy import update
+
+    from app.crm.models import Note
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.execute(
+            update(Note)
+            .where(Note.id == campaign["note"])
+            .values(created_at=dt.datetime(2026, 7, 1, 10, 30, 15, 123456))
+        )
+        db.session.commit()
+    client = clients(locale)
+    detail = visible_text(client.get(f"/noteview/show/{campaign['note']}").get_data(as_text=True))
+    assert shown in detail
+    assert "10:30" not in detail and "2026-07-01" not in detail and "123456" not in detail
