@@ -159,3 +159,50 @@ def test_a_stored_timestamp_is_shown_in_berlin_time_without_seconds(app, clients
     detail = visible_text(client.get(f"/noteview/show/{campaign['note']}").get_data(as_text=True))
     assert shown in detail
     assert "10:30" not in detail and "2026-07-01" not in detail and "123456" not in detail
+
+
+@pytest.fixture(scope="module")
+def sent_mail(app, rows):
+    from app.extensions import db
+    from app.notify.models import OutboxMessage
+    from app.notify.outbox import enqueue
+
+    with app.test_request_context():
+        mail = enqueue(db.session, "digest_pending", "formats@example.com", "de", proposals=[], link="x")
+        mail.status = "sent"
+        db.session.commit()
+        rows.adopt(OutboxMessage, mail.id)
+        return mail.id
+
+
+@pytest.mark.parametrize(
+    ("locale", "status", "kind"),
+    [
+        ("de", "Gesendet", "Terminvorschläge zur Entscheidung"),
+        ("en", "Sent", "Proposals awaiting a decision"),
+    ],
+)
+def test_the_outbox_shows_status_and_kind_in_words(app, clients, sent_mail, locale, status, kind):
+    client = clients(locale)
+    detail = visible_text(client.get(f"/outboxview/show/{sent_mail}").get_data(as_text=True))
+    assert status in detail and kind in detail
+    assert "digest_pending" not in detail and " sent " not in f" {detail} "
+    listed = visible_text(client.get("/outboxview/list/").get_data(as_text=True))
+    assert status in listed
+
+
+def test_every_outbox_state_has_a_label():
+    from app.common.choices import OUTBOX_STATUSES
+    from app.notify.models import OUTBOX_STATES
+
+    assert set(OUTBOX_STATUSES) == set(OUTBOX_STATES)
+
+
+def test_every_mail_template_has_a_kind_label():
+    from pathlib import Path
+
+    from app.common.choices import MAIL_KINDS
+
+    folder = Path(__file__).parent.parent / "app" / "templates" / "notify"
+    kinds = {path.name.split(".")[0] for path in folder.iterdir() if not path.name.startswith("_")}
+    assert kinds == set(MAIL_KINDS)

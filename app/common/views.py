@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired, Optional
 
-from app.common.choices import label
+from app.common.choices import CODED_COLUMNS, label
 from app.common.dates import localise_date_fields
 from app.common.formatting import format_clock, format_day, format_utc_moment
 from app.common.labels import COLUMN_LABELS, TABLE_LABELS
@@ -137,7 +137,20 @@ class AgencyModelView(ModelView):
         self._require_text_in_required_strings()
         super().__init__(**kwargs)
         columns = {*self.list_columns, *self.show_columns}
-        self.formatters_columns = {**dict.fromkeys(columns, display), **self.formatters_columns}
+        self.formatters_columns = {
+            **dict.fromkeys(columns, display),
+            **self._code_formatters(columns),
+            **self.formatters_columns,
+        }
+
+    def _code_formatters(self, columns) -> dict:
+        """Labels instead of codes ("pending" → "Wartet auf Versand") for the coded columns."""
+        table = getattr(self.datamodel.obj, "__tablename__", None)
+        return {
+            column: code_formatter(CODED_COLUMNS[table, column])
+            for column in columns
+            if (table, column) in CODED_COLUMNS
+        }
 
     def _init_forms(self) -> None:
         """FAB's forms, with date fields that read and show the user's format (dd.mm.yyyy)."""
