@@ -206,3 +206,23 @@ def test_every_mail_template_has_a_kind_label():
     folder = Path(__file__).parent.parent / "app" / "templates" / "notify"
     kinds = {path.name.split(".")[0] for path in folder.iterdir() if not path.name.startswith("_")}
     assert kinds == set(MAIL_KINDS)
+
+
+def test_no_select_shows_none_as_a_choice(app, clients, campaign):
+    """FAB's empty choice of a related-record select reads "–", in forms and in the list filters."""
+    from app.common.views import AgencyModelView
+
+    client = clients("de")
+    pages = []
+    for view in app.appbuilder.baseviews:
+        if isinstance(view, AgencyModelView) and "can_add" in (view.base_permissions or ["can_add"]):
+            pages += [f"{view.route_base}/add", f"{view.route_base}/list/"]
+    checked = 0
+    for url in pages:
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        checked += 1
+        assert "__None" not in visible_text(response.get_data(as_text=True)), url
+        assert ">__None<" not in response.get_data(as_text=True), url
+    assert checked >= 10

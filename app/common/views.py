@@ -7,6 +7,7 @@ import logging
 
 from flask_appbuilder import ModelView
 from flask_appbuilder.exceptions import DatabaseException
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
@@ -56,6 +57,18 @@ def display(value):
 
 def code_formatter(values: dict):
     return lambda code: label(values, code)
+
+
+def label_empty_choices(form_class) -> None:
+    """FAB's related-record selects show their empty choice as "__None"; show "–" instead."""
+    if form_class is None:
+        return
+    for name in dir(form_class):
+        unbound = getattr(form_class, name, None)
+        field_class = getattr(unbound, "field_class", None)
+        is_select = isinstance(field_class, type) and issubclass(field_class, QuerySelectField)
+        if is_select and not unbound.kwargs.get("blank_text"):
+            unbound.kwargs["blank_text"] = "–"
 
 
 def boolean_field(text) -> BooleanField:
@@ -157,6 +170,8 @@ class AgencyModelView(ModelView):
         super()._init_forms()
         localise_date_fields(self.add_form)
         localise_date_fields(self.edit_form)
+        for form_class in (self.add_form, self.edit_form, self.search_form):
+            label_empty_choices(form_class)
 
     def _require_text_in_required_strings(self) -> None:
         """FAB's InputRequired accepts "   " for a NOT NULL text column; these must hold text."""
