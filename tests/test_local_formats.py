@@ -226,3 +226,51 @@ def test_no_select_shows_none_as_a_choice(app, clients, campaign):
         assert "__None" not in visible_text(response.get_data(as_text=True)), url
         assert ">__None<" not in response.get_data(as_text=True), url
     assert checked >= 10
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        (
+            "de",
+            [
+                "Status Vorgeschlagen → Geplant",
+                "Entschieden von – → Agentur",
+                "Datum 15.12.2026 → 17.12.2026",
+                "Entschieden am – → 01.07.2026, 12:30",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Status Proposed → Planned",
+                "Decided by – → Agentur",
+                "Date 12/15/2026 → 12/17/2026",
+                "Decided at – → 7/1/2026, 12:30 PM",
+            ],
+        ),
+    ],
+)
+def test_an_audit_entry_reads_in_words(app, clients, rows, locale, expected):
+    import json
+
+    from app.audit.models import AuditEntry
+    from app.extensions import db
+
+    with app.app_context():
+        user = app.appbuilder.sm.find_user(username="agentur")
+        changes = {
+            "status": ["proposed", "planned"],
+            "decided_by_id": [None, user.id],
+            "date": ["2026-12-15", "2026-12-17"],
+            "decided_at": [None, "2026-07-01 10:30:15"],
+        }
+        entry = AuditEntry(action="update", entity="appointment", entity_id=1, changes=json.dumps(changes))
+        db.session.add(entry)
+        db.session.commit()
+        rows.adopt(AuditEntry, entry.id)
+        entry_id, user_name = entry.id, str(user)
+    detail = visible_text(clients(locale).get(f"/auditview/show/{entry_id}").get_data(as_text=True))
+    for line in expected:
+        assert line.replace("Agentur", user_name) in detail
+    assert "proposed" not in detail and "decided_by_id" not in detail.lower()
