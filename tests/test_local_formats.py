@@ -274,3 +274,34 @@ def test_an_audit_entry_reads_in_words(app, clients, rows, locale, expected):
     for line in expected:
         assert line.replace("Agentur", user_name) in detail
     assert "proposed" not in detail and "decided_by_id" not in detail.lower()
+
+
+@pytest.mark.parametrize(("locale", "typed"), [("de", "03.04.2026"), ("en", "4/3/2026")])
+def test_a_list_filter_reads_the_date_in_the_users_format(app, clients, rows, campaign, locale, typed):
+    """dateutil alone would read "03.04.2026" as 4 March."""
+    from app.planning.models import Project
+
+    client = clients(locale)
+    names = {}
+    for day in ("2026-04-03", "2026-03-04"):
+        names[day] = unique("Filter")
+        response = client.post(
+            "/projectview/add",
+            data={
+                "name": names[day],
+                "customer": str(campaign["customer"]),
+                "start_date": day,
+                "end_date": day,
+            },
+        )
+        assert response.status_code == 302
+        rows.adopt(Project, ids_where(app, Project, Project.name == names[day])[0])
+    view = next(v for v in app.appbuilder.baseviews if type(v).__name__ == "ProjectView")
+    kinds = [type(f).__name__ for f in view._filters._search_filters["start_date"]]
+    index = kinds.index("FilterEqual")
+    listed = visible_text(
+        client.get("/projectview/list/?" + urlencode({f"_flt_{index}_start_date": typed})).get_data(
+            as_text=True
+        )
+    )
+    assert names["2026-04-03"] in listed and names["2026-03-04"] not in listed

@@ -127,3 +127,27 @@ def localise_date_fields(form_class) -> None:
         if field_class is DateField:
             kwargs = {k: v for k, v in unbound.kwargs.items() if k != "widget"}
             setattr(form_class, name, LocalDateField(*unbound.args, **kwargs))
+
+
+def _filter_value(original):
+    """FAB's list filter value conversion, reading dates in the user's format first.
+
+    FAB parses a filter's date with dateutil, which reads "03.04.2026" as 4 March."""
+
+    def set_value_to_type(datamodel, column_name, value):
+        if isinstance(value, str) and datamodel.is_date(column_name):
+            day = parse_day(value, _locale())
+            if day is not None:
+                return day
+        return original(datamodel, column_name, value)
+
+    set_value_to_type.localised = True
+    return set_value_to_type
+
+
+def install_local_date_filters() -> None:
+    """Make the agency lists' date filters read dd.mm.yyyy (once per process)."""
+    from flask_appbuilder.models.sqla import filters
+
+    if not getattr(filters.set_value_to_type, "localised", False):
+        filters.set_value_to_type = _filter_value(filters.set_value_to_type)

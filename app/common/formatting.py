@@ -39,6 +39,9 @@ def format_utc_moment(value: dt.datetime | None) -> str:
 
 
 def init_formatting(app: Flask) -> None:
+    from app.common.dates import install_local_date_filters
+
+    install_local_date_filters()
     app.add_template_filter(format_date_local)
     app.add_template_filter(format_day)
     app.add_template_filter(format_moment)
