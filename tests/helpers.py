@@ -531,13 +531,14 @@ def many_to_one(model) -> dict[str, str]:
     return result
 
 
-def as_form_value(value) -> str:
+def as_form_value(value, locale: str = "de") -> str:
+    """What an agency form field shows for a stored value (dates in the user's format)."""
     if isinstance(value, dt.time):
         return value.strftime("%H:%M")
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return value.strftime("%d.%m.%Y") if locale == "de" else f"{value.month}/{value.day}/{value.year}"
     return "" if value is None else str(value)
 
 

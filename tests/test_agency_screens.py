@@ -233,7 +233,7 @@ def test_edit_form(app, clients, campaign, user, locale, view_name):
         if name in relations:
             expected = as_form_value(stored[relations[name]]) or "__None"
         elif name in columns and not isinstance(stored[name], bool):
-            expected = as_form_value(stored[name])
+            expected = as_form_value(stored[name], locale)
         else:
             continue
         shown = (fields.get(name) or [""])[0]

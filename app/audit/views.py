@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_appbuilder import Model
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
-from app.common.choices import APPOINTMENT_STATUSES, label
-from app.common.formatting import format_moment
+from app.common.choices import APPOINTMENT_STATUSES, CODED_COLUMNS, label
+from app.common.formatting import format_day, format_moment, format_utc_moment
 from app.common.labels import COLUMN_LABELS, TABLE_LABELS
 from app.common.views import AgencyModelView
+from app.extensions import db
 
 AUDIT_ACTION_LABELS = {
     "create": _l("Created"),
@@ -41,16 +45,74 @@ def local_time(value: dt.datetime | None) -> str:
     return format_moment(local)
 
 
+@lru_cache(maxsize=1)
+def _field_codes() -> dict[str, dict]:
+    """Labels of coded fields by field name ("status": every status list; the labels agree)."""
+    merged: dict[str, dict] = {}
+    for (_table, column), values in CODED_COLUMNS.items():
+        merged.setdefault(column, {}).update(values)
+    return merged
+
+
+@lru_cache(maxsize=1)
+def _field_targets() -> dict[str, type]:
+    """The model a foreign-key field points to ("decided_by_id" → User), from the mapped models."""
+    targets: dict[str, type] = {}
+    classes = {mapper.local_table.name: mapper.class_ for mapper in Model.registry.mappers}
+    for mapper in Model.registry.mappers:
+        for column in mapper.local_table.columns:
+            for key in column.foreign_keys:
+                target = classes.get(key.column.table.name)
+                if target is not None:
+                    targets.setdefault(column.name, target)
+    return targets
+
+
+def field_label(field: str) -> str:
+    """ "decided_by_id" → "Decided by" (the label of the relation), else the column's label.
+
+    The relation comes first: FAB adds generated English labels ("Decided By Id") to the
+    shared label table for the columns it shows."""
+    if field.endswith("_id") and field[:-3] in COLUMN_LABELS:
+        return str(COLUMN_LABELS[field[:-3]])
+    if field in COLUMN_LABELS:
+        return str(COLUMN_LABELS[field])
+    return field.replace("_", " ").capitalize()
+
+
+def readable_value(field: str, value) -> str:
+    """An audited value in words: labels for codes, names for record ids, local dates and times."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    codes = _field_codes().get(field)
+    if codes is not None and isinstance(value, str):
+        return label(codes, value)
+    target = _field_targets().get(field)
+    if target is not None and isinstance(value, int):
+        row = db.session.get(target, value)
+        return str(row) if row is not None else _("deleted entry no. %(id)s", id=value)
+    if isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
+        return format_utc_moment(dt.datetime.fromisoformat(value))
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return format_day(dt.date.fromisoformat(value))
+    return str(value)
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+
+
 def changes_table(changes: str | None) -> Markup:
-    """The JSON ``{field: [old, new]}`` as a small table (old → new)."""
+    """The JSON ``{field: [old, new]}`` as a small table (old → new), in words."""
     entry = AuditEntry(changes=changes)
     rows = []
     for field, pair in sorted(entry.change_map.items()):
         old, new = (list(pair) + [None, None])[:2]
-        name = COLUMN_LABELS.get(field, field)
         rows.append(
             Markup("<tr><th>{}</th><td>{}</td><td>→</td><td>{}</td></tr>").format(
-                name, "" if old is None else old, "" if new is None else new
+                field_label(field), readable_value(field, old), readable_value(field, new)
             )
         )
     if not rows:

@@ -43,6 +43,24 @@ BOOKING_STATUSES = {
     "declined": _l("Declined"),
     "cancelled": _l("Cancelled"),
 }
+#: The mail outbox: where a mail stands, and what it is about (its template).
+OUTBOX_STATUSES = {
+    "pending": _l("Waiting to be sent"),
+    "sending": _l("Being sent"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+}
+MAIL_KINDS = {
+    "account_invite": _l("Invitation to an account"),
+    "application_withdrawn": _l("Application withdrawn"),
+    "booking_declined": _l("Booking declined"),
+    "booking_requests": _l("Booking requests"),
+    "digest_pending": _l("Proposals awaiting a decision"),
+    "digest_week": _l("Week overview"),
+    "password_reset": _l("Password reset"),
+    "proposal_decided": _l("Proposal decided"),
+    "proposal_new": _l("New proposal"),
+}
 # German federal states (ISO 3166-2:DE suffixes), as the `holidays` library uses them.
 FEDERAL_STATES = {
     "BW": "Baden-Württemberg",
@@ -61,6 +79,24 @@ FEDERAL_STATES = {
     "ST": "Sachsen-Anhalt",
     "SH": "Schleswig-Holstein",
     "TH": "Thüringen",
+}
+
+
+#: Coded columns by (table, column): the agency screens show their labels, not the codes.
+CODED_COLUMNS = {
+    ("company", "kind"): COMPANY_KINDS,
+    ("contact", "language"): LANGUAGES,
+    ("contact", "salutation"): SALUTATIONS,
+    ("task", "kind"): TASK_KINDS,
+    ("job", "status"): JOB_STATUSES,
+    ("application", "status"): APPLICATION_STATUSES,
+    ("appointment", "status"): APPOINTMENT_STATUSES,
+    ("appointment", "origin"): APPOINTMENT_ORIGINS,
+    ("booking", "status"): BOOKING_STATUSES,
+    ("outbox_message", "status"): OUTBOX_STATUSES,
+    ("outbox_message", "kind"): MAIL_KINDS,
+    ("outbox_message", "language"): LANGUAGES,
+    ("location", "federal_state"): FEDERAL_STATES,
 }
 
 

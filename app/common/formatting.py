@@ -39,6 +39,9 @@ def format_utc_moment(value: dt.datetime | None) -> str:
 
 
 def init_formatting(app: Flask) -> None:
+    from app.common.dates import install_local_date_filters
+
+    install_local_date_filters()
     app.add_template_filter(format_date_local)
     app.add_template_filter(format_day)
     app.add_template_filter(format_moment)
@@ -59,6 +62,13 @@ def format_day(value: dt.date | None) -> str:
         return ""
     locale = str(get_locale())
     return babel_format_date(value, _four_digit_pattern(locale), locale=locale)
+
+
+def format_clock(value: dt.time | None) -> str:
+    """A time of day in the user's language: "09:05" / "9:05 AM"."""
+    if value is None:
+        return ""
+    return babel_format_time(value, "short", locale=str(get_locale()))
 
 
 def format_moment(value: dt.datetime | None) -> str:

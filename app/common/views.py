@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from flask_appbuilder import ModelView
 from flask_appbuilder.exceptions import DatabaseException
+from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
@@ -14,7 +16,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired, Optional
 
-from app.common.choices import label
+from app.common.choices import CODED_COLUMNS, label
+from app.common.dates import localise_date_fields
+from app.common.formatting import format_clock, format_day, format_utc_moment
 from app.common.labels import COLUMN_LABELS, TABLE_LABELS
 
 
@@ -33,11 +37,19 @@ def choice_field(text, values: dict, required: bool = True, default=None) -> Sel
 
 
 def display(value):
-    """How FAB lists and show pages render plain values (no "None", "True", "[A, B]")."""
+    """How FAB lists and show pages render plain values (no "None", "True", "[A, B]", ISO
+    dates or UTC timestamps with microseconds): dates as "15.12.2026" (German) or
+    "12/15/2026" (English), stored (UTC) timestamps in local time, times as "09:05"."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return _l("Yes") if value else _l("No")
+    if isinstance(value, dt.datetime):
+        return format_utc_moment(value)
+    if isinstance(value, dt.date):
+        return format_day(value)
+    if isinstance(value, dt.time):
+        return format_clock(value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return value
@@ -45,6 +57,18 @@ def display(value):
 
 def code_formatter(values: dict):
     return lambda code: label(values, code)
+
+
+def label_empty_choices(form_class) -> None:
+    """FAB's related-record selects show their empty choice as "__None"; show "–" instead."""
+    if form_class is None:
+        return
+    for name in dir(form_class):
+        unbound = getattr(form_class, name, None)
+        field_class = getattr(unbound, "field_class", None)
+        is_select = isinstance(field_class, type) and issubclass(field_class, QuerySelectField)
+        if is_select and not unbound.kwargs.get("blank_text"):
+            unbound.kwargs["blank_text"] = "–"
 
 
 def boolean_field(text) -> BooleanField:
@@ -126,7 +150,28 @@ class AgencyModelView(ModelView):
         self._require_text_in_required_strings()
         super().__init__(**kwargs)
         columns = {*self.list_columns, *self.show_columns}
-        self.formatters_columns = {**dict.fromkeys(columns, display), **self.formatters_columns}
+        self.formatters_columns = {
+            **dict.fromkeys(columns, display),
+            **self._code_formatters(columns),
+            **self.formatters_columns,
+        }
+
+    def _code_formatters(self, columns) -> dict:
+        """Labels instead of codes ("pending" → "Wartet auf Versand") for the coded columns."""
+        table = getattr(self.datamodel.obj, "__tablename__", None)
+        return {
+            column: code_formatter(CODED_COLUMNS[table, column])
+            for column in columns
+            if (table, column) in CODED_COLUMNS
+        }
+
+    def _init_forms(self) -> None:
+        """FAB's forms, with date fields that read and show the user's format (dd.mm.yyyy)."""
+        super()._init_forms()
+        localise_date_fields(self.add_form)
+        localise_date_fields(self.edit_form)
+        for form_class in (self.add_form, self.edit_form, self.search_form):
+            label_empty_choices(form_class)
 
     def _require_text_in_required_strings(self) -> None:
         """FAB's InputRequired accepts "   " for a NOT NULL text column; these must hold text."""
