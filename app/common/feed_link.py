@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from typing import Protocol
 
+from flask import Response
 from flask_babel import gettext as _
 
 
@@ -31,3 +32,13 @@ def change_feed_link(owner: HasFeedToken, action: str) -> str:
     if action == "renew":
         return _("A new calendar link has been created; the old one no longer works.")
     return _("Your calendar link has been created.")
+
+
+def feed_response(body: bytes) -> Response:
+    """What a calendar app gets for the link: the feed, private and never indexed."""
+    response = Response(body, mimetype="text/calendar")
+    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
+    response.headers["Content-Disposition"] = 'inline; filename="promoplan.ics"'
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -23,7 +22,7 @@ from flask_login import login_user, logout_user
 
 from app.common import calendar_grid
 from app.common.choices import APPOINTMENT_ORIGINS, APPOINTMENT_STATUSES, label
-from app.common.feed_link import change_feed_link
+from app.common.feed_link import change_feed_link, feed_response
 from app.common.formatting import format_day
 from app.common.links import customer_url
 from app.common.systems import keep_on_own_host, safe_next
@@ -332,10 +331,4 @@ def feed_ics(token: str):
     if found is None:
         abort(404)
     contact, scope = found
-    body = portal_feed.calendar(db.session, scope, contact)
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = 'inline; filename="promoplan.ics"'
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    return feed_response(portal_feed.calendar(db.session, scope, contact))

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -33,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.common import calendar_grid
 from app.common.choices import APPLICATION_STATUSES, APPOINTMENT_STATUSES, BOOKING_STATUSES, label
-from app.common.feed_link import change_feed_link
+from app.common.feed_link import change_feed_link, feed_response
 from app.common.formatting import format_day
 from app.common.systems import keep_on_own_host, safe_next
 from app.common.timezone import local_today
@@ -557,10 +556,4 @@ def feed_ics(token: str):
     if found is None:
         abort(404)
     promoter, scope = found
-    body = feed.calendar(db.session, scope, promoter)
-    response = Response(body, mimetype="text/calendar")
-    response.headers["Content-Type"] = "text/calendar; charset=utf-8"
-    response.headers["Content-Disposition"] = 'inline; filename="promoplan.ics"'
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    return feed_response(feed.calendar(db.session, scope, promoter))
