@@ -35,7 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     configure_secrets(app)
 
-    from app import models  # noqa: F401  (registers every table)
+    from app import schema  # noqa: F401  (registers every table)
     from app.extensions import csrf, db, mail, migrate
 
     db.init_app(app)
@@ -60,16 +60,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.common.formatting import init_formatting
     from app.common.input_guard import init_input_guard
     from app.common.sqlcount import init_sql_count
-    from app.portal import proposals  # noqa: F401  (registers the wizard's routes)
     from app.portal.hosts import HostPrefixMiddleware
     from app.portal.views import bp as portal_bp
+    from app.portal.views import customer_required
     from app.promoter.portal import bp as promoter_bp
+    from app.proposals.wizard import register_wizard
     from app.security.actions import init_action_guard
     from app.security.headers import init_security_headers
     from app.security.login import init_login_security
     from app.security.proxies import apply_proxy_settings
     from app.security.sessions import init_sessions
 
+    register_wizard(portal_bp, customer_required)
     app.register_blueprint(portal_bp)
     app.register_blueprint(promoter_bp)
     init_login_security(app)
@@ -108,7 +110,7 @@ class PendingProposalsLabel:
         from flask_babel import gettext
 
         from app.extensions import db
-        from app.planning.services import pending_count
+        from app.proposals.queries import pending_count
 
         try:
             return gettext("Proposals (%(count)d)", count=pending_count(db.session))
@@ -127,22 +129,17 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from app.audit.views import AuditView
     from app.crm.followups import FollowUpsView
     from app.crm.views import CompanyView, ContactView, LocationView, NoteView, TaskView, TerritoryView
-    from app.notify.views import OutboxView
+    from app.outbox.views import OutboxView
     from app.planning.board_view import PlanningBoardView
-    from app.planning.conflicts_view import ConflictsView
     from app.planning.generator_view import GenerateAppointmentsView
-    from app.planning.proposals_view import ProposalsView
-    from app.planning.request_view import RequestPromotersView
-    from app.planning.views import (
-        ApplicationView,
-        AppointmentView,
-        BookingView,
-        JobView,
-        ProjectView,
-    )
+    from app.planning.views import AppointmentView, JobView, ProjectView
     from app.promoter.views import PromoterView
+    from app.proposals.views import ProposalsView
     from app.security.roles import register_agency_view
     from app.security.views import AccountView, VisibilityCheckView
+    from app.staffing.conflicts_view import ConflictsView
+    from app.staffing.request_view import RequestPromotersView
+    from app.staffing.views import ApplicationView, BookingView
     from app.transfer.views import TransferView
 
     crm = ("CRM", _l("CRM"), "fa-address-book")
@@ -184,6 +181,6 @@ def _register_views(appbuilder: AppBuilder) -> None:
     for api in CUSTOMER_READ_APIS:
         register_api(appbuilder, api, customer_read=True)
 
-    from app.common.remote_select import RemoteSelectApi
+    from app.lookups.remote_select import RemoteSelectApi
 
     register_api(appbuilder, RemoteSelectApi)

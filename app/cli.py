@@ -12,7 +12,9 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(seed_demo)
     from app.benchdata.cli import bench_data
-    from app.notify.cli import digests_cli, outbox_cli, scheduler_command
+    from app.digests.cli import digests_cli
+    from app.outbox.cli import outbox_cli
+    from app.scheduler import scheduler_command
 
     app.cli.add_command(bench_data)
 

@@ -6,17 +6,7 @@ from flask import current_app, g, redirect, request, url_for
 from flask_appbuilder import IndexView, expose
 from sqlalchemy import func, select
 
-from app.security.roles import ADMIN, AGENCY, CUSTOMER, PROMOTER
-
-
-def _is_agency_user(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and any(
-        role.name in (ADMIN, AGENCY) for role in user.roles
-    )
-
-
-def _has_role(user, name: str) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and any(r.name == name for r in user.roles)
+from app.security.systems import system_of
 
 
 def customer_system_url() -> str:
@@ -43,15 +33,16 @@ class DashboardIndexView(IndexView):
     @expose("/")
     def index(self):
         from app.common.timezone import local_today
-        from app.planning.models import Appointment, Job, Project
+        from app.models.planning import Appointment, Job, Project
 
         self.update_redirect()
-        if _has_role(g.user, CUSTOMER):
+        system = system_of(g.user)
+        if system == "customer":
             return redirect(customer_system_url())
-        if _has_role(g.user, PROMOTER) and not _is_agency_user(g.user):
+        if system == "promoter":
             return redirect(promoter_system_url())
         figures = None
-        if _is_agency_user(g.user):
+        if system == "agency":
             session = self.appbuilder.session
             today = local_today()
             figures = {

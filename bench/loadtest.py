@@ -148,7 +148,7 @@ def proposable_stores(url: str, usernames: list[str], day: str) -> list[tuple[st
 
     from app import create_app
     from app.extensions import db
-    from app.planning.models import Job, Project
+    from app.models.planning import Job, Project
     from app.security.visibility import Scope
 
     date = dt.date.fromisoformat(day)

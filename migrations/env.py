@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from app.models import metadata as target_metadata
+from app.schema import metadata as target_metadata
 
 config = context.config
 if config.config_file_name and not logging.getLogger().handlers:

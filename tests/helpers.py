@@ -450,9 +450,9 @@ class Rows:
 
 def build_campaign(add) -> dict[str, Any]:
     """Rows of every model, made with ``add(model, **values) -> pk``; returns the keys."""
-    from app.crm.models import Company, Contact, Location, Note, Task, Territory
-    from app.planning.models import Application, Appointment, Booking, Job, Project
-    from app.promoter.models import Promoter
+    from app.models.crm import Company, Contact, Location, Note, Task, Territory
+    from app.models.planning import Application, Appointment, Booking, Job, Project
+    from app.models.promoter import Promoter
 
     tag = uuid.uuid4().hex[:8]
     ids: dict[str, Any] = {"tag": tag}

@@ -203,8 +203,8 @@ def _open_request(app: Flask, username: str) -> int:
     from sqlalchemy import select
 
     from app.extensions import db
-    from app.planning.models import Booking
-    from app.promoter.models import Promoter
+    from app.models.planning import Booking
+    from app.models.promoter import Promoter
 
     with app.app_context():
         user = app.appbuilder.sm.find_user(username=username)

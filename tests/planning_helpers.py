@@ -47,8 +47,8 @@ def make_campaign(
     status: str = "open",
 ) -> dict[str, Any]:
     """A customer, a project from ``start`` to ``end`` and one store + job per federal state."""
-    from app.crm.models import Company, Location, Territory
-    from app.planning.models import Job, Project
+    from app.models.crm import Company, Location, Territory
+    from app.models.planning import Job, Project
 
     tag = uuid.uuid4().hex[:8]
     ids: dict[str, Any] = {"tag": tag, "jobs": {}, "locations": {}}
@@ -82,7 +82,7 @@ def make_campaign(
 
 
 def add_promoter(rows: Rows, tag: str, name: str, email: bool = True) -> int:
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     return rows.add(
         Promoter,
@@ -95,7 +95,7 @@ def add_promoter(rows: Rows, tag: str, name: str, email: bool = True) -> int:
 
 def adopt_appointments(app: Flask, rows: Rows, job_id: int) -> list[int]:
     """The job's appointments (made by the app) are removed with the module's rows."""
-    from app.planning.models import Appointment, Booking
+    from app.models.planning import Appointment, Booking
 
     ids = ids_where(app, Appointment, Appointment.job_id == job_id, order_by=Appointment.id)
     for pk in ids:

@@ -120,7 +120,7 @@ def _choose(page, selector: str, label: str, limit: int = 60) -> None:
 
 
 def test_field_rep_proposes_a_date_with_the_keyboard_alone_on_a_phone(app, browser, live_server, tidy):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
     from tests.test_wizard import demo, find_day, rows, t
 
     info = demo(app)
@@ -191,7 +191,7 @@ def test_promoter_confirms_a_request_with_the_keyboard_alone_on_a_phone(
     app, browser, live_server, request_for_promoter01
 ):
     from app.extensions import db
-    from app.planning.models import Booking
+    from app.models.planning import Booking
 
     booking = request_for_promoter01
     context, page = open_as(browser, live_server, "promoter", "en", "phone")

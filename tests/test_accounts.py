@@ -11,10 +11,10 @@ from sqlalchemy import delete, select
 
 from app import create_app
 from app.audit.models import AuditEntry
-from app.crm.models import Contact, Territory
-from app.notify.models import OutboxMessage
-from app.planning.models import Project
-from app.promoter.models import Promoter
+from app.models.crm import Contact, Territory
+from app.models.planning import Project
+from app.models.promoter import Promoter
+from app.outbox.models import OutboxMessage
 from tests.conftest import DEMO_PASSWORD, login, visible_text
 from tests.helpers import db_session
 

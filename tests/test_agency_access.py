@@ -116,9 +116,9 @@ def rows(app):
 
 
 def _campaign_keys():
-    from app.crm.models import Company, Contact, Location, Note, Task, Territory
-    from app.planning.models import Application, Appointment, Booking, Job, Project
-    from app.promoter.models import Promoter
+    from app.models.crm import Company, Contact, Location, Note, Task, Territory
+    from app.models.planning import Application, Appointment, Booking, Job, Project
+    from app.models.promoter import Promoter
 
     return {
         Territory: "territory",

@@ -66,8 +66,8 @@ def rows(app):
 def campaign(app, rows):
     """One row of every model of the test's own (so that no screen is without a row)."""
     from app.extensions import db
-    from app.notify.models import OutboxMessage
-    from app.notify.outbox import enqueue
+    from app.outbox.enqueue import enqueue
+    from app.outbox.models import OutboxMessage
 
     made = rows.campaign()
     with app.test_request_context():
@@ -162,7 +162,7 @@ def _shown_values(app, view, model, pk) -> dict[str, str]:
     """Show-page columns whose text is predictable: free text and the names of related rows."""
     from flask_appbuilder import Model
 
-    from app.common.remote_select import RemoteSelectField
+    from app.lookups.remote_select import RemoteSelectField
 
     extra = {
         **(getattr(view, "edit_form_extra_fields", {}) or {}),
@@ -280,8 +280,8 @@ SEARCH_CASES = (
 
 
 def _search_case(app, case: str):
-    from app.crm.models import Company, Contact, Location
-    from app.planning.models import Appointment, Job
+    from app.models.crm import Company, Contact, Location
+    from app.models.planning import Appointment, Job
 
     supertoy = ids_where(app, Company, Company.name == "Supertoy")
     assert supertoy, "demo company Supertoy missing"
@@ -395,7 +395,7 @@ def test_every_sort_column_can_be_used(app, clients, campaign, view_name):
 
 
 def test_appointments_are_paged_by_25(app, clients):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     view = view_by_name(app, "AppointmentView")
     total = count_rows(app, Appointment)
@@ -440,7 +440,7 @@ def _edit(app, client, view, pk, changes):
 
 
 def test_agency_creates_and_edits_a_company(app, clients, rows):
-    from app.crm.models import Company
+    from app.models.crm import Company
 
     view = view_by_name(app, "CompanyView")
     client = clients("agentur")
@@ -479,7 +479,7 @@ def test_agency_creates_and_edits_a_company(app, clients, rows):
 
 
 def test_agency_creates_and_edits_a_contact(app, clients, rows, campaign):
-    from app.crm.models import Contact, contact_territory
+    from app.models.crm import Contact, contact_territory
 
     view = view_by_name(app, "ContactView")
     client = clients("agentur")
@@ -518,7 +518,7 @@ def test_agency_creates_and_edits_a_contact(app, clients, rows, campaign):
 
 
 def test_agency_creates_and_edits_a_location(app, clients, rows, campaign):
-    from app.crm.models import Location
+    from app.models.crm import Location
 
     view = view_by_name(app, "LocationView")
     client = clients("agentur")
@@ -549,7 +549,7 @@ def test_agency_creates_and_edits_a_location(app, clients, rows, campaign):
 
 
 def test_agency_creates_and_edits_a_project(app, clients, rows, campaign):
-    from app.planning.models import Project
+    from app.models.planning import Project
 
     view = view_by_name(app, "ProjectView")
     client = clients("agentur")
@@ -579,8 +579,8 @@ def test_agency_creates_and_edits_a_project(app, clients, rows, campaign):
 
 
 def test_agency_creates_and_edits_a_job(app, clients, rows, campaign):
-    from app.crm.models import Location
-    from app.planning.models import Job
+    from app.models.crm import Location
+    from app.models.planning import Job
 
     location = rows.add(
         Location, name=unique("Markt"), street="Weg 1", postcode="10115", city="Berlin", federal_state="BE"
@@ -612,7 +612,7 @@ def test_agency_creates_and_edits_a_job(app, clients, rows, campaign):
 
 
 def test_agency_creates_and_edits_an_appointment(app, clients, rows, campaign):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     view = view_by_name(app, "AppointmentView")
     client = clients("agentur")

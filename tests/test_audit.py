@@ -74,7 +74,7 @@ def user_id(app, username: str) -> int:
 
 def test_an_agency_edit_of_an_appointments_time_is_recorded_and_shown(app, campaign):
     """Done when: the audit trail shows who changed an appointment's time."""
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     pk = campaign["appointment"]
     before = fresh_row(app, Appointment, pk)
@@ -112,7 +112,7 @@ def test_the_list_is_newest_first(app):
 
 
 def test_an_api_change_is_recorded(app, campaign):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     pk = campaign["appointment"]
     old = fresh_row(app, Appointment, pk)["end_time"].strftime("%H:%M")
@@ -130,7 +130,7 @@ def test_an_api_change_is_recorded(app, campaign):
 
 
 def test_a_proposal_and_its_decision_are_recorded_and_its_customer_sees_the_history(app, tidy):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     info = demo(app)
     store, day = find_day(app, info, "free")
@@ -243,8 +243,8 @@ def test_a_password_hash_is_never_stored(app):
 
 
 def test_system_changes_have_no_user(app, campaign):
-    from app.crm.models import Territory
     from app.extensions import db
+    from app.models.crm import Territory
 
     since = last_id(app)
     with app.app_context():

@@ -30,8 +30,8 @@ TIMES = {
 def proposal(app):
     """A proposal of adm.nord with one audit entry per time of ``TIMES``."""
     from app.audit.models import AuditEntry
-    from app.crm.models import Contact
-    from app.planning.models import Appointment
+    from app.models.crm import Contact
+    from app.models.planning import Appointment
 
     rows = Rows(app)
     with db_session(app) as session:

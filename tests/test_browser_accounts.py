@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.notify.models import OutboxMessage
+from app.outbox.models import OutboxMessage
 from tests.conftest import DEMO_PASSWORD
 from tests.helpers import db_session
 

@@ -61,7 +61,7 @@ def test_the_customer_calendar_on_a_phone(app, live_server, phone):
 
 
 def test_a_promoter_confirms_two_requests_at_once_on_a_phone(app, live_server, phone):
-    from app.planning.models import Booking
+    from app.models.planning import Booking
 
     tracker = Rows(app)
     try:

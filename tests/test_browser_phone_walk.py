@@ -64,7 +64,7 @@ def _fetch_feed(link: str, base: str) -> str:
 
 
 def test_head_of_sales_proposes_a_date_and_subscribes_in_english_on_a_phone(app, browser, live_server, tidy):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     info = demo(app)
     store, day = find_day(app, info, "free")

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_planner_finds_a_promoter_by_typing_in_the_booking_form(app, page, live_server):
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     with db_session(app) as session:
         wanted = session.scalars(select(Promoter).order_by(Promoter.id)).first()

@@ -20,8 +20,8 @@ def tidy(app):
 
 
 def test_field_rep_north_proposes_a_date_in_the_browser(app, live_server, page, tidy):
-    from app.notify.models import OutboxMessage
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
+    from app.outbox.models import OutboxMessage
 
     info = demo(app)
     store, day = find_day(app, info, "free")

@@ -76,7 +76,7 @@ def rows(app):
 def contact_of(app, username: str):
     from flask_appbuilder.security.sqla.models import User
 
-    from app.crm.models import Contact
+    from app.models.crm import Contact
 
     with db_session(app) as session:
         return session.scalar(
@@ -85,8 +85,8 @@ def contact_of(app, username: str):
 
 
 def set_contact_token(app, contact: int, token: str | None) -> None:
-    from app.crm.models import Contact
     from app.extensions import db
+    from app.models.crm import Contact
 
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(
@@ -156,7 +156,7 @@ def test_promoter_feed_reads_right_in_icaljs_summer_and_winter(app, rows, icaljs
         summer = _booking(rows, job, me, dt.date(year, 7, 15), dt.time(10), dt.time(18))
         winter = _booking(rows, job, me, dt.date(year, 1, 15), dt.time(10), dt.time(18))
         body = app.test_client().get(f"/promoter/feed/{token}.ics").data
-        from app.planning.models import Appointment, Booking
+        from app.models.planning import Appointment, Booking
 
         with db_session(app) as session:
             found = session.execute(
@@ -180,15 +180,15 @@ def _uids(body: bytes, kind: str) -> list[int]:
 def test_customer_feed_reads_right_in_icaljs_and_holds_exactly_the_visible_appointments(
     app, rows, north_feed, icaljs
 ):
-    from app.crm.models import Location, Territory
-    from app.planning.models import Appointment
+    from app.models.crm import Location, Territory
+    from app.models.planning import Appointment
 
     # A store of the north (visible to adm.nord) with a summer and a winter appointment.
     with db_session(app) as session:
         north = session.scalar(select(Territory.id).where(Territory.name == "ADM Nord / Supertoy"))
     job = _store(rows, app, new_tag("cjs"))
     with db_session(app) as session:
-        from app.planning.models import Job
+        from app.models.planning import Job
 
         location = session.get(Job, job).location_id
     with app.app_context():
@@ -246,7 +246,7 @@ def test_customer_feed_reads_right_in_icaljs_and_holds_exactly_the_visible_appoi
 
 
 def test_south_stores_never_appear_in_the_north_feed(app, north_feed):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     body = customer_feed(app, north_feed).data
     since = local_today(app) - dt.timedelta(days=90)
@@ -259,7 +259,7 @@ def test_south_stores_never_appear_in_the_north_feed(app, north_feed):
 
 
 def test_a_change_keeps_the_uid_and_raises_the_sequence(app, rows, north_feed):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     with db_session(app) as session:
         first = expected_appointments(

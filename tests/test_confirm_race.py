@@ -33,8 +33,8 @@ def rows(app):
 
 
 def _setup_round(app, rows: Rows, promoter: int, project: int, day: dt.date, n: int) -> list[int]:
-    from app.crm.models import Location
-    from app.planning.models import Appointment, Booking, Job
+    from app.models.crm import Location
+    from app.models.planning import Appointment, Booking, Job
 
     bookings = []
     for store, (start, end) in enumerate(((dt.time(10), dt.time(16)), (dt.time(12), dt.time(18)))):
@@ -66,7 +66,7 @@ def _setup_round(app, rows: Rows, promoter: int, project: int, day: dt.date, n: 
 
 def _confirm_together(app, booking_ids: list[int], promoter: int) -> list[object]:
     from app.extensions import db
-    from app.planning import staffing
+    from app.staffing import operations as staffing
 
     barrier = threading.Barrier(len(booking_ids))
     outcomes: list[object] = [None] * len(booking_ids)
@@ -100,9 +100,9 @@ def _confirm_together(app, booking_ids: list[int], promoter: int) -> list[object
 def test_concurrent_confirmations_of_overlapping_requests(app, rows, monkeypatch):
     import time
 
-    from app.planning import staffing
-    from app.planning.models import Booking, Project
-    from app.promoter.models import Promoter
+    from app.models.planning import Booking, Project
+    from app.models.promoter import Promoter
+    from app.staffing import operations as staffing
 
     original = staffing.overlapping_bookings
     widened = threading.Event()

@@ -55,9 +55,9 @@ def rows(app):
 @pytest.fixture(scope="module")
 def ids(app, rows):
     """The module's own campaign plus second rows to collide with."""
-    from app.crm.models import Contact, Location, Territory
-    from app.planning.models import Application, Booking, Job
-    from app.promoter.models import Promoter
+    from app.models.crm import Contact, Location, Territory
+    from app.models.planning import Application, Booking, Job
+    from app.models.promoter import Promoter
 
     ids = rows.campaign()
     tag = ids["tag"]
@@ -105,7 +105,7 @@ def clients(app):
 
 
 def _fresh_location(rows: Rows) -> int:
-    from app.crm.models import Location
+    from app.models.crm import Location
 
     return rows.add(
         Location, name=unique("Markt"), street="Weg 3", postcode="10115", city="Berlin", federal_state="BE"
@@ -113,7 +113,7 @@ def _fresh_location(rows: Rows) -> int:
 
 
 def _fresh_promoter(rows: Rows) -> int:
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     return rows.add(Promoter, first_name="Neu", last_name=unique("Promoter"))
 
@@ -592,7 +592,7 @@ def test_bad_data_gets_a_form_error(app, clients, ids, rows, case, locale):
 
 
 def test_two_contacts_without_email_are_allowed(app, clients, ids, rows):
-    from app.crm.models import Contact
+    from app.models.crm import Contact
 
     view = view_by_name(app, "ContactView")
     client = clients()
@@ -681,7 +681,7 @@ def test_unique_error_is_in_the_users_language(app, clients, ids):
 
 
 def test_a_stale_appointment_edit_is_refused(app, clients, ids):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     view = view_by_name(app, "AppointmentView")
     pk = ids["appointment"]
@@ -738,7 +738,7 @@ def test_deleting_a_row_in_use_is_refused_with_a_message(app, clients, rows, vie
 
 def test_deleting_a_territory_with_sub_territories_is_refused(app, clients, rows):
     """territory.parent_id is ON DELETE RESTRICT: sub-territories must not silently become top-level."""
-    from app.crm.models import Territory
+    from app.models.crm import Territory
 
     parent = rows.add(Territory, name=unique("Obergebiet"))
     child = rows.add(Territory, name=unique("Untergebiet"), parent_id=parent)
@@ -749,7 +749,7 @@ def test_deleting_a_territory_with_sub_territories_is_refused(app, clients, rows
 
 def test_deleting_a_retail_chain_with_stores_is_refused(app, clients, rows):
     """location.retail_chain_id is ON DELETE RESTRICT: stores must not silently lose their chain."""
-    from app.crm.models import Company, Location
+    from app.models.crm import Company, Location
 
     chain = rows.add(Company, name=unique("Kette"), kind="retail_chain")
     store = rows.add(
@@ -769,7 +769,7 @@ def test_deleting_a_retail_chain_with_stores_is_refused(app, clients, rows):
 def test_deleting_a_booked_appointment_is_clear(app, clients, rows):
     """booking.appointment_id is ON DELETE CASCADE: the appointment goes with its bookings;
     if the app refuses instead, the user must read why and nothing may be gone."""
-    from app.planning.models import Appointment, Booking
+    from app.models.planning import Appointment, Booking
 
     campaign = rows.campaign()
     messages = _delete(app, clients(), "AppointmentView", campaign["appointment"])
@@ -787,8 +787,8 @@ def test_deleting_a_booked_appointment_is_clear(app, clients, rows):
 
 def test_deleting_an_unused_job_works(app, clients, rows):
     """The control of the delete tests: a row nobody uses is deleted."""
-    from app.crm.models import Location
-    from app.planning.models import Job
+    from app.models.crm import Location
+    from app.models.planning import Job
 
     campaign = rows.campaign()
     location = rows.add(
@@ -823,9 +823,9 @@ def _adder(conn):
 
 
 def _models():
-    from app.crm.models import Company, Contact, Location, Note, Task, Territory
-    from app.planning.models import Application, Appointment, Booking, Job, Project
-    from app.promoter.models import Promoter
+    from app.models.crm import Company, Contact, Location, Note, Task, Territory
+    from app.models.planning import Application, Appointment, Booking, Job, Project
+    from app.models.promoter import Promoter
 
     return {
         m.__name__: m
@@ -1005,7 +1005,7 @@ def test_database_accepts_good_rows(conn, case):
 
 
 def test_deleting_a_contact_deletes_its_notes_and_tasks(conn):
-    from app.crm.models import Contact, Note, Task
+    from app.models.crm import Contact, Note, Task
 
     ids = build_campaign(_adder(conn))
     conn.execute(Contact.__table__.delete().where(Contact.id == ids["contact"]))

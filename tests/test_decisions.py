@@ -54,13 +54,13 @@ def agency(app, lang: str | None = None):
 
 
 def pending_count(app) -> int:
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     return count(app, Appointment, Appointment.status == "proposed")
 
 
 def decided_mails(app, tidy) -> list[dict]:
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     return rows(
         app, OutboxMessage, OutboxMessage.id > tidy["outbox"], OutboxMessage.kind == "proposal_decided"
@@ -85,7 +85,7 @@ def decide(client, pk: int, decision: str | None, reason: str | None = None):
 
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_pending_proposals_are_listed_with_their_count_in_the_menu(app, proposal, info, lang):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     client = agency(app, None if lang == "de" else lang)
     html = client.get("/proposals/").get_data(as_text=True)
@@ -115,7 +115,7 @@ def test_pending_proposals_are_listed_with_their_count_in_the_menu(app, proposal
 
 def test_accept(app, tidy, proposal, info):
     from app.common.models import utcnow
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     client = agency(app)
     before = row(app, Appointment, proposal)
@@ -157,7 +157,7 @@ def _cell(html: str, cell_id: str) -> str:
 
 @pytest.mark.parametrize("reason", [None, "", "   "])
 def test_reject_without_reason_is_refused(app, tidy, proposal, reason):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     before = row(app, Appointment, proposal)
     shown = decide(agency(app), proposal, "reject", reason)
@@ -167,7 +167,7 @@ def test_reject_without_reason_is_refused(app, tidy, proposal, reason):
 
 
 def test_reject_with_reason(app, tidy, proposal, info):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     reason = "An diesem Tag ist kein Promoter frei <Messe & Urlaub>."
     shown = decide(agency(app), proposal, "reject", f"  {reason}  ")
@@ -213,8 +213,8 @@ def test_the_decision_mail_is_in_the_proposers_language(app, tidy, info):
 
 @pytest.mark.parametrize("first, second", [("accept", "reject"), ("accept", "accept"), ("reject", "accept")])
 def test_deciding_a_decided_proposal_changes_nothing(app, tidy, proposal, first, second):
-    from app.notify.models import OutboxMessage
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
+    from app.outbox.models import OutboxMessage
 
     client = agency(app)
     decide(client, proposal, first, "Erster Grund")
@@ -230,25 +230,25 @@ def test_the_service_says_already_decided(app, tidy, proposal, info):
     from flask_appbuilder.security.sqla.models import User
 
     from app.extensions import db
-    from app.planning import services
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
+    from app.proposals import operations, rules
 
     with app.test_request_context():
         user = db.session.get(User, info.agency_user_id)
-        services.decide(db.session, proposal, user, accept=True)
+        operations.decide(db.session, proposal, user, accept=True)
         decided = row(app, Appointment, proposal)
-        with pytest.raises(services.AlreadyDecided):
-            services.decide(db.session, proposal, user, accept=False, reason="zu spät")
-        with pytest.raises(services.AlreadyDecided):  # not "please give a reason": it is decided
-            services.decide(db.session, proposal, user, accept=False, reason="")
-        with pytest.raises(services.AlreadyDecided):
-            services.decide(db.session, 10**9, user, accept=True)
+        with pytest.raises(rules.AlreadyDecided):
+            operations.decide(db.session, proposal, user, accept=False, reason="zu spät")
+        with pytest.raises(rules.AlreadyDecided):  # not "please give a reason": it is decided
+            operations.decide(db.session, proposal, user, accept=False, reason="")
+        with pytest.raises(rules.AlreadyDecided):
+            operations.decide(db.session, 10**9, user, accept=True)
         db.session.remove()
     assert row(app, Appointment, proposal) == decided
 
 
 def test_unknown_decision_or_proposal(app, tidy, proposal):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     client = agency(app)
     before = row(app, Appointment, proposal)
@@ -274,8 +274,8 @@ def test_twenty_concurrent_decisions_one_wins(app, tidy, proposal, info):
     from flask_appbuilder.security.sqla.models import User
 
     from app.extensions import db
-    from app.planning import services
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
+    from app.proposals import operations, rules
 
     n = 20
     barrier = threading.Barrier(n, timeout=60)
@@ -290,11 +290,11 @@ def test_twenty_concurrent_decisions_one_wins(app, tidy, proposal, info):
                 session.rollback()  # no connection held while waiting for the others
                 barrier.wait()
                 accept = index % 2 == 0
-                services.decide(
+                operations.decide(
                     session, proposal, agent, accept=accept, reason=None if accept else f"Grund {index}"
                 )
                 results[index] = "won"
-            except services.AlreadyDecided:
+            except rules.AlreadyDecided:
                 results[index] = "already"
             except Exception as error:  # reported below
                 results[index] = f"{type(error).__name__}: {error}"
@@ -321,7 +321,7 @@ def test_twenty_concurrent_decisions_one_wins(app, tidy, proposal, info):
 
 def test_twenty_agency_users_click_at_once(app, tidy, proposal):
     """20 logged-in clients post their decision to /proposals/<id>/decide at the same moment."""
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     n = 20
     clients = [agency(app) for _ in range(n)]
@@ -360,8 +360,8 @@ def test_twenty_agency_users_click_at_once(app, tidy, proposal):
 
 @pytest.mark.parametrize("username", ["adm.nord", "vertrieb", "promoter01", None])
 def test_customers_promoters_and_strangers_cannot_decide(app, tidy, proposal, username):
-    from app.notify.models import OutboxMessage
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
+    from app.outbox.models import OutboxMessage
 
     client = app.test_client()
     if username in ("adm.nord", "vertrieb"):
@@ -394,7 +394,7 @@ def test_only_the_agency_sees_the_menu_entry(app, proposal):
 
 def test_with_csrf_protection_on(app, tidy, proposal):
     """As in production: the screen's forms carry the token; a forged cross-site POST is refused."""
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     client = agency(app)
     app.config["WTF_CSRF_ENABLED"] = True

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash
 
 from app.common.choices import FEDERAL_STATES
-from app.common.timezone import local_today, week_of
-from app.crm.models import Contact, Location, Task
-from app.planning.models import Application, Appointment, Booking, Job, Project
-from app.promoter.models import Promoter
+from app.common.timezone import local_today
+from app.models.crm import Contact, Location, Task
+from app.models.planning import Application, Appointment, Booking, Job, Project
+from app.models.promoter import Promoter
+from app.rules.calendar import week_of
 from tests.conftest import DEMO_PASSWORD, login
 
 NORTH = "ADM Nord / Supertoy"

@@ -63,13 +63,13 @@ def send(app, day: dt.date, kind: str = "all") -> dict[str, int]:
 
 
 def mails(app, tidy, kind: str) -> list[dict]:
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     return rows(app, OutboxMessage, OutboxMessage.id > tidy["outbox"], OutboxMessage.kind == kind)
 
 
 def runs(app, tidy) -> list[dict]:
-    from app.notify.models import DigestRun
+    from app.digests.models import DigestRun
 
     return rows(app, DigestRun, DigestRun.id > tidy["digest"])
 
@@ -89,7 +89,7 @@ def changed(app, statement, undo):
 
 
 def pending_ids(app) -> list[int]:
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     return [r["id"] for r in rows(app, Appointment, Appointment.status == "proposed")]
 
@@ -126,7 +126,7 @@ def test_agency_digest_lists_the_pending_proposals_once_a_day(app, tidy, info):
 
 
 def test_agency_digest_one_mail_per_manager(app, tidy, info):
-    from app.planning.models import project_manager
+    from app.models.planning import project_manager
 
     admin_id = _user_id(app, "admin")
     day = info.today + dt.timedelta(days=4)
@@ -145,7 +145,7 @@ def test_agency_digest_one_mail_per_manager(app, tidy, info):
 
 
 def test_agency_digest_falls_back_to_the_notify_address(app, tidy, info):
-    from app.planning.models import project_manager
+    from app.models.planning import project_manager
 
     day = info.today + dt.timedelta(days=5)
     link = {"project_id": info.project_id, "user_id": info.agency_user_id}
@@ -167,7 +167,7 @@ def test_agency_digest_falls_back_to_the_notify_address(app, tidy, info):
 
 
 def test_no_agency_digest_without_pending_proposals(app, tidy, info):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     pending = pending_ids(app)
     with changed(
@@ -195,7 +195,7 @@ def _user_id(app, username: str) -> int:
 
 
 def planned_next_week(app, info, day: dt.date, territory: str) -> list[dict]:
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     monday = day - dt.timedelta(days=day.weekday()) + dt.timedelta(days=7)
     stores = {"north": info.north, "south": info.south, "all": info.north + info.south}[territory]
@@ -258,7 +258,7 @@ def test_customer_week_digest(app, tidy, info):
 
 
 def test_customer_digest_respects_the_opt_out(app, tidy, info):
-    from app.crm.models import Contact
+    from app.models.crm import Contact
 
     address = CUSTOMERS["adm.sued"][0]
     with changed(
@@ -326,7 +326,7 @@ sys.exit(result.exit_code)
 
 def test_two_scheduler_processes_send_each_digest_once(app, tidy, info, database_url):
     """Two real processes run ``digests send`` for the same day at the same moment."""
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     day = friday_next_week(info) + dt.timedelta(days=7)
     env = {**os.environ, "DATABASE_URL": database_url}
@@ -356,7 +356,7 @@ def test_two_scheduler_processes_send_each_digest_once(app, tidy, info, database
 def test_outbox_send_writes_mails_to_the_folder_without_mail_server(app, tidy, tmp_path):
     from app.common.models import utcnow
     from app.extensions import db
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     message_id = f"<test-{time.time_ns()}@promoplan.local>"
     with app.app_context(), db.engine.begin() as conn:
@@ -416,7 +416,7 @@ def test_two_senders_deliver_each_mail_once(app, tidy, tmp_path, database_url):
     """The scheduler's outbox job in two processes at once: every mail is written exactly once."""
     from app.common.models import utcnow
     from app.extensions import db
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     tag = time.time_ns()
     with app.app_context(), db.engine.begin() as conn:
@@ -455,7 +455,7 @@ def test_the_scheduler_runs_the_digests_at_the_configured_times(app, tidy, info)
     from apscheduler.triggers.cron import CronTrigger
     from apscheduler.triggers.interval import IntervalTrigger
 
-    from app.notify.scheduler import build_scheduler
+    from app.scheduler import build_scheduler
 
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
@@ -484,8 +484,8 @@ def test_contacts_switch_the_weekly_mail_off_and_on_in_the_portal(app):
     from flask_appbuilder.security.sqla.models import User
     from sqlalchemy import select
 
-    from app.crm.models import Contact
     from app.extensions import db
+    from app.models.crm import Contact
     from tests.conftest import DEMO_PASSWORD
 
     client = app.test_client()

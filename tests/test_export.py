@@ -96,7 +96,7 @@ def test_agency_exports_its_lists(app, what, expected, fmt):
         assert "Supertoy Sales Promotion" in text
     else:
         with db_session(app) as session:
-            from app.planning.models import Appointment
+            from app.models.planning import Appointment
 
             total = len(session.scalars(select(Appointment.id)).all())
         assert len(body) == total
@@ -115,7 +115,7 @@ def test_export_page_links_every_export(app):
 
 
 def _snapshot(app, tag: str) -> dict:
-    from app.crm.models import Contact, Location
+    from app.models.crm import Contact, Location
 
     with db_session(app) as session:
         locations = {
@@ -168,8 +168,8 @@ def _only_tagged(response, fmt: str, tag: str) -> bytes:
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_then_import_gives_the_same_locations_and_contacts(app, rows, fmt):
-    from app.crm.models import Company, Contact, Location, Territory, contact_territory
     from app.extensions import db
+    from app.models.crm import Company, Contact, Location, Territory, contact_territory
 
     tag = f"rt{uuid.uuid4().hex[:8]}"
     north = rows.add(Territory, name=f"Nord, Küste {tag}")  # a name with a comma
@@ -255,7 +255,7 @@ def _customer_export(client, query: str, fmt: str = "csv"):
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_customer_export_holds_exactly_the_rows_of_the_filtered_list(app, fmt):
     from app.demo.data import STORES
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     client = client_for(app, "adm.nord")
     header, body, raw = _customer_export(client, "range=all&sort=date", fmt)
@@ -303,8 +303,8 @@ def test_customer_export_holds_exactly_the_rows_of_the_filtered_list(app, fmt):
 def test_customer_export_of_one_store_next_week_equals_the_list(app):
     client = client_for(app, "adm.nord")
     with db_session(app) as session:
-        from app.crm.models import Location
-        from app.planning.models import Appointment
+        from app.models.crm import Location
+        from app.models.planning import Appointment
 
         monday = local_today(app) - dt.timedelta(days=local_today(app).weekday()) + dt.timedelta(days=7)
         expected = expected_appointments(
@@ -330,7 +330,7 @@ def test_customer_export_of_one_store_next_week_equals_the_list(app):
 
 def test_customer_export_refuses_a_foreign_store_and_strangers(app):
     with db_session(app) as session:
-        from app.crm.models import Location, Territory
+        from app.models.crm import Location, Territory
 
         south_store = session.scalar(
             select(Location.id)

@@ -56,7 +56,7 @@ def sections(html: str) -> dict[str, set[int]]:
 
 
 def add_task(rows, campaign, app, **values) -> int:
-    from app.crm.models import Task
+    from app.models.crm import Task
 
     values.setdefault("contact_id", campaign["contact"])
     values.setdefault("kind", "call")
@@ -113,7 +113,7 @@ def test_my_follow_ups_are_grouped_by_due_date(app, rows, campaign):
 
 def test_a_call_planned_for_tomorrow_is_in_my_follow_ups(app, rows):
     """Done when: agentur plans a call with a customer contact for tomorrow and finds it in My follow-ups."""
-    from app.crm.models import Contact, Task
+    from app.models.crm import Contact, Task
 
     info = demo(app)
     tomorrow = today(app) + dt.timedelta(days=1)
@@ -144,7 +144,7 @@ def test_a_call_planned_for_tomorrow_is_in_my_follow_ups(app, rows):
 
 
 def test_done_and_reschedule(app, rows, campaign):
-    from app.crm.models import Task
+    from app.models.crm import Task
 
     day = today(app)
     agentur, admin = user_id(app, "agentur"), user_id(app, "admin")
@@ -186,7 +186,7 @@ def test_done_and_reschedule(app, rows, campaign):
 
 
 def test_done_and_reschedule_need_the_csrf_token(app, rows, campaign):
-    from app.crm.models import Task
+    from app.models.crm import Task
 
     mine = add_task(rows, campaign, app, due_date=today(app), assignee_id=user_id(app, "agentur"))
     client = client_for(app, "agentur")
@@ -221,7 +221,7 @@ def _add(client, url: str, data: dict) -> tuple[int, str]:
 
 
 def test_notes_and_tasks_belong_to_a_contact_or_a_company(app, rows, campaign):
-    from app.crm.models import Note, Task
+    from app.models.crm import Note, Task
 
     client = client_for(app, "agentur", "en")
     tag = uuid.uuid4().hex[:6]
@@ -305,7 +305,7 @@ def test_the_daily_digest_contains_my_tasks_due_today(app, rows, campaign, tidy)
     add_task(rows, campaign, app, due_date=day + dt.timedelta(days=1), assignee_id=agentur)  # not today
     add_task(rows, campaign, app, due_date=day, assignee_id=agentur, done=True)  # done
     admins = add_task(rows, campaign, app, due_date=day, assignee_id=admin)
-    from app.crm.models import Contact, Task
+    from app.models.crm import Contact, Task
 
     titles = {pk: fresh_row(app, Task, pk)["title"] for pk in (call, company_task, admins)}
     contact = fresh_row(app, Contact, campaign["contact"])
@@ -337,7 +337,7 @@ def test_the_daily_digest_contains_my_tasks_due_today(app, rows, campaign, tidy)
 
 
 def test_the_digest_goes_out_for_tasks_alone(app, rows, campaign, tidy):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     info = demo(app)
     day = info.today + dt.timedelta(days=43)

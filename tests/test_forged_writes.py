@@ -37,8 +37,8 @@ GERMAN_PO = "translations/de/LC_MESSAGES/messages.po"
 
 
 def _models():
-    from app.crm.models import Company, Contact, Location, Territory
-    from app.planning.models import Application, Appointment, Booking, Job, Project
+    from app.models.crm import Company, Contact, Location, Territory
+    from app.models.planning import Application, Appointment, Booking, Job, Project
 
     return (Company, Contact, Territory, Project, Location, Job, Appointment, Booking, Application)
 
@@ -60,7 +60,7 @@ def german(msgid: str) -> str:
 def victims(app):
     """Rows of the north and the south in the Supertoy project, plus stores without a job
     and a second customer's project; removed at the end of the module."""
-    from app.crm.models import Location
+    from app.models.crm import Location
 
     rows = Rows(app)
     demo = demo_ids(app)
@@ -282,7 +282,7 @@ def test_customer_cannot_propose_at_a_foreign_store(app, victims, customer_clien
 
 
 def _appointment_row(app, pk):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     with db_session(app) as session:
         return session.execute(
@@ -297,7 +297,7 @@ def _appointment_row(app, pk):
 
 
 def test_agency_api_rejects_an_end_before_the_start(app, victims, agency):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     before = table_snapshot(app, Appointment)
     response = agency.post(
@@ -318,7 +318,7 @@ def test_agency_api_rejects_an_end_before_the_start(app, victims, agency):
 
 
 def test_agency_api_rejects_a_second_job_at_the_same_store(app, victims, agency):
-    from app.planning.models import Job
+    from app.models.planning import Job
 
     before = table_snapshot(app, Job)
     response = agency.post(
@@ -338,7 +338,7 @@ def test_agency_api_rejects_a_second_job_at_the_same_store(app, victims, agency)
 
 
 def test_agency_api_creates_changes_and_deletes_an_appointment(app, victims, agency):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     day = local_today(app) + dt.timedelta(days=6)
     job = victims["south"]["job"]

@@ -82,9 +82,9 @@ def test_written_files_neutralise_every_payload_and_keep_numbers(app, fmt):
 @pytest.fixture(scope="module")
 def hostile(app):
     """A store and a promoter whose names are formula payloads."""
-    from app.crm.models import Location
-    from app.planning.models import Booking
-    from app.promoter.models import Promoter
+    from app.models.crm import Location
+    from app.models.planning import Booking
+    from app.models.promoter import Promoter
 
     rows = Rows(app)
     tag = uuid.uuid4().hex[:8]
@@ -123,7 +123,7 @@ def test_the_agency_location_export_is_guarded(app, hostile, fmt):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_the_customer_export_is_guarded(app, hostile, fmt):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     with db_session(app) as session:
         store = session.scalar(select(Appointment.job_id).where(Appointment.id == hostile["appointment"].id))

@@ -151,7 +151,7 @@ def fuzz(app):
     """Records of the module's own (the forms about a record are opened on these)."""
     from flask_appbuilder.security.sqla.models import Role, User
 
-    from app.promoter.models import Unavailability
+    from app.models.promoter import Unavailability
 
     before = _snapshot(app)
     rows = Rows(app)
@@ -699,8 +699,8 @@ def test_a_refused_write_shows_a_short_message_and_no_sql(app):
     from sqlalchemy import select
 
     from app.common.views import NotSaved
-    from app.crm.models import Company, Contact
     from app.extensions import db
+    from app.models.crm import Company, Contact
 
     view = next(v for v in app.appbuilder.baseviews if type(v).__name__ == "CompanyView")
     messages = []

@@ -51,7 +51,7 @@ def campaign(app, rows):
 
 
 def appointment_rows(app, job_id: int) -> list[dict]:
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     return [
         fresh_row(app, Appointment, pk)
@@ -63,8 +63,8 @@ def generate(app, job_id: int, start, end, weekdays, start_time=TEN, end_time=SI
     from flask_appbuilder.security.sqla.models import User
 
     from app.extensions import db
+    from app.models.planning import Job
     from app.planning.generator import generate_appointments
-    from app.planning.models import Job
 
     with app.test_request_context(), force_locale(locale):
         job = db.session.get(Job, job_id)
@@ -184,7 +184,7 @@ def test_hamburg_keeps_the_bavarian_holidays(app, campaign):
 
 
 def test_only_overlapping_active_appointments_are_skipped(app, campaign, rows):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     job = campaign["jobs"]["NW"]
     monday = dt.date(2027, 2, 1)

@@ -27,7 +27,7 @@ BERLIN = ZoneInfo("Europe/Berlin")
 def promoter_id(app, username: str) -> int:
     from flask_appbuilder.security.sqla.models import User
 
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     with db_session(app) as session:
         return session.scalar(
@@ -37,7 +37,7 @@ def promoter_id(app, username: str) -> int:
 
 def set_token(app, promoter: int, token: str | None) -> None:
     from app.extensions import db
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(
@@ -47,8 +47,8 @@ def set_token(app, promoter: int, token: str | None) -> None:
 
 def expected_events(app, promoter: int) -> dict[str, tuple]:
     """UID -> (date, start, end, store, street, postcode, city) of the confirmed bookings."""
-    from app.crm.models import Location
-    from app.planning.models import Appointment, Booking, Job
+    from app.models.crm import Location
+    from app.models.planning import Appointment, Booking, Job
 
     domain = app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "promoplan.local"
     with db_session(app) as session:
@@ -109,8 +109,8 @@ def rows(app):
 
 
 def _store(rows: Rows, app, tag: str) -> int:
-    from app.crm.models import Location
-    from app.planning.models import Job, Project
+    from app.models.crm import Location
+    from app.models.planning import Job, Project
     from tests.visibility_helpers import PROJECT_NAME
 
     with db_session(app) as session:
@@ -129,7 +129,7 @@ def _store(rows: Rows, app, tag: str) -> int:
 def _booking(
     rows: Rows, job: int, promoter: int, day: dt.date, start, end, status="confirmed", state="planned"
 ):
-    from app.planning.models import Appointment, Booking
+    from app.models.planning import Appointment, Booking
 
     appointment = rows.add(
         Appointment,
@@ -271,7 +271,7 @@ def test_another_promoters_events_never_appear(app, feed, rows):
     day = local_today(app) + dt.timedelta(days=510)
     # The same appointment for both: each feed holds its own booking only.
     mine = _booking(rows, job, me, day, dt.time(10), dt.time(18))
-    from app.planning.models import Booking
+    from app.models.planning import Booking
 
     with db_session(app) as session:
         appointment = session.get(Booking, mine).appointment_id
@@ -291,7 +291,7 @@ def test_another_promoters_events_never_appear(app, feed, rows):
 
 
 def _full_name(app, promoter: int) -> str:
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     with db_session(app) as session:
         return session.get(Promoter, promoter).full_name
@@ -299,7 +299,7 @@ def _full_name(app, promoter: int) -> str:
 
 def test_inactive_promoter_has_no_feed(app, feed):
     from app.extensions import db
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     me, token = feed
     table = Promoter.__table__

@@ -53,9 +53,9 @@ CONTACT_HEADER = [
 
 
 def _remove_imported(app) -> None:
-    from app.crm.models import Contact, Location
     from app.extensions import db
-    from app.planning.models import Appointment
+    from app.models.crm import Contact, Location
+    from app.models.planning import Appointment
 
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(delete(Appointment).where(Appointment.note.like(f"%{TAG}%")))
@@ -81,7 +81,7 @@ def campaign(rows):
 @pytest.fixture(scope="module")
 def names(app, campaign):
     """Names of the campaign's rows as an import file spells them."""
-    from app.crm.models import Company, Territory
+    from app.models.crm import Company, Territory
 
     with db_session(app) as session:
         return {
@@ -155,7 +155,7 @@ def import_ok(client, kind: str, filename: str, data: bytes, job: int | None = N
 
 
 def tagged_locations(app) -> list:
-    from app.crm.models import Location
+    from app.models.crm import Location
 
     with db_session(app) as session:
         return [
@@ -190,7 +190,7 @@ def msg(text: str, locale: str, **params) -> str:
 
 @pytest.mark.parametrize("locale", ["de", "en"])
 def test_bad_rows_write_nothing_and_each_is_named(app, names, locale):
-    from app.crm.models import Location
+    from app.models.crm import Location
 
     client = client_for(app, "agentur", None if locale == "de" else locale)
     t = f"{TAG}-{locale}"
@@ -225,7 +225,7 @@ def test_bad_rows_write_nothing_and_each_is_named(app, names, locale):
 
 
 def test_a_file_without_the_required_columns_or_in_an_old_format_is_refused(app, agentur):
-    from app.crm.models import Location
+    from app.models.crm import Location
 
     response = upload(agentur, "locations", "kurz.csv", csv_bytes(["Name", "Ort"], [[f"X {TAG}", "Y"]]))
     assert response.status_code == 400
@@ -242,7 +242,7 @@ def test_a_file_without_the_required_columns_or_in_an_old_format_is_refused(app,
 
 
 def test_the_rows_are_checked_again_when_the_import_is_confirmed(app, agentur, rows, names):
-    from app.crm.models import Location
+    from app.models.crm import Location
 
     name = f"Markt Später {TAG}"
     data = csv_bytes(LOCATION_HEADER, [[name, names["chain"], "Weg 1", "20095", "Hamburg", "HH", ""]])
@@ -270,8 +270,8 @@ def test_the_rows_are_checked_again_when_the_import_is_confirmed(app, agentur, r
 
 
 def _demo_store_rows(app) -> list[list]:
-    from app.crm.models import Location
     from app.demo.data import STORES
+    from app.models.crm import Location
 
     with db_session(app) as session:
         stores = session.scalars(select(Location).where(Location.name.in_([s.name for s in STORES]))).all()
@@ -298,7 +298,7 @@ def _demo_store_rows(app) -> list[list]:
 
 
 def test_agency_imports_the_30_demo_stores_from_excel_and_sees_a_bad_postcode_first(app, agentur):
-    from app.crm.models import Location, Territory
+    from app.models.crm import Location, Territory
 
     body = _demo_store_rows(app)
     assert len(body) == 30
@@ -389,7 +389,7 @@ def test_csv_with_bom_and_semicolons_and_with_commas_parse_alike(app, names):
 
 
 def test_contacts_import_with_comma_csv(app, agentur, names):
-    from app.crm.models import Contact
+    from app.models.crm import Contact
 
     body = [
         [
@@ -463,7 +463,7 @@ def test_contacts_import_with_comma_csv(app, agentur, names):
 
 
 def test_appointments_for_a_job_from_excel(app, agentur, campaign):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     header = ["Datum", "Beginn", "Ende", "Notiz"]
     good = [
@@ -543,8 +543,8 @@ def _renamed_sample(kind: str, fmt: str, data: bytes) -> bytes:
 @pytest.mark.parametrize("kind", ["locations", "contacts", "appointments"])
 def test_sample_files_download_and_import_cleanly(app, agentur, rows, kind, fmt):
     from app.common.timezone import local_today
-    from app.crm.models import Company, Contact, Location
-    from app.planning.models import Appointment, Job, Project
+    from app.models.crm import Company, Contact, Location
+    from app.models.planning import Appointment, Job, Project
 
     response = agentur.get(f"/transfer/sample?kind={kind}&format={fmt}")
     assert response.status_code == 200
@@ -624,7 +624,7 @@ def _fail_on_fifth_row(monkeypatch):
 
 
 def test_a_database_failure_in_the_middle_leaves_nothing_written(app, agentur, names, monkeypatch):
-    from app.crm.models import Location
+    from app.models.crm import Location
 
     calls = _fail_on_fifth_row(monkeypatch)
     monkeypatch.setitem(app.config, "IMPORT_BATCH_SIZE", 2)  # rows 1-4 are flushed before the failure
@@ -722,7 +722,7 @@ def _status(client, token: str) -> dict:
 
 def _scheduled_imports(app):
     """The function the scheduler process runs every few seconds for imports."""
-    from app.notify.scheduler import build_scheduler
+    from app.scheduler import build_scheduler
 
     job = build_scheduler(app).get_job("imports")
     assert job.trigger.interval.total_seconds() <= 10
@@ -748,7 +748,7 @@ def test_the_scheduler_runs_a_large_import_and_another_web_host_shows_its_progre
 ):
     import threading
 
-    from app.crm.models import Location
+    from app.models.crm import Location
     from app.transfer import services
 
     total = 60
@@ -805,8 +805,8 @@ class _Died(BaseException):
 def test_an_import_whose_runner_died_is_taken_over_and_resumed(
     app, agentur, names, small_background, monkeypatch
 ):
-    from app.crm.models import Location
     from app.extensions import db
+    from app.models.crm import Location
     from app.transfer import jobs, services
 
     total = 60
@@ -851,8 +851,8 @@ def test_an_import_whose_runner_died_is_taken_over_and_resumed(
 
 
 def test_an_import_whose_runners_keep_dying_is_given_up_and_removed(app, agentur, names, small_background):
-    from app.crm.models import Location
     from app.extensions import db
+    from app.models.crm import Location
     from app.transfer import jobs
     from app.transfer.models import ImportJob
 
@@ -891,7 +891,7 @@ def _job_id(app, token: str) -> int:
 def test_a_failing_background_import_removes_what_it_wrote(
     app, agentur, names, small_background, monkeypatch
 ):
-    from app.crm.models import Location
+    from app.models.crm import Location
 
     calls = _fail_on_fifth_row(monkeypatch)
     monkeypatch.setitem(app.config, "IMPORT_BACKGROUND_ROWS", 3)
@@ -912,7 +912,7 @@ def test_a_failing_background_import_removes_what_it_wrote(
 def test_a_background_import_checks_the_rows_again_and_shows_what_changed(
     app, agentur, rows, names, small_background
 ):
-    from app.crm.models import Location
+    from app.models.crm import Location
 
     token = _queue(agentur, _many_locations(names, "changed", 25))
     rows.add(
@@ -949,7 +949,7 @@ def preview_warnings(html: str) -> list[tuple[int, str, str]]:
 
 @pytest.mark.parametrize("locale", ["de", "en"])
 def test_duplicate_appointments_are_flagged_in_the_preview(app, campaign, locale):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     client = client_for(app, "agentur", None if locale == "de" else locale)
     header = ["Datum", "Beginn", "Ende", "Notiz"]
@@ -977,7 +977,7 @@ def test_duplicate_appointments_are_flagged_in_the_preview(app, campaign, locale
 
 @pytest.mark.parametrize("locale", ["de", "en"])
 def test_control_characters_in_a_cell_are_refused_with_row_and_column(app, names, locale):
-    from app.crm.models import Contact, Location
+    from app.models.crm import Contact, Location
 
     client = client_for(app, "agentur", None if locale == "de" else locale)
     body = [
@@ -1018,7 +1018,7 @@ def test_an_excel_export_works_with_characters_excel_cannot_hold_in_the_database
     from sqlalchemy.engine import Engine
 
     from app.common.input_guard import _check_parameters
-    from app.crm.models import Location
+    from app.models.crm import Location
 
     bad = "\x00" if database_url.startswith("sqlite") else ""
     # Written as an older release would have: past today's check on statement parameters.
@@ -1126,7 +1126,7 @@ def test_twenty_proposals_during_a_large_import_all_succeed(app, agentur, campai
     chunks, or the customers' writes wait for the lock beyond the busy timeout and fail."""
     import threading
 
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     info = demo(app)
     marks = high_water(app)

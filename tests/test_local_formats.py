@@ -37,7 +37,7 @@ def clients(app):
 
 
 def _add_project(app, client, rows, campaign, start: str, end: str):
-    from app.planning.models import Project
+    from app.models.planning import Project
 
     name = unique("Formate")
     response = client.post(
@@ -59,7 +59,7 @@ def _add_project(app, client, rows, campaign, start: str, end: str):
 
 @pytest.mark.parametrize("locale", ["de", "en"])
 def test_a_german_date_typed_into_an_agency_form_is_saved(app, clients, rows, campaign, locale):
-    from app.planning.models import Project
+    from app.models.planning import Project
 
     response, found = _add_project(app, clients(locale), rows, campaign, "15.12.2026", "2027-01-31")
     assert response.status_code == 302, field_errors(response.get_data(as_text=True))
@@ -68,7 +68,7 @@ def test_a_german_date_typed_into_an_agency_form_is_saved(app, clients, rows, ca
 
 
 def test_the_english_short_format_is_read_in_english(app, clients, rows, campaign):
-    from app.planning.models import Project
+    from app.models.planning import Project
 
     response, found = _add_project(app, clients("en"), rows, campaign, "12/15/2026", "1/31/2027")
     assert response.status_code == 302, field_errors(response.get_data(as_text=True))
@@ -92,7 +92,7 @@ def test_an_impossible_date_is_refused_with_a_hint(app, clients, rows, campaign,
 
 @pytest.mark.parametrize(("locale", "shown"), [("de", "15.12.2026"), ("en", "12/15/2026")])
 def test_the_edit_form_shows_the_date_in_the_users_format(app, clients, rows, campaign, locale, shown):
-    from app.planning.models import Project
+    from app.models.planning import Project
 
     client = clients(locale)
     response, found = _add_project(app, client, rows, campaign, "2026-12-15", "2027-01-31")
@@ -129,7 +129,7 @@ def test_lists_and_detail_pages_show_dates_in_the_users_format(app, clients, row
         },
     )
     assert response.status_code == 302
-    from app.planning.models import Project
+    from app.models.planning import Project
 
     (pk,) = ids_where(app, Project, Project.name == name)
     rows.adopt(Project, pk)
@@ -145,8 +145,8 @@ def test_lists_and_detail_pages_show_dates_in_the_users_format(app, clients, row
 def test_a_stored_timestamp_is_shown_in_berlin_time_without_seconds(app, clients, campaign, locale, shown):
     from sqlalchemy import update
 
-    from app.crm.models import Note
     from app.extensions import db
+    from app.models.crm import Note
 
     with app.app_context():
         db.session.execute(
@@ -164,8 +164,8 @@ def test_a_stored_timestamp_is_shown_in_berlin_time_without_seconds(app, clients
 @pytest.fixture(scope="module")
 def sent_mail(app, rows):
     from app.extensions import db
-    from app.notify.models import OutboxMessage
-    from app.notify.outbox import enqueue
+    from app.outbox.enqueue import enqueue
+    from app.outbox.models import OutboxMessage
 
     with app.test_request_context():
         mail = enqueue(db.session, "digest_pending", "formats@example.com", "de", proposals=[], link="x")
@@ -193,7 +193,7 @@ def test_the_outbox_shows_status_and_kind_in_words(app, clients, sent_mail, loca
 
 def test_every_outbox_state_has_a_label():
     from app.common.choices import OUTBOX_STATUSES
-    from app.notify.models import OUTBOX_STATES
+    from app.outbox.models import OUTBOX_STATES
 
     assert set(OUTBOX_STATUSES) == set(OUTBOX_STATES)
 
@@ -279,7 +279,7 @@ def test_an_audit_entry_reads_in_words(app, clients, rows, locale, expected):
 @pytest.mark.parametrize(("locale", "typed"), [("de", "03.04.2026"), ("en", "4/3/2026")])
 def test_a_list_filter_reads_the_date_in_the_users_format(app, clients, rows, campaign, locale, typed):
     """dateutil alone would read "03.04.2026" as 4 March."""
-    from app.planning.models import Project
+    from app.models.planning import Project
 
     client = clients(locale)
     names = {}

@@ -45,8 +45,8 @@ def info(app):
 @pytest.fixture()
 def umlaut_stores(app, info):
     """Two northern demo stores renamed to names whose umlauts sit inside a word."""
-    from app.crm.models import Location
     from app.extensions import db
+    from app.models.crm import Location
 
     stores = info.north[:2]
     with app.app_context(), db.engine.begin() as conn:
@@ -61,8 +61,8 @@ def umlaut_stores(app, info):
 @pytest.fixture()
 def no_test_tasks(app):
     yield
-    from app.crm.models import Task
     from app.extensions import db
+    from app.models.crm import Task
 
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(delete(Task).where(Task.title.like(f"%{TASK_TITLE[:40]}%")))
@@ -71,14 +71,14 @@ def no_test_tasks(app):
 @pytest.fixture()
 def empty_outbox(session):
     """Earlier tests' undelivered mails must not reach this test's SMTP server."""
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     session.execute(delete(OutboxMessage).where(OutboxMessage.status.in_(["pending", "sending"])))
     session.commit()
 
 
 def _insert_appointments(session, jobs: list[int], first_day: dt.date, count: int, **values) -> None:
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     now = dt.datetime(2026, 1, 1)
     session.execute(
@@ -104,12 +104,13 @@ def _queue_every_kind(session, info, stores) -> None:
     """Each mail kind once or more, through the code that queues it in the app."""
     from flask_appbuilder.security.sqla.models import User
 
-    from app.crm.models import Contact, Task
-    from app.notify.digests import agency_pending_digest, customer_week_digest
-    from app.notify.outbox import enqueue
-    from app.planning.models import Appointment, Job
-    from app.planning.services import ProposalDraft, decide, propose
-    from app.promoter.models import Promoter
+    from app.digests.compose import agency_pending_digest, customer_week_digest
+    from app.models.crm import Contact, Task
+    from app.models.planning import Appointment, Job
+    from app.models.promoter import Promoter
+    from app.outbox.enqueue import enqueue
+    from app.proposals.operations import decide, propose
+    from app.proposals.rules import ProposalDraft
     from app.security.visibility import Scope
 
     customer = session.scalar(select(User).where(User.username == "adm.nord"))
@@ -194,7 +195,7 @@ def _lines(text: str) -> list[str]:
 
 
 def _deliver_everything(session) -> None:
-    from app.notify.sender import send_pending
+    from app.outbox.sender import send_pending
 
     for _ in range(5):
         result = send_pending(session, batch=100)
@@ -206,7 +207,7 @@ def _deliver_everything(session) -> None:
 def test_every_mail_kind_with_worst_case_content_arrives_intact(
     app, session, tidy, info, umlaut_stores, no_test_tasks, empty_outbox, smtp_server
 ):
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     _queue_every_kind(session, info, umlaut_stores)
     queued = rows(app, OutboxMessage, OutboxMessage.id > tidy["outbox"])
@@ -263,10 +264,10 @@ def test_without_mail_server_the_file_holds_the_bytes_smtp_gets(
     app, session, tidy, info, umlaut_stores, empty_outbox, smtp_server, tmp_path
 ):
     """The demo's .eml files are the very message SMTP receives, and a re-send is identical."""
-    from app.notify.models import OutboxMessage
-    from app.notify.outbox import enqueue
-    from app.notify.sender import send_pending
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
+    from app.outbox.enqueue import enqueue
+    from app.outbox.models import OutboxMessage
+    from app.outbox.sender import send_pending
 
     appointment = session.scalar(
         select(Appointment).where(Appointment.job_id == umlaut_stores[1].job_id).limit(1)

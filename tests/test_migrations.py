@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.models import metadata
+from app.schema import metadata
 
 
 @pytest.fixture()

@@ -8,11 +8,11 @@ import re
 import pytest
 from sqlalchemy import delete, select
 
-from app.crm.models import Location
-from app.notify.models import OutboxMessage
-from app.notify.outbox import enqueue
-from app.notify.sender import send_pending
-from app.planning.models import Appointment, Job
+from app.models.crm import Location
+from app.models.planning import Appointment, Job
+from app.outbox.enqueue import enqueue
+from app.outbox.models import OutboxMessage
+from app.outbox.sender import send_pending
 from tests.conftest import DEMO_PASSWORD
 from tests.smtp import body_text, subject
 
@@ -194,8 +194,8 @@ def test_a_failed_digest_is_sent_again_from_the_outbox_screen(
 ):
     """The once-a-day marker stops a second digest, not the failed one from being sent again."""
     from app.common.timezone import local_today
-    from app.notify.digests import agency_pending_digest
-    from app.notify.models import DigestRun
+    from app.digests.compose import agency_pending_digest
+    from app.digests.models import DigestRun
 
     agency_email = "agentur@promoplan.example"
     day = local_today() + dt.timedelta(days=300)

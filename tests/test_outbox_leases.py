@@ -71,7 +71,7 @@ class SlowMailbox(Mailbox):
 @pytest.fixture()
 def tidy(app):
     from app.extensions import db
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(delete(OutboxMessage).where(OutboxMessage.status.in_(["pending", "sending"])))
@@ -90,7 +90,7 @@ def queue(app, count: int) -> list[dict]:
     """``count`` due mails; their rows."""
     from app.common.models import utcnow
     from app.extensions import db
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     tag = time.time_ns()
     with app.app_context(), db.engine.begin() as conn:
@@ -116,7 +116,7 @@ def queue(app, count: int) -> list[dict]:
 
 
 def outbox_row(app, pk: int) -> dict:
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     return rows(app, OutboxMessage, OutboxMessage.id == pk)[0]
 
@@ -212,7 +212,7 @@ def test_two_senders_and_a_slow_server_send_every_mail_once(app, tidy, database_
 def row_locked(app, pk: int) -> Iterator[None]:
     """Hold a write lock on the row (on SQLite: the database) so no sender can record an outcome."""
     from app.extensions import db
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     with app.app_context(), db.engine.connect() as conn:
         conn.execute(
@@ -255,7 +255,7 @@ KILL_POINTS = {
 
 @pytest.mark.parametrize("point", list(KILL_POINTS))
 def test_a_sender_killed_at_any_point_loses_nothing(app, session, tidy, database_url, tmp_path, point):
-    from app.notify.sender import send_pending
+    from app.outbox.sender import send_pending
 
     count, command, nth = KILL_POINTS[point]
     in_the_gap = command == "DATA"
@@ -306,7 +306,7 @@ def test_a_sender_killed_at_any_point_loses_nothing(app, session, tidy, database
 
 def test_a_dead_senders_mail_is_due_again_within_two_minutes(app):
     """With the shipped settings: the lease runs out, and the scheduler's next outbox pass follows."""
-    from app.notify.scheduler import build_scheduler
+    from app.scheduler import build_scheduler
 
     (outbox_job,) = [job for job in build_scheduler(app).get_jobs() if job.id == "outbox"]
     worst_case = dt.timedelta(seconds=app.config["OUTBOX_LEASE_SECONDS"]) + outbox_job.trigger.interval

@@ -42,7 +42,7 @@ def _user(app, rows, role: str, tag: str, first: str, last: str, email: str) -> 
 
 def _mail(rows, recipient: str, subject: str, body: str, status: str = "sent") -> int:
     from app.common.models import utcnow
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     return rows.add(
         OutboxMessage,
@@ -72,8 +72,8 @@ def _person(tag: str, kind: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def contact_case(app, rows, campaign):
     """A customer contact with a login, notes, tasks, proposals, mail and audit entries."""
-    from app.crm.models import Contact, Note, Task
-    from app.planning.models import Appointment
+    from app.models.crm import Contact, Note, Task
+    from app.models.planning import Appointment
 
     tag = uuid.uuid4().hex[:8]
     me, other = _person(tag, "K"), _person(tag, "X")
@@ -147,8 +147,8 @@ def contact_case(app, rows, campaign):
 @pytest.fixture(scope="module")
 def promoter_case(app, rows, campaign):
     """A promoter with a login, applications, bookings on past appointments and unavailabilities."""
-    from app.planning.models import Application, Appointment, Booking
-    from app.promoter.models import Promoter, Unavailability
+    from app.models.planning import Application, Appointment, Booking
+    from app.models.promoter import Promoter, Unavailability
 
     tag = uuid.uuid4().hex[:8]
     me = {**_person(tag, "P"), "city": f"Stadt{tag}"}
@@ -202,7 +202,7 @@ def export(client, view: str, pk: int) -> tuple[dict, str]:
 
 def counts(app, contact_pk: int | None = None, promoter_pk: int | None = None) -> dict:
     from app.extensions import db
-    from app.planning.models import Appointment, Booking
+    from app.models.planning import Appointment, Booking
 
     with app.app_context(), db.engine.connect() as conn:
         if contact_pk is not None:
@@ -229,7 +229,7 @@ def counts(app, contact_pk: int | None = None, promoter_pk: int | None = None) -
 def find_anywhere(app, values) -> list[str]:
     """Every (table.column) of every table whose text contains one of ``values``."""
     from app.extensions import db
-    from app.models import metadata
+    from app.schema import metadata
 
     found = []
     with app.app_context(), db.engine.connect() as conn:
@@ -275,7 +275,7 @@ def test_the_contact_export_has_their_data_and_nobody_elses(app, contact_case):
 
 
 def test_the_promoter_export_has_their_data_and_nobody_elses(app, promoter_case, campaign):
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     data, raw = export(promoter_case["client"], "PromoterView", promoter_case["pk"])
     me = promoter_case["me"]
@@ -297,7 +297,7 @@ def test_the_actions_are_for_the_agency_only(app, contact_case):
         assert answer.status_code in (302, 403, 404) and answer.mimetype != "application/zip"
         answer = client.post(f"/contactview/action/anonymise/{contact_case['pk']}")
         assert answer.status_code in (302, 403, 404)
-    from app.crm.models import Contact
+    from app.models.crm import Contact
 
     assert fresh_row(app, Contact, contact_case["pk"])["email"] == contact_case["me"]["email"]
 
@@ -315,9 +315,9 @@ def test_the_show_pages_offer_both_actions(app, contact_case, promoter_case):
 
 def test_anonymising_a_contact_leaves_no_trace_but_keeps_the_history(app, contact_case):
     from app.audit.models import AuditEntry
-    from app.crm.models import Contact, Note, Task
     from app.extensions import db
-    from app.notify.models import OutboxMessage
+    from app.models.crm import Contact, Note, Task
+    from app.outbox.models import OutboxMessage
 
     me = contact_case["me"]
     before = counts(app, contact_pk=contact_case["pk"])
@@ -391,7 +391,7 @@ def test_anonymising_a_contact_leaves_no_trace_but_keeps_the_history(app, contac
 
 
 def test_anonymising_a_promoter_leaves_no_trace_but_keeps_the_history(app, promoter_case):
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     me = promoter_case["me"]
     before = counts(app, promoter_pk=promoter_case["pk"])

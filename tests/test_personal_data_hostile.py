@@ -28,7 +28,7 @@ PASSWORD = "Geheim-123456"
 def snapshot(app) -> dict[str, dict]:
     """Every row of every table, keyed by primary key (or by the whole row)."""
     from app.extensions import db
-    from app.models import metadata
+    from app.schema import metadata
 
     tables = {}
     with app.app_context(), db.engine.connect() as conn:
@@ -76,8 +76,8 @@ def hostile(app, rows):
     """The hostile promoter, other people's data that holds the same words, and the agency."""
     from app.audit.models import AuditEntry
     from app.common.models import utcnow
-    from app.notify.models import DigestRun
-    from app.promoter.models import Promoter, Unavailability
+    from app.digests.models import DigestRun
+    from app.models.promoter import Promoter, Unavailability
 
     sm = app.appbuilder.sm
     tag = uuid.uuid4().hex[:8]
@@ -229,8 +229,8 @@ def test_the_export_holds_only_the_persons_data(app, hostile):
 def test_anonymising_changes_the_person_and_nothing_else(app, hostile):
     from app.audit.models import AuditEntry
     from app.extensions import db
-    from app.notify.models import OutboxMessage
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
+    from app.outbox.models import OutboxMessage
 
     before = snapshot(app)
     response = hostile["client"].post(f"/promoterview/action/anonymise/{hostile['pk']}")
@@ -287,7 +287,7 @@ def test_anonymising_changes_the_person_and_nothing_else(app, hostile):
 
 
 def test_a_contact_linked_to_an_admin_login_leaves_the_admin_alone(app, rows):
-    from app.crm.models import Company, Contact
+    from app.models.crm import Company, Contact
 
     with app.app_context():
         admin = app.appbuilder.sm.find_user(username="admin")

@@ -41,7 +41,7 @@ def rows(app):
 @pytest.fixture(scope="module")
 def demo_project(app) -> int:
     from app.demo.data import PROJECT_NAME
-    from app.planning.models import Project
+    from app.models.planning import Project
 
     with db_session(app) as session:
         return session.scalar(select(Project.id).where(Project.name == PROJECT_NAME))
@@ -50,7 +50,7 @@ def demo_project(app) -> int:
 @pytest.fixture(scope="module")
 def small(app, rows):
     """A project of one store whose week W holds one appointment of every kind."""
-    from app.planning.models import Appointment, Booking
+    from app.models.planning import Appointment, Booking
 
     w = next_monday(app, weeks=2)
     ids = make_campaign(rows, ("HE",), w - dt.timedelta(days=14), w + dt.timedelta(days=60))
@@ -81,7 +81,7 @@ def small(app, rows):
 
 def expected_states(app, *criteria) -> dict[int, tuple[int, dt.date, str, str]]:
     """Appointment id -> (job, date, status, staffing state), computed in Python from the rows."""
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     with db_session(app) as session:
         found = {}
@@ -115,7 +115,7 @@ def overview_cells(html: str) -> dict[tuple[int, str], Counter]:
 
 
 def test_the_project_overview_counts_the_database(app, demo_project):
-    from app.planning.models import Appointment, Job
+    from app.models.planning import Appointment, Job
 
     client = client_for(app, "agentur")
     html = page(client, f"/planning/board/?project={demo_project}")
@@ -140,7 +140,7 @@ def test_the_project_overview_counts_the_database(app, demo_project):
 
 def test_a_week_of_a_demo_job_counts_the_database(app, demo_project):
     from app.common.timezone import local_today
-    from app.planning.models import Appointment, Job
+    from app.models.planning import Appointment, Job
 
     with db_session(app) as session:
         job = session.scalar(select(Job.id).where(Job.project_id == demo_project).order_by(Job.id))

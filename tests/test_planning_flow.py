@@ -30,7 +30,7 @@ def rows(app):
 
 def _promoter_with_login(app, rows: Rows, tag: str) -> tuple[int, str]:
     from app.extensions import db
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     username = f"flow-{tag}"
     with app.app_context():
@@ -66,7 +66,7 @@ def _ids(app, model, *where) -> list[int]:
 
 
 def test_open_accept_generate_request_confirm_feed_and_refuse_overlap(app, rows):
-    from app.planning.models import Application, Appointment, Booking
+    from app.models.planning import Application, Appointment, Booking
 
     today = dt.date.today()
     first = today + dt.timedelta(days=14 - today.weekday())  # a Monday two weeks ahead

@@ -46,7 +46,7 @@ def north(app):
 
 
 def test_month_calendar_shows_exactly_the_visible_appointments_of_its_weeks(app, north):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     today = local_today(app)
     html = north.get("/portal/calendar").get_data(as_text=True)
@@ -81,7 +81,7 @@ def test_calendar_speaks_german_and_english(app):
 
 
 def test_navigation_and_the_week_view(app, north):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     today = local_today(app)
     html = north.get("/portal/calendar").get_data(as_text=True)
@@ -107,7 +107,7 @@ def test_navigation_and_the_week_view(app, north):
 
 
 def test_calendar_filters_like_the_list_and_bad_input_is_no_500(app, north):
-    from app.planning.models import Appointment, Job
+    from app.models.planning import Appointment, Job
 
     today = local_today(app)
     first, last = month_period(today)
@@ -127,7 +127,7 @@ def test_calendar_filters_like_the_list_and_bad_input_is_no_500(app, north):
 
 
 def test_from_and_to_work_without_choosing_custom_and_are_stated(app, north):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     today = local_today(app)
     start, end = today - dt.timedelta(days=3), today + dt.timedelta(days=3)
@@ -145,7 +145,7 @@ def test_from_and_to_work_without_choosing_custom_and_are_stated(app, north):
 
 
 def test_my_proposals_newest_first_with_submitted_date(app):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     info = demo(app)
     marks = high_water(app)
@@ -180,7 +180,7 @@ def test_my_proposals_newest_first_with_submitted_date(app):
 
 
 def test_one_project_is_preselected_and_times_come_from_the_jobs_usual_hours(app):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     info = demo(app)
     marks = high_water(app)
@@ -207,7 +207,7 @@ def test_one_project_is_preselected_and_times_come_from_the_jobs_usual_hours(app
 
 
 def test_step_two_shows_warnings_and_the_stores_appointments_once_the_date_is_known(app):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     info = demo(app)
     marks = high_water(app)

@@ -46,7 +46,7 @@ def _german_centroids() -> dict[str, tuple[float, float]]:
 
 
 def test_promoter_month_calendar_shows_exactly_the_own_confirmed_days(app):
-    from app.planning.models import Appointment, Booking
+    from app.models.planning import Appointment, Booking
 
     me = promoter_id(app, "promoter01")
     today = local_today(app)
@@ -101,7 +101,7 @@ def _pair(app, tracker, overlapping: bool):
 
 
 def test_confirm_two_at_once_after_a_confirmation_step(app, rows):  # noqa: F811
-    from app.planning.models import Booking
+    from app.models.planning import Booking
 
     first, second = _pair(app, rows, overlapping=False)
     client = promoter_client(app, locale="en")
@@ -121,7 +121,7 @@ def test_confirm_two_at_once_after_a_confirmation_step(app, rows):  # noqa: F811
 
 
 def test_each_request_of_a_batch_keeps_its_conflict_check(app, rows):  # noqa: F811
-    from app.planning.models import Booking
+    from app.models.planning import Booking
 
     first, second = _pair(app, rows, overlapping=True)
     client = promoter_client(app)
@@ -139,8 +139,8 @@ def test_each_request_of_a_batch_keeps_its_conflict_check(app, rows):  # noqa: F
 
 
 def test_declining_several_needs_a_reason_which_reaches_the_agency(app, rows):  # noqa: F811
-    from app.notify.models import OutboxMessage
-    from app.planning.models import Booking
+    from app.models.planning import Booking
+    from app.outbox.models import OutboxMessage
 
     first, second = _pair(app, rows, overlapping=False)
     before = outbox_ids(app, "booking_declined")
@@ -177,7 +177,7 @@ def test_declining_several_needs_a_reason_which_reaches_the_agency(app, rows):  
 
 
 def test_a_batch_never_touches_another_promoters_request(app, rows):  # noqa: F811
-    from app.planning.models import Booking
+    from app.models.planning import Booking
 
     other = promoter_id(app, "promoter02")
     store = add_store(rows, new_tag("bto"), demo_project_id(app))
@@ -204,8 +204,8 @@ def _haversine(a, b) -> float:
 
 
 def _open_jobs(app) -> list[tuple[int, str, str]]:
-    from app.crm.models import Location
-    from app.planning.models import Job
+    from app.models.crm import Location
+    from app.models.planning import Job
 
     with db_session(app) as session:
         return list(
@@ -257,7 +257,7 @@ def test_open_jobs_by_city_and_by_distance(app):
 @pytest.fixture()
 def own_profile(app):
     from app.extensions import db
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     me = promoter_id(app, "promoter01")
     before = row(app, Promoter, me)
@@ -279,7 +279,7 @@ def own_profile(app):
     ],
 )
 def test_phone_numbers_are_checked(app, own_profile, locale, phone, error):
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     email = row(app, Promoter, own_profile)["email"]
     answer = promoter_client(app, locale=locale).post(
@@ -291,7 +291,7 @@ def test_phone_numbers_are_checked(app, own_profile, locale, phone, error):
 
 
 def test_a_good_phone_number_and_the_postcode_are_saved(app, own_profile):
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     email = row(app, Promoter, own_profile)["email"]
     client = promoter_client(app)
@@ -310,7 +310,7 @@ def test_a_good_phone_number_and_the_postcode_are_saved(app, own_profile):
     ("locale", "expected"), [("de", "am {d:%d.%m.%Y}"), ("en", "on {d.month}/{d.day}/{d.year}")]
 )
 def test_a_single_day_off_reads_as_one_day(app, rows, locale, expected):  # noqa: F811
-    from app.promoter.models import Unavailability
+    from app.models.promoter import Unavailability
 
     me = promoter_id(app, "promoter01")
     day = free_day(app, 50 if locale == "de" else 51)

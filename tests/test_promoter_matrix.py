@@ -60,8 +60,8 @@ def promoter_rules(app) -> list:
 
 
 def _add_rows(rows: Rows, promoter: int, job: int, day: dt.date, tag: str) -> dict[str, int]:
-    from app.planning.models import Application, Appointment, Booking
-    from app.promoter.models import Unavailability
+    from app.models.planning import Application, Appointment, Booking
+    from app.models.promoter import Unavailability
 
     ids: dict[str, int] = {}
     for key, start, status in (
@@ -92,16 +92,16 @@ def records(app):
     """Foreign record sets (promoter02, a tagged promoter) and the texts that identify them."""
     from flask_appbuilder.security.sqla.models import User
 
-    from app.crm.models import Location
-    from app.planning.models import Application, Booking, Job
-    from app.promoter.models import Promoter
+    from app.models.crm import Location
+    from app.models.planning import Application, Booking, Job
+    from app.models.promoter import Promoter
     from tests.visibility_helpers import PROJECT_NAME
 
     rows = Rows(app)
     tag = new_tag("pmx")
     day = local_today(app) + dt.timedelta(days=450)
     with db_session(app) as session:
-        from app.planning.models import Project
+        from app.models.planning import Project
 
         project = session.scalar(select(Project.id).where(Project.name == PROJECT_NAME))
         p2 = session.execute(
@@ -154,9 +154,9 @@ def records(app):
 
 
 def _models():
-    from app.notify.models import OutboxMessage
-    from app.planning.models import Application, Appointment, Booking
-    from app.promoter.models import Promoter, Unavailability
+    from app.models.planning import Application, Appointment, Booking
+    from app.models.promoter import Promoter, Unavailability
+    from app.outbox.models import OutboxMessage
 
     return (Booking, Application, Appointment, Unavailability, Promoter, OutboxMessage)
 
@@ -234,7 +234,7 @@ def _judge(result: Result, has_record: bool, endpoint: str, body: str, texts: li
 
 @pytest.fixture(scope="module")
 def matrix(app, records):
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     client = app.test_client()
     login(client, "promoter01")
@@ -343,7 +343,7 @@ def _fill(rule) -> str:
 
 @pytest.mark.parametrize("username", ["adm.nord", None])
 def test_customers_and_visitors_get_no_promoter_page(app, username):
-    from app.planning.models import Booking
+    from app.models.planning import Booking
 
     client = app.test_client()
     if username:

@@ -58,7 +58,7 @@ def field_errors(html: str) -> list[str]:
 def promoter_id(app: Flask, username: str) -> int:
     from flask_appbuilder.security.sqla.models import User
 
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     with db_session(app) as session:
         return session.scalar(
@@ -73,7 +73,7 @@ def row(app: Flask, model, pk: int) -> dict | None:
 
 
 def outbox_ids(app: Flask, kind: str) -> set[int]:
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     with db_session(app) as session:
         return set(session.scalars(select(OutboxMessage.id).where(OutboxMessage.kind == kind)))
@@ -81,7 +81,7 @@ def outbox_ids(app: Flask, kind: str) -> set[int]:
 
 def delete_outbox(app: Flask, ids: set[int]) -> None:
     from app.extensions import db
-    from app.notify.models import OutboxMessage
+    from app.outbox.models import OutboxMessage
 
     if ids:
         with app.app_context(), db.engine.begin() as conn:
@@ -94,7 +94,7 @@ def free_day(app: Flask, offset: int) -> dt.date:
 
 
 def demo_project_id(app: Flask) -> int:
-    from app.planning.models import Project
+    from app.models.planning import Project
     from tests.visibility_helpers import PROJECT_NAME
 
     with db_session(app) as session:
@@ -103,8 +103,8 @@ def demo_project_id(app: Flask) -> int:
 
 def add_store(rows: Rows, tag: str, project_id: int, status: str = "staffed") -> dict[str, int]:
     """A tagged store with its job (staffed: not offered to promoters)."""
-    from app.crm.models import Location
-    from app.planning.models import Job
+    from app.models.crm import Location
+    from app.models.planning import Job
 
     location = rows.add(
         Location,
@@ -129,7 +129,7 @@ def add_booking(
     end: dt.time,
     status: str = "requested",
 ) -> dict[str, int]:
-    from app.planning.models import Appointment, Booking
+    from app.models.planning import Appointment, Booking
 
     appointment = rows.add(
         Appointment,
@@ -192,9 +192,9 @@ def test_german_is_the_default_and_english_can_be_chosen(app):
 def _expected_bookings(app, username: str, status: str, since: dt.date) -> list[tuple]:
     from flask_appbuilder.security.sqla.models import User
 
-    from app.crm.models import Location
-    from app.planning.models import Appointment, Booking, Job
-    from app.promoter.models import Promoter
+    from app.models.crm import Location
+    from app.models.planning import Appointment, Booking, Job
+    from app.models.promoter import Promoter
 
     with db_session(app) as session:
         return list(
@@ -413,7 +413,7 @@ def lone_user(app):
     from flask_appbuilder.security.sqla.models import User
 
     from app.extensions import db
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
     from app.security.roles import PROMOTER
 
     tag = new_tag("lone")
@@ -437,7 +437,7 @@ def lone_user(app):
 
 def test_a_login_without_active_promoter_gets_a_clear_page(app, lone_user):
     from app.extensions import db
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     username, pk = lone_user
     client = promoter_client(app, username)
@@ -459,7 +459,7 @@ def test_a_login_without_active_promoter_gets_a_clear_page(app, lone_user):
 
 
 def _job_without_application(app, promoter: int) -> tuple[int, str]:
-    from app.planning.models import Application, Job
+    from app.models.planning import Application, Job
 
     with db_session(app) as session:
         applied = select(Application.job_id).where(Application.promoter_id == promoter)
@@ -470,7 +470,7 @@ def _job_without_application(app, promoter: int) -> tuple[int, str]:
 
 
 def test_apply_and_withdraw(app):
-    from app.planning.models import Application
+    from app.models.planning import Application
 
     me = promoter_id(app, "promoter01")
     job_id, title = _job_without_application(app, me)
@@ -521,7 +521,7 @@ def test_apply_and_withdraw(app):
 
 
 def test_only_open_jobs_are_offered(app, rows):
-    from app.planning.models import Application
+    from app.models.planning import Application
 
     tag = new_tag("shut")
     store = add_store(rows, tag, demo_project_id(app), status="staffed")
@@ -551,7 +551,7 @@ def overlapping(app, rows):
 
 
 def _store_name(app, location_id: int) -> str:
-    from app.crm.models import Location
+    from app.models.crm import Location
 
     return row(app, Location, location_id)["name"]
 
@@ -572,7 +572,7 @@ def test_requests_show_their_conflicts(app, overlapping):
 
 
 def test_confirming_an_overlapping_request_is_refused_with_the_reason(app, overlapping):
-    from app.planning.models import Booking
+    from app.models.planning import Booking
 
     a, b = overlapping["a"], overlapping["b"]
     store_a = _store_name(app, a["location"])
@@ -610,7 +610,7 @@ def test_confirming_an_overlapping_request_is_refused_with_the_reason(app, overl
 
 
 def test_decline_tells_the_agency(app, overlapping):
-    from app.planning.models import Booking
+    from app.models.planning import Booking
 
     b = overlapping["b"]
     before = outbox_ids(app, "booking_declined")
@@ -647,8 +647,8 @@ def test_decline_tells_the_agency(app, overlapping):
 
 
 def test_confirming_on_an_unavailable_day_is_refused(app, overlapping, rows):
-    from app.planning.models import Booking
-    from app.promoter.models import Unavailability
+    from app.models.planning import Booking
+    from app.models.promoter import Unavailability
 
     rows.add(
         Unavailability,
@@ -672,7 +672,7 @@ def test_confirming_on_an_unavailable_day_is_refused(app, overlapping, rows):
 
 
 def _own_periods(app, promoter: int) -> list[tuple]:
-    from app.promoter.models import Unavailability
+    from app.models.promoter import Unavailability
 
     with db_session(app) as session:
         return list(
@@ -687,7 +687,7 @@ def _own_periods(app, promoter: int) -> list[tuple]:
 
 
 def test_unavailability_add_list_and_delete(app, rows):
-    from app.promoter.models import Unavailability
+    from app.models.promoter import Unavailability
 
     me = promoter_id(app, "promoter01")
     before = _own_periods(app, me)
@@ -719,7 +719,7 @@ def test_unavailability_add_list_and_delete(app, rows):
 
 
 def test_unavailability_warns_about_confirmed_bookings_in_the_period(app, rows):
-    from app.promoter.models import Unavailability
+    from app.models.promoter import Unavailability
 
     me = promoter_id(app, "promoter01")
     day = free_day(app, 11)
@@ -777,7 +777,7 @@ def test_unavailability_validation(app, start, end, error):
 
 @pytest.fixture()
 def own_profile(app):
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     me = promoter_id(app, "promoter01")
     before = row(app, Promoter, me)
@@ -793,7 +793,7 @@ def own_profile(app):
 
 
 def test_profile_shows_and_saves_own_data(app, own_profile):
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     me, before = own_profile
     client = promoter_client(app)
@@ -826,7 +826,7 @@ def test_profile_shows_and_saves_own_data(app, own_profile):
     ],
 )
 def test_profile_validation(app, own_profile, email, error):
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     me, before = own_profile
     if email == "PROMOTER02":
@@ -840,7 +840,7 @@ def test_profile_validation(app, own_profile, email, error):
 
 
 def test_profile_never_shows_another_promoter(app, own_profile):
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     other = row(app, Promoter, promoter_id(app, "promoter02"))
     client = promoter_client(app)
@@ -865,7 +865,7 @@ def test_profile_never_shows_another_promoter(app, own_profile):
 
 
 def test_calendar_page_creates_renews_and_revokes_the_link(app):
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     me = promoter_id(app, "promoter01")
     client = promoter_client(app)
@@ -986,7 +986,7 @@ def test_promoter_logging_into_the_agency_system_is_pointed_to_the_promoter_host
 
 def test_count_of_requests_matches(app):
     """The number in the heading is the number of rows (both from the same query)."""
-    from app.planning.models import Appointment, Booking
+    from app.models.planning import Appointment, Booking
 
     me = promoter_id(app, "promoter01")
     html = promoter_client(app).get("/promoter/requests").get_data(as_text=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, true
 
-from app.common.remote_select import PAGE_SIZE, SOURCES
+from app.lookups.remote_select import PAGE_SIZE, SOURCES
 from tests.conftest import login
 from tests.helpers import client_for, field_errors, form_values, model_form
 
@@ -37,7 +37,7 @@ def test_answers_one_page_at_most(app, agency, kind):
 
 def test_search_narrows_in_sql(app, agency):
     from app.extensions import db
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     with app.app_context():
         wanted = db.session.scalars(select(Promoter).order_by(Promoter.id)).first()
@@ -51,7 +51,7 @@ def test_search_narrows_in_sql(app, agency):
 
 def test_appointment_found_by_german_date(app, agency):
     from app.extensions import db
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     with app.app_context():
         day = db.session.scalars(select(Appointment.date).order_by(Appointment.id)).first()
@@ -99,8 +99,8 @@ def test_add_forms_hold_no_list_of_rows(agency, url, fields):
 
 def test_booking_saved_through_remote_selects_and_shown_on_edit(app, agency):
     from app.extensions import db
-    from app.planning.models import Appointment, Booking
-    from app.promoter.models import Promoter
+    from app.models.planning import Appointment, Booking
+    from app.models.promoter import Promoter
 
     with app.app_context():
         taken = select(Booking.id).where(

@@ -162,8 +162,8 @@ def _for_the_promoter_system(rows, record_set: dict[str, int], day) -> None:
     the set's job staffed: open jobs are meant for every promoter (the promoter system
     lists them), so an open job would be no record promoter01 must not see."""
     from app.extensions import db
-    from app.planning.models import Job
-    from app.promoter.models import Unavailability
+    from app.models.planning import Job
+    from app.models.promoter import Unavailability
 
     record_set["unavailability"] = rows.add(
         Unavailability, promoter_id=record_set["promoter"], start_date=day, end_date=day, note="Leakcheck"
@@ -173,9 +173,9 @@ def _for_the_promoter_system(rows, record_set: dict[str, int], day) -> None:
 
 
 def _snapshot_models():
-    from app.crm.models import Company, Contact, Location, Note, Task, Territory
-    from app.planning.models import Application, Appointment, Booking, Job, Project
-    from app.promoter.models import Promoter, Unavailability
+    from app.models.crm import Company, Contact, Location, Note, Task, Territory
+    from app.models.planning import Application, Appointment, Booking, Job, Project
+    from app.models.promoter import Promoter, Unavailability
 
     return (
         Company,
@@ -564,7 +564,7 @@ def test_every_rule_is_requested_or_skipped_with_a_reason(app, matrix):
 def test_the_matrix_changed_no_row(matrix):
     """Nothing changed — except what a customer may change about themselves: the weekly
     mail switch on /portal/settings, which the matrix posts to as well."""
-    from app.crm.models import Contact
+    from app.models.crm import Contact
 
     own_choice = list(Contact.__table__.columns.keys()).index("digest_opt_out")
 

@@ -54,7 +54,7 @@ def rows(app):
 def world(app, rows):
     from flask_appbuilder.security.sqla.models import User
 
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     start = dt.date.today() + dt.timedelta(days=30)
     campaign = make_campaign(rows, ("BY", "NW"), start, start + dt.timedelta(days=90))
@@ -67,9 +67,9 @@ def world(app, rows):
 
 def add_rows(rows: Rows, world: dict, how_many: int) -> None:
     """More of everything the measured pages list: requests with conflicts, proposals, contacts."""
-    from app.crm.models import Contact, contact_territory
-    from app.planning.models import Appointment, Booking
-    from app.promoter.models import Unavailability
+    from app.models.crm import Contact, contact_territory
+    from app.models.planning import Appointment, Booking
+    from app.models.promoter import Unavailability
 
     campaign = world["campaign"]
     for _ in range(how_many):
@@ -146,7 +146,7 @@ def _export_lines(response) -> list[list[str]]:
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_full_appointment_export_is_a_fixed_number_of_statements(app, rows, world, fmt):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     client = client_for(app, "agentur", "de")
     url = f"/transfer/export?what=appointments&format={fmt}"
@@ -161,7 +161,7 @@ def test_full_appointment_export_is_a_fixed_number_of_statements(app, rows, worl
     with db_session(app) as session:
         total = len(session.scalars(select(Appointment.id)).all())
     assert len(table) - 1 == total, "one line per appointment"
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     with db_session(app) as session:
         name = session.get(Promoter, world["promoter"]).full_name

@@ -52,9 +52,9 @@ def _next_holiday(state: str, after: dt.date) -> dt.date:
 
 @pytest.fixture(scope="module")
 def world(app, rows):
-    from app.notify.models import OutboxMessage
-    from app.planning.models import Application, Appointment, Booking
-    from app.promoter.models import Unavailability
+    from app.models.planning import Application, Appointment, Booking
+    from app.models.promoter import Unavailability
+    from app.outbox.models import OutboxMessage
 
     w = next_monday(app)
     today = w - dt.timedelta(days=7)
@@ -103,8 +103,8 @@ def world(app, rows):
 
 
 def objects(session, world, *keys):
-    from app.planning.models import Appointment
-    from app.promoter.models import Promoter
+    from app.models.planning import Appointment
+    from app.models.promoter import Promoter
 
     return [session.get(Promoter if key.startswith("P") else Appointment, world[key]) for key in keys]
 
@@ -123,7 +123,8 @@ def period(start: dt.date, end: dt.date) -> str:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_overlap_with_a_confirmed_booking_refuses(app, world, locale):
     from app.extensions import db
-    from app.planning import staffing
+    from app.staffing import operations as staffing
+    from app.staffing import rules as staffing_rules
 
     with app.test_request_context(), force_locale(locale):
         p1, a2 = objects(db.session, world, "P1", "A2")
@@ -135,7 +136,9 @@ def test_overlap_with_a_confirmed_booking_refuses(app, world, locale):
             start="10:00",
             end="18:00",
         )
-        assert as_tuples(staffing.booking_conflicts(db.session, p1.id, a2)) == [("overlap", reason, True)]
+        assert as_tuples(staffing_rules.booking_conflicts(db.session, p1.id, a2)) == [
+            ("overlap", reason, True)
+        ]
         result = staffing.request_promoters(db.session, [a2], [p1])
         assert not result.created
         assert [(a.id, p.id, as_tuples(c)) for a, p, c in result.refused] == [
@@ -145,12 +148,13 @@ def test_overlap_with_a_confirmed_booking_refuses(app, world, locale):
 
 def test_overlap_with_a_requested_booking_warns_and_confirming_is_serialised(app, world):
     from app.extensions import db
-    from app.planning import staffing
-    from app.planning.models import Booking
+    from app.models.planning import Booking
+    from app.staffing import operations as staffing
+    from app.staffing import rules as staffing_rules
 
     with app.test_request_context():
         p2, b2 = objects(db.session, world, "P2", "B2")
-        found = staffing.booking_conflicts(db.session, p2.id, b2)
+        found = staffing_rules.booking_conflicts(db.session, p2.id, b2)
         assert [(c.kind, c.blocking) for c in found] == [("overlap", False)]
         assert t("a requested", "de") in found[0].message
         result = staffing.request_promoters(db.session, [b2], [p2])
@@ -167,13 +171,16 @@ def test_overlap_with_a_requested_booking_warns_and_confirming_is_serialised(app
 @pytest.mark.parametrize("locale", LOCALES)
 def test_unavailable_day_refuses(app, world, locale):
     from app.extensions import db
-    from app.planning import staffing
+    from app.staffing import operations as staffing
+    from app.staffing import rules as staffing_rules
 
     day = world["W"] + dt.timedelta(days=1)
     with app.test_request_context(), force_locale(locale):
         p2, a3 = objects(db.session, world, "P2", "A3")
         reason = t("Unavailable on this day (%(period)s)", locale, period=period(day, day))
-        assert as_tuples(staffing.booking_conflicts(db.session, p2.id, a3)) == [("unavailable", reason, True)]
+        assert as_tuples(staffing_rules.booking_conflicts(db.session, p2.id, a3)) == [
+            ("unavailable", reason, True)
+        ]
         result = staffing.request_promoters(db.session, [a3], [p2])
         assert not result.created and as_tuples(result.refused[0][2]) == [("unavailable", reason, True)]
 
@@ -181,24 +188,24 @@ def test_unavailable_day_refuses(app, world, locale):
 @pytest.mark.parametrize("locale", LOCALES)
 def test_week_full_and_holiday_only_warn(app, world, locale):
     from app.extensions import db
-    from app.planning import staffing
+    from app.staffing import rules as staffing_rules
 
     with app.test_request_context(), force_locale(locale):
         a1, a5 = objects(db.session, world, "A1", "A5")
         full = t("%(days)d days planned this week, %(planned)d agreed", locale) % {"days": 3, "planned": 2}
-        assert as_tuples(staffing.appointment_conflicts(db.session, a1)) == [("week_full", full, False)]
+        assert as_tuples(staffing_rules.appointment_conflicts(db.session, a1)) == [("week_full", full, False)]
         name = holidays.country_holidays(
             "DE", subdiv="HH", years=a5.date.year, language="de" if locale == "de" else "en_US"
         )[a5.date]
         holiday = t("Public holiday in %(state)s: %(name)s", locale, state="HH", name=name)
-        assert ("holiday", holiday, False) in as_tuples(staffing.appointment_conflicts(db.session, a5))
+        assert ("holiday", holiday, False) in as_tuples(staffing_rules.appointment_conflicts(db.session, a5))
 
 
 def test_the_bulk_checks_agree_with_the_rules(app, world):
     """The request page's few queries find exactly what the per-pair rules find."""
     from app.extensions import db
-    from app.planning import staffing
-    from app.planning.conflicts import appointment_warnings, pair_conflicts
+    from app.staffing import rules as staffing_rules
+    from app.staffing.conflicts import appointment_warnings, pair_conflicts
 
     keys = ("A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "B1", "B2")
     with app.test_request_context():
@@ -209,10 +216,10 @@ def test_the_bulk_checks_agree_with_the_rules(app, world):
         found_any = 0
         for a in appointments:
             assert as_tuples(warnings.get(a.id, [])) == as_tuples(
-                staffing.appointment_conflicts(db.session, a)
+                staffing_rules.appointment_conflicts(db.session, a)
             )
             for p in promoters:
-                expected = as_tuples(staffing.booking_conflicts(db.session, p.id, a))
+                expected = as_tuples(staffing_rules.booking_conflicts(db.session, p.id, a))
                 assert sorted(as_tuples(pairs.get((a.id, p.id), []))) == sorted(expected), (a.id, p.id)
                 found_any += bool(expected)
         assert found_any >= 4
@@ -260,8 +267,8 @@ def test_request_page_shows_every_pair_with_its_reasons(app, world, locale):
 
 def test_requesting_creates_bookings_and_one_mail_per_promoter(app, world):
     from app.extensions import db
-    from app.notify.models import OutboxMessage
-    from app.planning.models import Booking
+    from app.models.planning import Booking
+    from app.outbox.models import OutboxMessage
 
     mark = max(ids_where(app, OutboxMessage) or [0])
     client = client_for(app, "agentur")
@@ -312,7 +319,7 @@ def test_requesting_creates_bookings_and_one_mail_per_promoter(app, world):
 
 
 def test_a_whole_promoter_can_be_ticked(app, world):
-    from app.planning.models import Booking
+    from app.models.planning import Booking
 
     client = client_for(app, "agentur", "en")
     ids = f"{world['A4']},{world['A2']}"
@@ -358,7 +365,7 @@ def test_the_appointment_action_opens_the_request_page(app, world):
 def drafts(app, rows, world):
     """Three draft jobs (one closed) with applications in every state."""
     from app.extensions import db
-    from app.planning.models import Application, Job
+    from app.models.planning import Application, Job
 
     ids = make_campaign(
         rows, ("NW", "HE", "SN", "TH"), world["W"], world["W"] + dt.timedelta(days=90), status="draft"
@@ -383,7 +390,7 @@ def status_of(app, model, pk) -> str:
 
 
 def test_open_jobs_for_applications(app, drafts):
-    from app.planning.models import Job
+    from app.models.planning import Job
 
     jobs = drafts["jobs"]
     client = client_for(app, "agentur")
@@ -402,7 +409,7 @@ def test_open_jobs_for_applications(app, drafts):
 
 
 def test_accept_and_reject_applications(app, drafts):
-    from app.planning.models import Application
+    from app.models.planning import Application
 
     apps = drafts["applications"]
     client = client_for(app, "agentur", "en")
@@ -429,7 +436,7 @@ def test_accept_and_reject_applications(app, drafts):
 
 
 def test_cancel_appointments(app, rows, drafts, world):
-    from app.planning.models import Appointment, Booking
+    from app.models.planning import Appointment, Booking
 
     job = drafts["jobs"]["HE"]
     day = world["W"] + dt.timedelta(days=21)
@@ -458,7 +465,7 @@ def test_cancel_appointments(app, rows, drafts, world):
 
 @pytest.mark.parametrize("user", ("adm.nord", "promoter01"))
 def test_customers_and_promoters_cannot_use_the_actions(app, world, drafts, user):
-    from app.planning.models import Application, Appointment
+    from app.models.planning import Application, Appointment
 
     client = client_for(app, user)
     application = drafts["applications"]["applied3"]
@@ -483,7 +490,7 @@ def test_customers_and_promoters_cannot_use_the_actions(app, world, drafts, user
 @pytest.mark.parametrize("locale", LOCALES)
 def test_conflicts_page_lists_each_kind_with_its_reason(app, world, locale):
     client = client_for(app, "agentur", None if locale == "de" else locale)
-    from app.planning.models import Job
+    from app.models.planning import Job
 
     project = fresh_row(app, Job, world["jobs"]["HH"])["project_id"]
     html = page(client, f"/planning/conflicts/?weeks=26&project={project}")

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from app.crm.models import Contact
+from app.models.crm import Contact
 from tests.conftest import login, visible_text
 
 
@@ -41,7 +41,7 @@ def test_visibility_check_names_the_parent_territory_for_head_of_sales(app, agen
 
 
 def test_visibility_check_warns_about_gaps(app, agency_client, session):
-    from app.crm.models import Company, Location
+    from app.models.crm import Company, Location
 
     company = session.scalar(select(Company).where(Company.kind == "retail_chain"))
     location = Location(

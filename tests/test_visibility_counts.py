@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from app.common.timezone import week_of
+from app.rules.calendar import week_of
 from tests.visibility_helpers import (
     CUSTOMERS,
     NORTH,
@@ -55,8 +55,8 @@ def jwt_clients(app):
 def hidden_bookings(app):
     """A declined and a cancelled booking (promoters with unique names) on an appointment
     of the north that is on this week's start page; removed at the end."""
-    from app.planning.models import Appointment, Booking, Job
-    from app.promoter.models import Promoter
+    from app.models.planning import Appointment, Booking, Job
+    from app.models.promoter import Promoter
 
     rows = Rows(app)
     today = local_today(app)
@@ -92,7 +92,7 @@ def hidden_bookings(app):
 
 def promoter_secrets(app) -> list[tuple[str, str, str | None, str | None]]:
     """(full name, last name, email, phone) of every promoter."""
-    from app.promoter.models import Promoter
+    from app.models.promoter import Promoter
 
     with db_session(app) as session:
         return [
@@ -143,7 +143,7 @@ def test_jobs_page_lists_exactly_the_territory(app, clients, username):
 
 @pytest.mark.parametrize("username", CUSTOMERS)
 def test_projects_page_lists_the_linked_projects(app, clients, username):
-    from app.planning.models import Project
+    from app.models.planning import Project
 
     with db_session(app) as session:
         names = set(
@@ -205,7 +205,7 @@ def test_appointment_list_shows_exactly_the_territory(app, clients, username, hi
 
 @pytest.mark.parametrize("username", CUSTOMERS)
 def test_start_page_shows_today_and_this_week_of_the_territory(app, clients, username, hidden_bookings):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     today = local_today(app)
     monday, sunday = week_of(today)
@@ -304,9 +304,9 @@ def _one_day_url(made: dict) -> str:
 
 def test_requested_promoter_is_not_shown_in_the_row_of_the_appointment(app, clients):
     """A seeded requested booking in the north: its promoter is not in that appointment's row."""
-    from app.crm.models import Location
-    from app.planning.models import Appointment, Booking, Job
-    from app.promoter.models import Promoter
+    from app.models.crm import Location
+    from app.models.planning import Appointment, Booking, Job
+    from app.models.promoter import Promoter
 
     with db_session(app) as session:
         visible = {a.id for a in expected_appointments(session, "adm.nord", order=False)}
@@ -409,7 +409,7 @@ def test_api_detail_of_own_and_foreign_rows(app, jwt_clients):
 
 def test_north_sees_the_north_only(app):
     """The demo's shape: 12 northern stores, all with territory ADM Nord."""
-    from app.crm.models import Location, Territory
+    from app.models.crm import Location, Territory
 
     with db_session(app) as session:
         jobs = expected_jobs(session, "adm.nord")

@@ -169,10 +169,10 @@ class Written:
 
 
 def write_world(app: Flask, world: World, tag: str) -> Written:
-    from app.crm.models import Company, Contact, Location, Territory, contact_territory
     from app.extensions import db
-    from app.planning.models import Appointment, Booking, Job, Project, project_contact
-    from app.promoter.models import Promoter
+    from app.models.crm import Company, Contact, Location, Territory, contact_territory
+    from app.models.planning import Appointment, Booking, Job, Project, project_contact
+    from app.models.promoter import Promoter
 
     w = Written(tag=tag)
     with app.app_context():
@@ -293,10 +293,10 @@ def remove_world(app: Flask, tag: str) -> None:
     """Delete every row of the world ``tag`` (by its names), children first."""
     from flask_appbuilder.security.sqla.models import User, assoc_user_role
 
-    from app.crm.models import Company, Contact, Location, Territory, contact_territory
     from app.extensions import db
-    from app.planning.models import Appointment, Booking, Job, Project, project_contact
-    from app.promoter.models import Promoter
+    from app.models.crm import Company, Contact, Location, Territory, contact_territory
+    from app.models.planning import Appointment, Booking, Job, Project, project_contact
+    from app.models.promoter import Promoter
 
     like = f"{tag}%"
     with app.app_context(), db.engine.begin() as conn:
@@ -324,10 +324,10 @@ def remove_world(app: Flask, tag: str) -> None:
 def leftovers(app: Flask, tag: str) -> dict[str, int]:
     from flask_appbuilder.security.sqla.models import User
 
-    from app.crm.models import Company, Contact, Location, Territory
     from app.extensions import db
-    from app.planning.models import Job, Project
-    from app.promoter.models import Promoter
+    from app.models.crm import Company, Contact, Location, Territory
+    from app.models.planning import Job, Project
+    from app.models.promoter import Promoter
 
     named = [
         (Territory, Territory.name),
@@ -369,9 +369,9 @@ def seen_by_scope(app: Flask, user_id: int) -> dict[str, dict[str, set[int]]]:
     """What Scope's SQL shows the user: per way of asking, per resource."""
     from flask_appbuilder.security.sqla.models import User
 
-    from app.crm.models import Location
     from app.extensions import db
-    from app.planning.models import Appointment, Booking, Job, Project
+    from app.models.crm import Location
+    from app.models.planning import Appointment, Booking, Job, Project
     from app.security.visibility import Scope, scope_for
 
     models = {

@@ -166,10 +166,10 @@ def demo(app: Flask) -> Demo:
     from flask_appbuilder.security.sqla.models import User
 
     from app.common.timezone import local_today
-    from app.crm.models import Contact, Location, Territory
     from app.demo import data
     from app.extensions import db
-    from app.planning.models import Job, Project
+    from app.models.crm import Contact, Location, Territory
+    from app.models.planning import Job, Project
 
     with app.app_context():
         session = db.session
@@ -212,7 +212,7 @@ def demo(app: Flask) -> Demo:
 
 def active_days(app: Flask, job_id: int) -> set[dt.date]:
     from app.extensions import db
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     with app.app_context(), db.engine.connect() as conn:
         return set(
@@ -256,9 +256,10 @@ def find_day(app: Flask, info: Demo, kind: str, stores=None) -> tuple[Store, dt.
 
 def high_water(app: Flask) -> dict:
     """What exists before a test: the highest ids, and the tokens of the wizard drafts."""
+    from app.digests.models import DigestRun
     from app.extensions import db
-    from app.notify.models import DigestRun, OutboxMessage
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
+    from app.outbox.models import OutboxMessage
     from app.portal.models import WizardDraft
 
     with app.app_context(), db.engine.connect() as conn:
@@ -276,9 +277,10 @@ def high_water(app: Flask) -> dict:
 
 def remove_since(app: Flask, marks: dict) -> None:
     """Delete the appointments, outbox mails, digest runs and wizard drafts created after ``marks``."""
+    from app.digests.models import DigestRun
     from app.extensions import db
-    from app.notify.models import DigestRun, OutboxMessage
-    from app.planning.models import Appointment, Booking
+    from app.models.planning import Appointment, Booking
+    from app.outbox.models import OutboxMessage
     from app.portal.models import WizardDraft
 
     with app.app_context(), db.engine.begin() as conn:
@@ -319,8 +321,8 @@ def rows(app: Flask, model, *criteria) -> list[dict]:
 
 
 def totals(app: Flask) -> tuple[int, int]:
-    from app.notify.models import OutboxMessage
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
+    from app.outbox.models import OutboxMessage
 
     return count(app, Appointment), count(app, OutboxMessage)
 
@@ -435,8 +437,8 @@ def propose_directly(app: Flask, store: Store, day: dt.date, username: str = "ad
     from flask_appbuilder.security.sqla.models import User
 
     from app.extensions import db
-    from app.planning import services
-    from app.planning.models import Job
+    from app.models.planning import Job
+    from app.proposals import operations, rules
     from app.security.visibility import scope_for
 
     with app.test_request_context():
@@ -445,7 +447,7 @@ def propose_directly(app: Flask, store: Store, day: dt.date, username: str = "ad
             user = session.scalar(select(User).where(User.username == username))
             scope = scope_for(user)
             contact = session.scalar(scope.contact())
-            draft = services.ProposalDraft(
+            draft = rules.ProposalDraft(
                 project_id=session.get(Job, store.job_id).project_id,
                 location_id=store.location_id,
                 date=day,
@@ -453,7 +455,7 @@ def propose_directly(app: Flask, store: Store, day: dt.date, username: str = "ad
                 end_time=dt.time(18),
                 note=note,
             )
-            appointment, created = services.propose(session, scope, contact, user, draft, uuid.uuid4().hex)
+            appointment, created = operations.propose(session, scope, contact, user, draft, uuid.uuid4().hex)
             assert created
             return appointment.id
         finally:
@@ -466,8 +468,8 @@ def propose_directly(app: Flask, store: Store, day: dt.date, username: str = "ad
 
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_happy_path(app, tidy, info, lang):
-    from app.notify.models import OutboxMessage
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
+    from app.outbox.models import OutboxMessage
 
     store, day = find_day(app, info, "free")
     client = portal_client(app, lang=None if lang == "de" else lang)
@@ -753,7 +755,7 @@ def test_the_service_refuses_what_the_wizard_refuses(app, tidy, info, change, fi
     from flask_appbuilder.security.sqla.models import User
 
     from app.extensions import db
-    from app.planning import services
+    from app.proposals import operations, rules
     from app.security.visibility import scope_for
 
     store, day = find_day(app, info, "free")
@@ -776,10 +778,8 @@ def test_the_service_refuses_what_the_wizard_refuses(app, tidy, info, change, fi
         user = session.scalar(select(User).where(User.username == "adm.nord"))
         scope = scope_for(user)
         contact = session.scalar(scope.contact())
-        with pytest.raises(services.ProposalError) as raised:
-            services.propose(
-                session, scope, contact, user, services.ProposalDraft(**values), uuid.uuid4().hex
-            )
+        with pytest.raises(rules.ProposalError) as raised:
+            operations.propose(session, scope, contact, user, rules.ProposalDraft(**values), uuid.uuid4().hex)
         assert raised.value.field == field
         session.rollback()
         session.remove()
@@ -862,7 +862,7 @@ def test_warning_planned_days_of_the_week_reached(app, tidy, info):
 
 
 def test_warnings_do_not_prevent_the_proposal(app, tidy, info):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     store, day = find_day(app, info, "busy")
     wizard = Wizard(portal_client(app))
@@ -901,7 +901,7 @@ def test_review_before_step_two_goes_to_step_two(app, tidy, info):
 
 
 def test_going_back_and_changing_the_store(app, tidy, info):
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     first, day = find_day(app, info, "free")
     second, _ = find_day(app, info, "free", stores=[s for s in info.north if s != first])
@@ -967,8 +967,8 @@ def test_going_back_and_changing_the_date(app, tidy, info):
 
 
 def test_double_submit_makes_one_proposal(app, tidy, info):
-    from app.notify.models import OutboxMessage
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
+    from app.outbox.models import OutboxMessage
 
     store, day = find_day(app, info, "free")
     client = portal_client(app)
@@ -1004,7 +1004,7 @@ def test_double_submit_makes_one_proposal(app, tidy, info):
 
 def test_replay_from_another_browser_of_the_same_user(app, tidy, info):
     """The POST replayed with the session cookie of before the submit (e.g. a restored tab)."""
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     store, day = find_day(app, info, "free")
     client = portal_client(app)
@@ -1024,8 +1024,8 @@ def test_replay_from_another_browser_of_the_same_user(app, tidy, info):
 
 def test_concurrent_double_click_makes_one_proposal(app, tidy, info):
     """Two submits of one wizard at the same moment (two connections, same session)."""
-    from app.notify.models import OutboxMessage
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
+    from app.outbox.models import OutboxMessage
 
     store, day = find_day(app, info, "free")
     client = portal_client(app)
@@ -1074,7 +1074,7 @@ def _csrf(html: str) -> str:
 
 def test_with_csrf_protection_on(app, tidy, info):
     """As in production: every step's form carries its token; a forged submit is refused."""
-    from app.planning.models import Appointment
+    from app.models.planning import Appointment
 
     store, day = find_day(app, info, "free")
     client = portal_client(app)
@@ -1101,8 +1101,8 @@ def test_with_csrf_protection_on(app, tidy, info):
 
 def test_without_project_manager_the_agency_address_is_mailed(app, tidy, info):
     from app.extensions import db
-    from app.notify.models import OutboxMessage
-    from app.planning.models import Appointment, project_manager
+    from app.models.planning import Appointment, project_manager
+    from app.outbox.models import OutboxMessage
 
     unlink = delete(project_manager).where(
         project_manager.c.project_id == info.project_id, project_manager.c.user_id == info.agency_user_id
@@ -1149,7 +1149,7 @@ def test_concurrent_double_click_on_step_one(app, tidy, info, monkeypatch):
     race that a real double click runs into only sometimes happens every time here.
     BUG (see report): the second INSERT of the draft fails on its primary key -> 500.
     """
-    from app.portal import proposals
+    from app.proposals import wizard as proposals
 
     gate = threading.Barrier(2, timeout=5)
     held = threading.local()

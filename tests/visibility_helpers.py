@@ -170,8 +170,8 @@ def expected_jobs(session, username: str) -> list[Any]:
     """
     from flask_appbuilder.security.sqla.models import User
 
-    from app.crm.models import Contact, Location, Territory
-    from app.planning.models import Job, project_contact
+    from app.models.crm import Contact, Location, Territory
+    from app.models.planning import Job, project_contact
 
     stmt = (
         select(
@@ -197,8 +197,8 @@ def expected_jobs(session, username: str) -> list[Any]:
 def expected_project_ids(session, username: str) -> set[int]:
     from flask_appbuilder.security.sqla.models import User
 
-    from app.crm.models import Contact
-    from app.planning.models import project_contact
+    from app.models.crm import Contact
+    from app.models.planning import project_contact
 
     stmt = (
         select(project_contact.c.project_id)
@@ -214,8 +214,8 @@ def expected_appointments(session, username: str, *criteria, order: bool = True)
 
     Ordered like the customer system's lists: date, start time, store.
     """
-    from app.crm.models import Location
-    from app.planning.models import Appointment, Job
+    from app.models.crm import Location
+    from app.models.planning import Appointment, Job
 
     job_ids = [row.job_id for row in expected_jobs(session, username)]
     stmt = (
@@ -240,8 +240,8 @@ def expected_appointments(session, username: str, *criteria, order: bool = True)
 
 def confirmed_names(session, appointment_ids) -> dict[int, list[str]]:
     """appointment id -> display names (first name + initial) of its confirmed promoters, by booking."""
-    from app.planning.models import Booking
-    from app.promoter.models import Promoter
+    from app.models.planning import Booking
+    from app.models.promoter import Promoter
 
     names: dict[int, list[str]] = {}
     ids = list(appointment_ids)
@@ -315,8 +315,8 @@ def demo_ids(app: Flask) -> dict[str, int]:
     """Ids of the demo's fixed rows: project, customer, retail chain, territories."""
     from flask_appbuilder.security.sqla.models import User
 
-    from app.crm.models import Company, Contact, Territory
-    from app.planning.models import Project
+    from app.models.crm import Company, Contact, Territory
+    from app.models.planning import Project
 
     with db_session(app) as session:
         territories = {name: pk for name, pk in session.execute(select(Territory.name, Territory.id))}
@@ -354,9 +354,9 @@ def add_store_set(
 
     Every name carries ``tag``, so any page that shows one of these rows contains it.
     """
-    from app.crm.models import Location
-    from app.planning.models import Application, Appointment, Booking, Job
-    from app.promoter.models import Promoter
+    from app.models.crm import Location
+    from app.models.planning import Application, Appointment, Booking, Job
+    from app.models.promoter import Promoter
 
     ids: dict[str, int] = {}
     ids["location"] = rows.add(
@@ -421,8 +421,8 @@ def add_store_set(
 def add_foreign_customer(rows: Rows, tag: str, day: dt.date) -> dict[str, int]:
     """A second customer nobody of Supertoy is linked to: company, territory, contact
     (no login), project, and a store set in the new territory, plus a note and a task."""
-    from app.crm.models import Company, Contact, Note, Task, Territory, contact_territory
-    from app.planning.models import Project, project_contact
+    from app.models.crm import Company, Contact, Note, Task, Territory, contact_territory
+    from app.models.planning import Project, project_contact
 
     ids: dict[str, int] = {}
     ids["company"] = rows.add(

@@ -53,9 +53,9 @@ _TABLE = AuditEntry.__table__
 
 def _audited() -> dict[type, str]:
     """Model class -> entity name (the table)."""
-    from app.crm.models import Contact, Location, Territory
-    from app.planning.models import Appointment, Booking
-    from app.promoter.models import Promoter
+    from app.models.crm import Contact, Location, Territory
+    from app.models.planning import Appointment, Booking
+    from app.models.promoter import Promoter
 
     models = (Appointment, Booking, Contact, Location, Territory, Promoter, User)
     return {model: model.__tablename__ for model in models}

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from app.common.timezone import local_today
-from app.crm.models import Company, Contact, Location, Territory, contact_territory
-from app.planning.models import Appointment, Booking, Job, Project, project_contact, project_manager
-from app.promoter.models import Promoter
+from app.models.crm import Company, Contact, Location, Territory, contact_territory
+from app.models.planning import Appointment, Booking, Job, Project, project_contact, project_manager
+from app.models.promoter import Promoter
 
 BATCH = 20_000
 STATES = ["BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH"]

@@ -8,8 +8,29 @@ from __future__ import annotations
 import secrets
 from typing import Protocol
 
-from flask import Response
+from flask import Response, current_app
 from flask_babel import gettext as _
+from wtforms import HiddenField
+from wtforms.validators import AnyOf, DataRequired
+
+from app.common.forms import TranslatedForm
+
+#: The characters a feed token can have (``secrets.token_urlsafe``).
+TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def ical_domain() -> str:
+    """The domain of the feeds' event UIDs."""
+    return current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "promoplan.local"
+
+
+FEED_ACTIONS = ("create", "renew", "revoke")
+
+
+class FeedForm(TranslatedForm):
+    """Create, renew or revoke the calendar link (the button pressed names the action)."""
+
+    action = HiddenField(validators=[DataRequired(), AnyOf(FEED_ACTIONS)])
 
 
 class HasFeedToken(Protocol):

@@ -77,3 +77,8 @@ def format_moment(value: dt.datetime | None) -> str:
         return ""
     locale = str(get_locale())
     return f"{format_day(value.date())}, {babel_format_time(value, 'short', locale=locale)}"
+
+
+def current_language() -> str:
+    """The request's language as promoplan names it: "en" or "de"."""
+    return "en" if str(get_locale()) == "en" else "de"

@@ -28,3 +28,11 @@ class TranslatedForm(FlaskForm):
     class Meta:
         def get_translations(self, form):
             return FORM_TRANSLATIONS
+
+
+def int_or_none(value):
+    """A select's value as an int, or None for empty or broken input."""
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None

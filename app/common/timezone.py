@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -14,9 +14,3 @@ def local_now() -> datetime:
 
 def local_today() -> date:
     return local_now().date()
-
-
-def week_of(day: date) -> tuple[date, date]:
-    """Monday and Sunday of the ISO week that contains ``day``."""
-    monday = day - timedelta(days=day.weekday())
-    return monday, monday + timedelta(days=6)

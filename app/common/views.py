@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from flask import flash, redirect
 from flask_appbuilder import ModelView
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -211,3 +213,27 @@ def referencing_rows(session, item) -> list[str]:
 
 class DeleteRefused(Exception):
     """A delete the user must resolve first; the message is shown."""
+
+
+def as_list(items) -> list:
+    """FAB passes one row to a single action, a list to a multiple one; None for unknown keys."""
+    return [item for item in (items if isinstance(items, list) else [items]) if item is not None]
+
+
+def run_action(view, items, change, done_message) -> object:
+    """Run ``change(item)`` on each row; flash how many succeeded and why others were refused."""
+    done = 0
+    for item in as_list(items):
+        try:
+            change(item)
+        except ValueError as error:  # a workflow's refusal (its message is for the user)
+            view.datamodel.session.rollback()
+            flash(f"{item}: {error}", "warning")
+        else:
+            done += 1
+    if done:
+        flash(done_message(done), "success")
+    elif not as_list(items):
+        flash(_("Please select at least one row."), "warning")
+    view.update_redirect()  # back to the page the action was chosen on (list or show page)
+    return redirect(view.get_redirect())

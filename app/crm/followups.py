@@ -16,9 +16,10 @@ from wtforms import DateField
 from wtforms.validators import DataRequired
 
 from app.common.choices import TASK_KINDS, label
-from app.common.timezone import local_today, week_of
-from app.crm.models import Task
+from app.common.timezone import local_today
 from app.extensions import db
+from app.models.crm import Task
+from app.rules.calendar import week_of
 
 
 class DoneForm(FlaskForm):

@@ -10,10 +10,10 @@ from wtforms.validators import Email, Optional, ValidationError
 
 from app.common.choices import COMPANY_KINDS, FEDERAL_STATES, LANGUAGES, SALUTATIONS, TASK_KINDS
 from app.common.eager_interface import eager_list
-from app.common.remote_select import remote_select
 from app.common.validators import GERMAN_POSTCODE, NormaliseEmail, NoTerritoryCycle, UniqueTogether
 from app.common.views import AgencyModelView, boolean_field, choice_field, code_formatter
-from app.crm.models import Company, Contact, Location, Note, Task, Territory
+from app.lookups.remote_select import remote_select
+from app.models.crm import Company, Contact, Location, Note, Task, Territory
 from app.privacy.views import PersonalDataActions
 from app.security.login_actions import LoginActions, linkable_logins
 from app.security.roles import CUSTOMER

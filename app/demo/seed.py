@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session, scoped_session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.common.models import utcnow
-from app.common.timezone import local_today, week_of
-from app.crm.models import Company, Contact, Location, Note, Task, Territory, contact_territory
+from app.common.timezone import local_today
 from app.demo import data
 from app.demo.data import STORES, Store
 from app.extensions import db
-from app.planning.models import (
+from app.models.crm import Company, Contact, Location, Note, Task, Territory, contact_territory
+from app.models.planning import (
     Application,
     Appointment,
     Booking,
@@ -37,7 +37,8 @@ from app.planning.models import (
     project_contact,
     project_manager,
 )
-from app.promoter.models import Promoter
+from app.models.promoter import Promoter
+from app.rules.calendar import week_of
 from app.security.roles import CUSTOMER, PROMOTER
 
 DEFAULT_PASSWORD = "promoplan-demo"

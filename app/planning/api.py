@@ -15,9 +15,9 @@ from flask import g
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.common.api import FormValidatedApi
-from app.crm.models import Location
 from app.crm.views import LocationView
-from app.planning.models import Appointment, Job, Project
+from app.models.crm import Location
+from app.models.planning import Appointment, Job, Project
 from app.planning.views import AppointmentView, JobView, ProjectView
 from app.security.filters import VISIBLE_ONLY
 from app.security.visibility import scope_for

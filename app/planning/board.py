@@ -19,10 +19,9 @@ from collections import Counter, defaultdict
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app.common.timezone import week_of
-from app.crm.models import Location
-from app.planning.conflicts import _as_date, week_start
-from app.planning.models import Appointment, Booking, Job, Project
+from app.models.crm import Location
+from app.models.planning import Appointment, Booking, Job, Project
+from app.rules.calendar import as_date, week_of, week_start
 
 STATES = ("booked", "requested", "open")
 BOARD_STATES = ("planned", "done")
@@ -72,7 +71,7 @@ def overview_counts(
     for job_id, week, state, count in session.execute(
         select(per.c.job_id, monday, per.c.state, func.count()).group_by(per.c.job_id, monday, per.c.state)
     ):
-        counts[job_id, _as_date(week)][state] += count
+        counts[job_id, as_date(week)][state] += count
     return counts
 
 

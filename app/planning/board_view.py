@@ -13,13 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from app.common.choices import APPOINTMENT_STATUSES, BOOKING_STATUSES, label
-from app.common.timezone import local_today, week_of
-from app.crm.models import Location
+from app.common.formatting import current_language
+from app.common.timezone import local_today
 from app.extensions import db
-from app.planning import board, request_view
-from app.planning.generator import holiday_calendar
-from app.planning.generator_view import current_language
-from app.planning.models import Job, Project
+from app.models.crm import Location
+from app.models.planning import Job, Project
+from app.planning import board
+from app.rules.calendar import holiday_calendar, week_of
+from app.staffing import request_view
 
 
 def _int_arg(name: str) -> int | None:

@@ -12,15 +12,14 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 
-import holidays
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.common.timezone import week_of
-from app.planning.models import Appointment, Job
-from app.planning.staffing import ACTIVE_APPOINTMENTS, Conflict, holiday_conflict, week_full_conflict
+from app.models.planning import Appointment, Job
+from app.rules.calendar import ACTIVE_APPOINTMENTS, holiday_calendar, week_of
+from app.staffing.rules import Conflict, holiday_conflict, week_full_conflict
 
 #: Monday = 0 … Sunday = 6, as ``date.weekday()``.
 WEEKDAYS = tuple(range(7))
@@ -34,16 +33,6 @@ class GeneratorError(ValueError):
     def __init__(self, message, field: str | None = None):
         super().__init__(str(message))
         self.field = field
-
-
-def holiday_calendar(federal_state: str, start: dt.date, end: dt.date, language: str = "de"):
-    """The public holidays of a German federal state in the years of a period."""
-    return holidays.country_holidays(
-        "DE",
-        subdiv=federal_state,
-        years=range(start.year, end.year + 1),
-        language="en_US" if language == "en" else "de",
-    )
 
 
 def plan_dates(

@@ -16,16 +16,12 @@ from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, T
 from wtforms.validators import DataRequired, InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.common.formatting import format_date_local
+from app.common.formatting import current_language, format_date_local
 from app.common.forms import TranslatedForm
 from app.common.timezone import local_today
 from app.extensions import db
+from app.models.planning import Job, Project
 from app.planning import generator
-from app.planning.models import Job, Project
-
-
-def current_language() -> str:
-    return "en" if str(get_locale()) == "en" else "de"
 
 
 def warning_text(day: dt.date, conflict) -> str:

@@ -1,4 +1,4 @@
-"""Agency screens of planning: projects, jobs, appointments, applications, bookings."""
+"""Agency screens of planning: projects, jobs, appointments."""
 
 from __future__ import annotations
 
@@ -7,87 +7,26 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, TimeField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from app.common.choices import (
-    APPLICATION_STATUSES,
     APPOINTMENT_ORIGINS,
     APPOINTMENT_STATUSES,
-    BOOKING_STATUSES,
     JOB_STATUSES,
 )
-from app.common.eager_interface import eager_list
-from app.common.remote_select import remote_select
 from app.common.validators import After, UniqueTogether
-from app.common.views import AgencyModelView, choice_field, code_formatter
+from app.common.views import AgencyModelView, as_list, choice_field, code_formatter, run_action
 from app.common.widgets import BS3TimeWidget
-from app.planning import staffing
-from app.planning.models import Application, Appointment, Booking, Job, Project
+from app.lookups.remote_select import remote_select
+from app.models.planning import Appointment, Job, Project
+from app.planning import operations
+from app.staffing import operations as staffing
+from app.staffing.views import ApplicationView, BookingView
 
 
 class StaleEditError(Exception):
     """Someone else saved the row after this form was opened."""
-
-
-def _as_list(items) -> list:
-    """FAB passes one row to a single action, a list to a multiple one; None for unknown keys."""
-    return [item for item in (items if isinstance(items, list) else [items]) if item is not None]
-
-
-def _apply(view, items, change, done_message) -> object:
-    """Run ``change(item)`` on each row; flash how many succeeded and why others were refused."""
-    done = 0
-    for item in _as_list(items):
-        try:
-            change(item)
-        except staffing.StaffingError as error:
-            view.datamodel.session.rollback()
-            flash(f"{item}: {error}", "warning")
-        else:
-            done += 1
-    if done:
-        flash(done_message(done), "success")
-    elif not _as_list(items):
-        flash(_("Please select at least one row."), "warning")
-    view.update_redirect()  # back to the page the action was chosen on (list or show page)
-    return redirect(view.get_redirect())
-
-
-class BookingView(AgencyModelView):
-    # Appointment, its job and the promoter of the whole page in three statements, not per row.
-    datamodel = eager_list(
-        Booking,
-        selectinload(Booking.appointment).selectinload(Appointment.job),
-        selectinload(Booking.promoter),
-    )
-    list_title = _l("Bookings")
-    show_title = _l("Booking")
-    add_title = _l("Add booking")
-    edit_title = _l("Edit booking")
-    list_columns = ["appointment", "appointment.job", "promoter", "status"]
-    # No appointment filter: FAB would render a dropdown of every appointment.
-    search_columns = ["promoter", "status"]
-    show_columns = ["appointment", "promoter", "status", "created_at", "updated_at"]
-    add_columns = edit_columns = ["appointment", "promoter", "status"]
-    order_columns = ["status"]
-    formatters_columns = {"status": code_formatter(BOOKING_STATUSES)}
-    add_form_extra_fields = edit_form_extra_fields = {
-        "appointment": remote_select(_l("Appointment"), "appointment"),
-        "promoter": remote_select(
-            _l("Promoter"),
-            "promoter",
-            validators=[
-                UniqueTogether(
-                    Booking,
-                    ["appointment", "promoter"],
-                    _l("This promoter is already on this appointment."),
-                )
-            ],
-        ),
-        "status": choice_field(_l("Status"), BOOKING_STATUSES, default="requested"),
-    }
 
 
 class AppointmentView(AgencyModelView):
@@ -156,7 +95,7 @@ class AppointmentView(AgencyModelView):
         single=True,
     )
     def request_promoters(self, items):
-        rows = _as_list(items)
+        rows = as_list(items)
         if not rows:
             flash(_("Please select at least one row."), "warning")
             self.update_redirect()
@@ -171,10 +110,10 @@ class AppointmentView(AgencyModelView):
         "fa-ban",
     )
     def cancel(self, items):
-        return _apply(
+        return run_action(
             self,
             items,
-            lambda item: staffing.cancel_appointment(self.datamodel.session, item, g.user),
+            lambda item: operations.cancel_appointment(self.datamodel.session, item, g.user),
             lambda n: _("%(count)d appointments cancelled.", count=n),
         )
 
@@ -188,54 +127,6 @@ class AppointmentView(AgencyModelView):
                 )
             )
         item.updated_by = g.user
-
-
-class ApplicationView(AgencyModelView):
-    datamodel = SQLAInterface(Application)
-    list_title = _l("Applications")
-    show_title = _l("Application")
-    add_title = _l("Add application")
-    edit_title = _l("Edit application")
-    list_columns = ["promoter", "job", "status", "created_at"]
-    search_columns = ["promoter", "job", "status"]
-    show_columns = ["promoter", "job", "status", "created_at"]
-    add_columns = edit_columns = ["promoter", "job", "status"]
-    order_columns = ["status", "created_at"]
-    base_order = ("created_at", "desc")
-    formatters_columns = {"status": code_formatter(APPLICATION_STATUSES)}
-    add_form_extra_fields = edit_form_extra_fields = {
-        "promoter": remote_select(_l("Promoter"), "promoter"),
-        "job": remote_select(
-            _l("Job"),
-            "job",
-            validators=[
-                UniqueTogether(
-                    Application,
-                    ["promoter", "job"],
-                    _l("This promoter has already applied for this job."),
-                )
-            ],
-        ),
-        "status": choice_field(_l("Status"), APPLICATION_STATUSES, default="applied"),
-    }
-
-    @action("accept", _l("Accept"), icon="fa-check")
-    def accept(self, items):
-        return _apply(
-            self,
-            items,
-            lambda item: staffing.decide_application(self.datamodel.session, item, accept=True),
-            lambda n: _("%(count)d applications accepted.", count=n),
-        )
-
-    @action("reject", _l("Reject"), _l("Reject the selected applications?"), "fa-times")
-    def reject(self, items):
-        return _apply(
-            self,
-            items,
-            lambda item: staffing.decide_application(self.datamodel.session, item, accept=False),
-            lambda n: _("%(count)d applications rejected.", count=n),
-        )
 
 
 class JobView(AgencyModelView):
@@ -275,7 +166,7 @@ class JobView(AgencyModelView):
 
     @action("open_job", _l("Open for applications"), icon="fa-bullhorn")
     def open_job(self, items):
-        return _apply(
+        return run_action(
             self,
             items,
             lambda item: staffing.open_job(self.datamodel.session, item),
@@ -284,12 +175,12 @@ class JobView(AgencyModelView):
 
     @action("generate", _l("Generate appointments"), icon="fa-calendar-plus-o", multiple=False)
     def generate(self, item):
-        rows = _as_list(item)
+        rows = as_list(item)
         return redirect(url_for("GenerateAppointmentsView.form", job=rows[0].id if rows else None))
 
     @action("board", _l("Planning board"), icon="fa-th", multiple=False)
     def board(self, item):
-        rows = _as_list(item)
+        rows = as_list(item)
         if not rows:
             return redirect(url_for("PlanningBoardView.overview"))
         return redirect(url_for("PlanningBoardView.week", job=rows[0].id))

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.common import ical
+from app.common.feed_link import TOKEN_ALPHABET, ical_domain
 from app.common.timezone import local_today
-from app.crm.models import Contact, Location
-from app.planning.models import Appointment
+from app.models.crm import Contact, Location
+from app.models.planning import Appointment
 from app.portal import queries
-from app.promoter.feed import TOKEN_ALPHABET, ical_domain
 from app.security.visibility import Scope, scope_for
 
 __all__ = ["calendar", "scope_for_token", "uid_of"]

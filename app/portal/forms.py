@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from app.common.choices import APPOINTMENT_STATUSES
-from app.common.forms import TranslatedForm
+from app.common.forms import TranslatedForm, int_or_none
 
 
 class LoginForm(TranslatedForm):
@@ -32,21 +32,14 @@ SORT_CHOICES = [
 ]
 
 
-def _int_or_none(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
 class AppointmentFilterForm(TranslatedForm):
     """The filters of the appointment list (a GET form, so no CSRF token)."""
 
     class Meta:
         csrf = False
 
-    store = SelectField(_l("Store"), coerce=_int_or_none, validators=[Optional()])
-    job = SelectField(_l("Job"), coerce=_int_or_none, validators=[Optional()])
+    store = SelectField(_l("Store"), coerce=int_or_none, validators=[Optional()])
+    job = SelectField(_l("Job"), coerce=int_or_none, validators=[Optional()])
     status = SelectField(
         _l("Status"),
         choices=[("", _l("All")), *APPOINTMENT_STATUSES.items()],
@@ -60,26 +53,6 @@ class AppointmentFilterForm(TranslatedForm):
     def validate_date_to(self, field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError(str(_l("The end of the period lies before its start.")))
-
-
-class ProposalStoreForm(TranslatedForm):
-    """Wizard step 1: project and store."""
-
-    project = SelectField(_l("Project"), coerce=_int_or_none, validators=[DataRequired()])
-    location = SelectField(_l("Store"), coerce=_int_or_none, validators=[DataRequired()])
-
-
-class ProposalSlotForm(TranslatedForm):
-    """Wizard step 2: date, time and a note."""
-
-    date = DateField(_l("Date"), validators=[DataRequired()])
-    start_time = TimeField(_l("Start"), validators=[DataRequired()])
-    end_time = TimeField(_l("End"), validators=[DataRequired()])
-    note = TextAreaField(_l("Note for the agency"), validators=[Optional(), Length(max=1000)])
-
-
-class ProposalSubmitForm(TranslatedForm):
-    """Wizard step 3: only the CSRF token; the data is in the wizard's state."""
 
 
 class SettingsForm(TranslatedForm):

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from app.common.timezone import local_today, week_of
-from app.crm.models import Location
-from app.planning.models import Appointment, Booking, Job, Project
+from app.common.timezone import local_today
+from app.models.crm import Location
+from app.models.planning import Appointment, Booking, Job, Project
+from app.rules.calendar import week_of
 from app.security.visibility import Scope
 
 SORTS = {

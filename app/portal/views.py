@@ -22,7 +22,7 @@ from flask_login import login_user, logout_user
 
 from app.common import calendar_grid
 from app.common.choices import APPOINTMENT_ORIGINS, APPOINTMENT_STATUSES, label
-from app.common.feed_link import change_feed_link, feed_response
+from app.common.feed_link import FeedForm, change_feed_link, feed_response
 from app.common.formatting import format_day
 from app.common.links import customer_url
 from app.common.systems import keep_on_own_host, safe_next
@@ -31,18 +31,17 @@ from app.extensions import db
 from app.portal import feed as portal_feed
 from app.portal import queries
 from app.portal.forms import AppointmentFilterForm, LoginForm, SettingsForm
-from app.promoter.forms import FeedForm
 from app.security.accounts import log_in, login_url, system_name
 from app.security.password_pages import register_password_pages
-from app.security.roles import CUSTOMER
 from app.security.sessions import end_session
+from app.security.systems import system_of
 from app.security.visibility import scope_for
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="../templates")
 
 
 def _is_customer(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and any(r.name == CUSTOMER for r in user.roles)
+    return system_of(user) == "customer"
 
 
 def customer_required(view):
@@ -246,7 +245,7 @@ def appointments_export_xlsx():
 
 def _appointments_export(fmt: str):
     """The filtered list, all pages, as CSV or Excel (same rows and promoter names as the list)."""
-    from app.transfer.exports import customer_appointments
+    from app.portal.exports import customer_appointments
     from app.transfer.tables import CONTENT_TYPES, write_file
 
     _form, flt = _appointment_filter()

@@ -39,11 +39,11 @@ from werkzeug.security import generate_password_hash
 from app.audit.models import AuditEntry
 from app.audit.recorder import SECRET_FIELDS, plain
 from app.common.models import utcnow
-from app.crm.models import Contact
-from app.notify.models import OutboxMessage
-from app.planning.models import Appointment, Booking
+from app.models.crm import Contact
+from app.models.planning import Appointment, Booking
+from app.models.promoter import Promoter
+from app.outbox.models import OutboxMessage
 from app.portal.models import WizardDraft
-from app.promoter.models import Promoter
 
 ANONYMISED = "anonymised"
 
@@ -218,7 +218,7 @@ def export_person(session: Session, person) -> dict:
 
 
 def _applications(session: Session, promoter: Promoter):
-    from app.planning.models import Application
+    from app.models.planning import Application
 
     return session.scalars(select(Application).where(Application.promoter_id == promoter.id)).all()
 

@@ -19,15 +19,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.common import ical
-from app.planning.models import Appointment, Booking
+from app.common.feed_link import TOKEN_ALPHABET, ical_domain
+from app.models.planning import Appointment, Booking
+from app.models.promoter import Promoter
 from app.promoter import queries
-from app.promoter.models import Promoter
 from app.security.visibility import Scope, scope_for
 
+
 #: Only tokens of this shape are looked up (secrets.token_urlsafe(32) gives 43 characters).
-TOKEN_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-
-
 def scope_for_token(session: Session, token: str) -> tuple[Promoter, Scope] | None:
     """The promoter owning ``token`` and their scope; None for an unknown or revoked token,
     an inactive promoter or a promoter whose login may not use the promoter system."""
@@ -44,10 +43,6 @@ def scope_for_token(session: Session, token: str) -> tuple[Promoter, Scope] | No
 
 def uid_of(booking: Booking) -> str:
     return f"booking-{booking.id}@{ical_domain()}"
-
-
-def ical_domain() -> str:
-    return current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "promoplan.local"
 
 
 def _event(booking: Booking) -> ical.FeedEvent:

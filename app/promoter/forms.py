@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, EmailField, HiddenField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from app.common.forms import TranslatedForm
 from app.common.timezone import local_today
@@ -87,12 +87,3 @@ class JobFilterForm(TranslatedForm):
         choices=[("", _l("Any distance"))] + [(str(km), f"{km} km") for km in DISTANCES],
         validators=[Optional()],
     )
-
-
-FEED_ACTIONS = ("create", "renew", "revoke")
-
-
-class FeedForm(TranslatedForm):
-    """Create, renew or revoke the calendar link (the button pressed names the action)."""
-
-    action = HiddenField(validators=[DataRequired(), AnyOf(FEED_ACTIONS)])

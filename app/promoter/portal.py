@@ -4,7 +4,7 @@ Served on PROMOTER_HOST when it is set (see :mod:`app.portal.hosts`), otherwise
 under /promoter/. Only users whose visibility scope is "promoter" (role
 Promoter, no agency or customer role) get in; every page reads through that
 scope (:mod:`app.security.visibility`) and every write goes through
-:mod:`app.planning.staffing` or touches only the promoter's own rows.
+:mod:`app.staffing.operations` or touches only the promoter's own rows.
 """
 
 from __future__ import annotations
@@ -32,42 +32,38 @@ from sqlalchemy.exc import IntegrityError
 
 from app.common import calendar_grid
 from app.common.choices import APPLICATION_STATUSES, APPOINTMENT_STATUSES, BOOKING_STATUSES, label
-from app.common.feed_link import change_feed_link, feed_response
+from app.common.feed_link import FeedForm, change_feed_link, feed_response
 from app.common.formatting import format_day
+from app.common.links import promoter_url
 from app.common.systems import keep_on_own_host, safe_next
 from app.common.timezone import local_today
 from app.extensions import db
-from app.planning import staffing
-from app.planning.staffing import StaffingError
+from app.models.promoter import Promoter, Unavailability
 from app.promoter import feed, geo, queries
 from app.promoter.forms import (
     ConfirmForm,
     DeclineForm,
-    FeedForm,
     JobFilterForm,
     LoginForm,
     ProfileForm,
     UnavailabilityForm,
 )
-from app.promoter.models import Promoter, Unavailability
 from app.security.accounts import log_in, login_url, system_name
 from app.security.password_pages import register_password_pages
-from app.security.roles import PROMOTER
 from app.security.sessions import end_session
+from app.security.systems import system_of
 from app.security.visibility import scope_for
+from app.staffing import operations as staffing
+from app.staffing.operations import StaffingError
 
 bp = Blueprint("promoter", __name__, url_prefix="/promoter", template_folder="../templates")
 
 PREFIX = "/promoter/"
 
 
-def _has_promoter_role(user) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and any(r.name == PROMOTER for r in user.roles)
-
-
 def _may_enter(user) -> bool:
-    """A promoter login: role Promoter and a promoter scope (no agency or customer role)."""
-    return _has_promoter_role(user) and scope_for(user).kind == "promoter"
+    """A promoter login (no agency or customer role, see :mod:`app.security.systems`)."""
+    return system_of(user) == "promoter"
 
 
 def promoter_required(view):
@@ -546,7 +542,7 @@ def calendar():
         return redirect(url_for("promoter.calendar"))
     link = None
     if promoter.feed_token:
-        link = staffing.promoter_url(url_for("promoter.feed", token=promoter.feed_token))
+        link = promoter_url(url_for("promoter.feed", token=promoter.feed_token))
     return render_template("promoter/calendar.html", link=link)
 
 

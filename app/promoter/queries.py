@@ -13,11 +13,11 @@ from itertools import groupby
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from app.crm.models import Location
-from app.planning.models import Application, Appointment, Booking, Job, Project
-from app.planning.staffing import Conflict, booking_conflicts_of
-from app.promoter.models import Unavailability
+from app.models.crm import Location
+from app.models.planning import Application, Appointment, Booking, Job, Project
+from app.models.promoter import Unavailability
 from app.security.visibility import Scope
+from app.staffing.rules import Conflict, booking_conflicts_of
 
 #: Appointment states a booking is shown in the schedule and the calendar feed for.
 SCHEDULED_APPOINTMENTS = ("planned", "done")

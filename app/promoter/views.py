@@ -8,11 +8,11 @@ from wtforms.validators import Email, Optional
 
 from app.common.validators import NormaliseEmail, UniqueTogether
 from app.common.views import AgencyModelView, boolean_field
-from app.planning.views import ApplicationView, BookingView
+from app.models.promoter import Promoter
 from app.privacy.views import PersonalDataActions
-from app.promoter.models import Promoter
 from app.security.login_actions import LoginActions, linkable_logins
 from app.security.roles import PROMOTER
+from app.staffing.views import ApplicationView, BookingView
 
 
 class PromoterView(LoginActions, PersonalDataActions, AgencyModelView):

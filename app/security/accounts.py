@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, select
 
 from app.security.roles import CUSTOMER, PROMOTER
-from app.security.visibility import scope_for
+from app.security.systems import system_of
 
 #: System name -> the blueprint of its pages (the agency system is FAB's own).
 SYSTEMS = ("agency", "customer", "promoter")
@@ -24,8 +24,7 @@ _LOGIN_ENDPOINTS = {"customer": "portal.login", "promoter": "promoter.login"}
 
 def home_system(user) -> str | None:
     """ "agency", "customer" or "promoter" (by the user's roles); None for a login without role."""
-    kind = scope_for(user).kind
-    return kind if kind in SYSTEMS else None
+    return system_of(user)
 
 
 def system_name(system: str | None) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from app.notify.outbox import enqueue
+from app.outbox.enqueue import enqueue
 from app.security import tokens
 from app.security.accounts import EXTERNAL_ROLES, is_external_login
 
@@ -25,7 +25,7 @@ class AccountError(Exception):
 
 
 def _system_of(person) -> str:
-    from app.crm.models import Contact
+    from app.models.crm import Contact
 
     return "customer" if isinstance(person, Contact) else "promoter"
 

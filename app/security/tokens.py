@@ -16,10 +16,9 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.common.links import agency_url, customer_url
+from app.common.links import agency_url, customer_url, promoter_url
 from app.common.models import utcnow
-from app.notify.outbox import enqueue
-from app.planning.staffing import promoter_url
+from app.outbox.enqueue import enqueue
 from app.security.accounts import home_system
 from app.security.models import AccountToken
 
@@ -132,7 +131,7 @@ def send_reset_mail(session: Session, address: str) -> None:
 
 def language_of(session: Session, user: User) -> str:
     """The contact's preferred language; German otherwise (promoters and agency staff)."""
-    from app.crm.models import Contact
+    from app.models.crm import Contact
 
     language = session.scalar(select(Contact.language).where(Contact.user_id == user.id).limit(1))
     return language or current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -6,8 +6,8 @@ from flask import request
 from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import select
 
-from app.crm.models import Contact
 from app.extensions import db
+from app.models.crm import Contact
 from app.security import password_pages, visibility
 
 AGENCY_LAYOUT = "appbuilder/base.html"

@@ -30,21 +30,13 @@ from sqlalchemy import Select, exists, false, select, true
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.crm.models import Contact, Location, Territory, contact_territory
-from app.planning.models import Application, Appointment, Booking, Job, Project, project_contact
-from app.promoter.models import Promoter, Unavailability
-from app.security.roles import ADMIN, AGENCY, CUSTOMER, PROMOTER
+from app.models.crm import Contact, Location, Territory, contact_territory
+from app.models.planning import Application, Appointment, Booking, Job, Project, project_contact
+from app.models.promoter import Promoter, Unavailability
+from app.security.systems import system_of
 
 #: Booking states a customer may see (data minimisation: no requests, no refusals).
 CUSTOMER_BOOKING_STATES = ("confirmed",)
-
-
-def _role_names(user) -> set[str]:
-    if user is None or not getattr(user, "is_authenticated", False):
-        return set()
-    if not getattr(user, "active", False):
-        return set()
-    return {role.name for role in user.roles}
 
 
 @dataclass(frozen=True)
@@ -213,14 +205,10 @@ class Scope:
 
 def scope_for(user) -> Scope:
     """The visibility scope of ``user`` (a FAB user, anonymous or None)."""
-    roles = _role_names(user)
-    if roles & {ADMIN, AGENCY}:
-        return Scope("agency", user.id)
-    if CUSTOMER in roles:
-        return Scope("customer", user.id)
-    if PROMOTER in roles:
-        return Scope("promoter", user.id)
-    return Scope("none", getattr(user, "id", None))
+    system = system_of(user)
+    if system is None:
+        return Scope("none", getattr(user, "id", None))
+    return Scope(system, user.id)
 
 
 def visible_condition(user, model) -> ColumnElement[bool]:

@@ -17,11 +17,9 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.common.choices import APPOINTMENT_STATUSES, BOOKING_STATUSES, FEDERAL_STATES, SALUTATIONS, label
-from app.crm.models import Contact, Location
-from app.planning.models import Appointment, Booking, Job, Project
-from app.portal import queries
-from app.promoter.models import Promoter
-from app.security.visibility import Scope
+from app.models.crm import Contact, Location
+from app.models.planning import Appointment, Booking, Job, Project
+from app.models.promoter import Promoter
 from app.transfer.importers import CONTACTS, LOCATIONS
 
 CHUNK = 500
@@ -104,7 +102,7 @@ def projects(session: Session) -> tuple[list[str], Iterator[list]]:
     return header, rows()
 
 
-def _appointment_header(with_project: bool) -> list[str]:
+def appointment_header(with_project: bool) -> list[str]:
     header = [_("Date"), _("Start"), _("End")]
     if with_project:
         header.append(_("Project"))
@@ -163,37 +161,7 @@ def appointments(session: Session, project_id: int | None = None) -> tuple[list[
                 names.append(text)
             yield [*first[1:8], statuses.get(first[8], first[8]), ", ".join(names)]
 
-    return _appointment_header(True), rows()
-
-
-def customer_appointments(
-    session: Session, scope: Scope, flt: queries.AppointmentFilter
-) -> tuple[list[str], Iterator[list]]:
-    """The customer's filtered appointment list, all pages: the visible rows and the
-    display names of the confirmed promoters (as the list shows them)."""
-
-    def rows():
-        items = list(session.scalars(queries.filtered_appointments(scope, flt)).unique())
-        for chunk in _chunks(items):
-            for row in queries.with_promoters(session, scope, chunk):
-                a = row.appointment
-                yield [
-                    a.date,
-                    a.start_time,
-                    a.end_time,
-                    a.job.title,
-                    a.job.location.name,
-                    a.job.location.city,
-                    label(APPOINTMENT_STATUSES, a.status),
-                    ", ".join(row.promoters),
-                ]
-
-    return _appointment_header(False), rows()
-
-
-def _chunks(items: list, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    return appointment_header(True), rows()
 
 
 EXPORTS = {
@@ -209,7 +177,7 @@ def sample(session: Session, kind: str) -> tuple[list[str], list[list]]:
     import datetime as dt
 
     from app.common.timezone import local_today
-    from app.crm.models import Company, Territory
+    from app.models.crm import Company, Territory
     from app.transfer.importers import KINDS
 
     territory = session.scalar(select(Territory.name).order_by(Territory.name).limit(1)) or ""

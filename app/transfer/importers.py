@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.common.choices import FEDERAL_STATES
-from app.crm.models import Company, Contact, Location, Territory
-from app.planning.models import Appointment, Job
+from app.models.crm import Company, Contact, Location, Territory
+from app.models.planning import Appointment, Job
 from app.transfer.tables import ILLEGAL_CHARACTERS, FileProblem, Table, unquote_formula
 
 CHUNK = 500

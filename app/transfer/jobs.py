@@ -45,8 +45,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.common.models import utcnow
-from app.crm.models import Contact, Location
-from app.planning.models import Appointment, Job
+from app.models.crm import Contact, Location
+from app.models.planning import Appointment, Job
 from app.transfer import importers, services
 from app.transfer.importers import RowError
 from app.transfer.models import ImportJob, ImportWrittenRow

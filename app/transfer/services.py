@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.crm.models import Company, Contact, Location, Territory
-from app.planning.models import Appointment
+from app.models.crm import Company, Contact, Location, Territory
+from app.models.planning import Appointment
 from app.transfer.importers import Lookup
 
 

@@ -34,7 +34,7 @@ from wtforms.validators import DataRequired, Optional
 
 from app.common.forms import TranslatedForm
 from app.extensions import db
-from app.planning.models import Job, Project
+from app.models.planning import Job, Project
 from app.transfer import exports, importers, jobs
 from app.transfer.models import ImportJob
 from app.transfer.tables import (

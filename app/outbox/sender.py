@@ -41,8 +41,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from app.common.models import utcnow
-from app.notify.mime import build_message, envelope_address
-from app.notify.models import OutboxMessage
+from app.outbox.mime import build_message, envelope_address
+from app.outbox.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 

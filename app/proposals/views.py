@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 
 from app.common.input_guard import FIELD_MESSAGE, has_unstorable
 from app.extensions import db
-from app.planning import services
+from app.proposals import operations, queries, rules
 
 
 class DecisionForm(FlaskForm):
@@ -25,7 +25,7 @@ class ProposalsView(BaseView):
     def pending(self):
         return self.render_template(
             "planning/proposals.html",
-            proposals=services.pending_proposals(db.session),
+            proposals=queries.pending_proposals(db.session),
             form=DecisionForm(),
         )
 
@@ -44,16 +44,16 @@ class ProposalsView(BaseView):
             flash(f"{_('Reason')}: {FIELD_MESSAGE}", "danger")
             return redirect(url_for("ProposalsView.pending"))
         try:
-            appointment = services.decide(
+            appointment = operations.decide(
                 db.session,
                 appointment_id,
                 g.user,
                 accept=decision == "accept",
                 reason=request.form.get("reason"),
             )
-        except services.ProposalError as error:
+        except rules.ProposalError as error:
             flash(str(error), "danger")
-        except services.AlreadyDecided:
+        except rules.AlreadyDecided:
             flash(
                 _("This proposal has already been decided by someone else (or no longer exists)."), "warning"
             )

@@ -22,7 +22,7 @@ import re
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from app.notify.models import OutboxMessage
+from app.outbox.models import OutboxMessage
 
 #: The policy of every outgoing message: CRLF line ends, lines folded at 78.
 POLICY = email.policy.SMTP

@@ -1,7 +1,7 @@
 """Writing mail: rendered in the recipient's language into the outbox table.
 
 Nothing here talks to SMTP. The caller commits the outbox row together with
-the change that caused it; :mod:`app.notify.sender` delivers it later.
+the change that caused it; :mod:`app.outbox.sender` delivers it later.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy.orm import Session
 
-from app.notify.models import OutboxMessage
+from app.outbox.models import OutboxMessage
 
 
 def enqueue(session: Session, kind: str, recipient: str, language: str, **context) -> OutboxMessage:

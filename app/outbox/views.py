@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from app.common.labels import COLUMN_LABELS
 from app.common.models import utcnow
 from app.common.views import AgencyModelView
-from app.notify.models import OutboxMessage
+from app.outbox.models import OutboxMessage
 
 
 class OutboxView(AgencyModelView):

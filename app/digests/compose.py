@@ -17,12 +17,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from app.common.links import agency_url, customer_url
-from app.common.timezone import local_today, week_of
+from app.common.timezone import local_today
 from app.crm.followups import tasks_due
-from app.crm.models import Contact, Location, Task
-from app.notify.models import DigestRun
-from app.notify.outbox import enqueue
-from app.planning.models import Appointment, Job, project_manager
+from app.digests.models import DigestRun
+from app.models.crm import Contact, Location, Task
+from app.models.planning import Appointment, Job, project_manager
+from app.outbox.enqueue import enqueue
+from app.rules.calendar import week_of
 from app.security.visibility import Scope
 
 

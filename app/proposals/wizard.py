@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -21,14 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from app.audit.views import proposal_history
 from app.common.models import utcnow
 from app.common.timezone import local_today
-from app.crm.models import Location
 from app.extensions import db
-from app.planning import services
-from app.planning.models import Appointment, Job, Project
+from app.models.crm import Location
+from app.models.planning import Appointment, Job, Project
 from app.portal import queries
-from app.portal.forms import ProposalSlotForm, ProposalStoreForm, ProposalSubmitForm
 from app.portal.models import WizardDraft
-from app.portal.views import bp, customer_required
+from app.proposals import operations, rules
+from app.proposals.forms import ProposalSlotForm, ProposalStoreForm, ProposalSubmitForm
 
 #: Unfinished wizards older than this are removed when a new one starts.
 DRAFT_LIFETIME = dt.timedelta(days=7)
@@ -77,8 +76,8 @@ def _forget(token: str) -> None:
     db.session.commit()
 
 
-def _draft(state: dict) -> services.ProposalDraft:
-    return services.ProposalDraft(
+def _draft(state: dict) -> rules.ProposalDraft:
+    return rules.ProposalDraft(
         project_id=state["project"],
         location_id=state["location"],
         date=dt.date.fromisoformat(state["date"]),
@@ -106,8 +105,6 @@ def _already_submitted(token: str):
     return None
 
 
-@bp.route("/proposals/new", methods=["GET", "POST"])
-@customer_required
 def wizard_store():
     token = _checked(request.args.get("token") or uuid.uuid4().hex)
     if (done := _already_submitted(token)) is not None:
@@ -124,8 +121,8 @@ def wizard_store():
                 field.data = field.choices[1][0]
     if form.validate_on_submit():
         try:
-            services.check_store(db.session, g.scope, form.project.data, form.location.data)
-        except services.ProposalError as error:
+            rules.check_store(db.session, g.scope, form.project.data, form.location.data)
+        except rules.ProposalError as error:
             getattr(form, error.field or "location").errors.append(str(error))
         else:
             _save(token, {**state, "project": form.project.data, "location": form.location.data})
@@ -138,8 +135,8 @@ def _job_or_restart(token: str, state: dict | None):
         flash(_("Please start with step 1."), "info")
         return None, redirect(url_for("portal.wizard_store", token=token))
     try:
-        job = services.check_store(db.session, g.scope, state["project"], state["location"])
-    except services.ProposalError as error:
+        job = rules.check_store(db.session, g.scope, state["project"], state["location"])
+    except rules.ProposalError as error:
         flash(str(error), "danger")
         return None, redirect(url_for("portal.wizard_store", token=token))
     return job, None
@@ -154,6 +151,9 @@ def _open_wizard(token: str):
     state = _state(token)
     job, restart = _job_or_restart(token, state)
     return state, job, restart
+
+
+_REGISTERED: dict[str, set[str]] = {}
 
 
 #: How many days before and after the chosen date step 2 shows the store's appointments.
@@ -171,7 +171,7 @@ def _slot_form(state: dict, job) -> ProposalSlotForm:
     """Step 2's form from the wizard's state; times from the job's usual hours if none yet."""
     start = dt.time.fromisoformat(state["start_time"]) if state.get("start_time") else None
     end = dt.time.fromisoformat(state["end_time"]) if state.get("end_time") else None
-    if start is None and end is None and (usual := services.usual_hours(db.session, job)):
+    if start is None and end is None and (usual := rules.usual_hours(db.session, job)):
         start, end = usual
     return ProposalSlotForm(
         data={
@@ -183,8 +183,6 @@ def _slot_form(state: dict, job) -> ProposalSlotForm:
     )
 
 
-@bp.route("/proposals/new/<token>/when", methods=["GET", "POST"])
-@customer_required
 def wizard_slot(token: str):
     state, job, response = _open_wizard(token)
     if response is not None:
@@ -195,8 +193,8 @@ def wizard_slot(token: str):
         form.validate_on_submit()  # the field errors are shown; nothing is saved
     elif form.validate_on_submit():
         try:
-            services.check_slot(job, form.date.data, form.start_time.data, form.end_time.data)
-        except services.ProposalError as error:
+            rules.check_slot(job, form.date.data, form.start_time.data, form.end_time.data)
+        except rules.ProposalError as error:
             getattr(form, error.field or "date").errors.append(str(error))
         else:
             _save(
@@ -221,12 +219,10 @@ def wizard_slot(token: str):
         around=_around(job, day) if day else [],
         around_days=AROUND,
         today=local_today(),
-        warnings=services.warnings_for(db.session, job, day) if day else [],
+        warnings=rules.warnings_for(db.session, job, day) if day else [],
     )
 
 
-@bp.route("/proposals/new/<token>/review", methods=["GET", "POST"])
-@customer_required
 def wizard_review(token: str):
     state, job, response = _open_wizard(token)
     if response is not None:
@@ -236,13 +232,13 @@ def wizard_review(token: str):
         return redirect(url_for("portal.wizard_slot", token=token))
     draft = _draft(state)
     try:
-        services.check_slot(job, draft.date, draft.start_time, draft.end_time)
-    except services.ProposalError as error:
+        rules.check_slot(job, draft.date, draft.start_time, draft.end_time)
+    except rules.ProposalError as error:
         flash(str(error), "danger")
         return redirect(url_for("portal.wizard_slot", token=token))
     form = ProposalSubmitForm()
     if form.validate_on_submit():
-        appointment, created = services.propose(db.session, g.scope, g.contact, g.user, draft, token)
+        appointment, created = operations.propose(db.session, g.scope, g.contact, g.user, draft, token)
         _forget(token)
         if created:
             flash(_("Your proposal has been sent to the agency."), "success")
@@ -255,7 +251,7 @@ def wizard_review(token: str):
         token=token,
         job=job,
         draft=draft,
-        warnings=services.warnings_for(db.session, job, draft.date),
+        warnings=rules.warnings_for(db.session, job, draft.date),
         step=3,
     )
 
@@ -270,8 +266,6 @@ def _own_proposals():
     )
 
 
-@bp.route("/proposals/")
-@customer_required
 def proposals():
     rows = []
     if g.contact is not None:
@@ -281,8 +275,6 @@ def proposals():
     return render_template("portal/proposals.html", proposals=rows)
 
 
-@bp.route("/proposals/<int:appointment_id>")
-@customer_required
 def proposal(appointment_id: int):
     if g.contact is None:
         abort(404)
@@ -291,3 +283,21 @@ def proposal(appointment_id: int):
         abort(404)
     history = proposal_history(db.session, item.id, g.user.id)
     return render_template("portal/proposal.html", proposal=item, history=history)
+
+
+def register_wizard(bp: Blueprint, login_required) -> None:
+    """Add the wizard's and the proposal list's routes to the customer system's blueprint.
+
+    Once per blueprint: its rules are replayed for every app it is registered on.
+    """
+    if "wizard_store" in _REGISTERED.setdefault(bp.name, set()):
+        return
+    _REGISTERED[bp.name].add("wizard_store")
+    for rule, view, methods in (
+        ("/proposals/new", wizard_store, ["GET", "POST"]),
+        ("/proposals/new/<token>/when", wizard_slot, ["GET", "POST"]),
+        ("/proposals/new/<token>/review", wizard_review, ["GET", "POST"]),
+        ("/proposals/", proposals, None),
+        ("/proposals/<int:appointment_id>", proposal, None),
+    ):
+        bp.add_url_rule(rule, view_func=login_required(view), methods=methods)

@@ -8,11 +8,11 @@ from flask import request
 from flask_appbuilder import BaseView, expose, has_access
 from sqlalchemy import select
 
+from app.common.formatting import current_language
 from app.common.timezone import local_today
 from app.extensions import db
-from app.planning.conflicts import current_conflicts
-from app.planning.generator_view import current_language
-from app.planning.models import Project
+from app.models.planning import Project
+from app.staffing.conflicts import current_conflicts
 
 WEEK_CHOICES = (1, 2, 4, 8, 12, 26)
 DEFAULT_WEEKS = 4

@@ -4,17 +4,18 @@ from flask_appbuilder import Model
 from flask_appbuilder.security.sqla import models as security_models  # noqa: F401
 
 from app.audit.models import AuditEntry  # noqa: F401
-from app.crm.models import Company, Contact, Location, Note, Task, Territory  # noqa: F401
-from app.notify.models import DigestRun, OutboxMessage  # noqa: F401
-from app.planning.models import (  # noqa: F401
+from app.digests.models import DigestRun  # noqa: F401
+from app.models.crm import Company, Contact, Location, Note, Task, Territory  # noqa: F401
+from app.models.planning import (  # noqa: F401
     Application,
     Appointment,
     Booking,
     Job,
     Project,
 )
+from app.models.promoter import Promoter, Unavailability  # noqa: F401
+from app.outbox.models import OutboxMessage  # noqa: F401
 from app.portal.models import WizardDraft  # noqa: F401
-from app.promoter.models import Promoter, Unavailability  # noqa: F401
 from app.security.models import AccountToken, LoginState  # noqa: F401
 from app.transfer.models import ImportJob, ImportWrittenRow  # noqa: F401
 

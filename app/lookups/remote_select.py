@@ -21,10 +21,10 @@ from sqlalchemy.orm import contains_eager
 from wtforms import Field
 from wtforms.validators import DataRequired, ValidationError
 
-from app.crm.models import Company, Contact, Location
 from app.extensions import db
-from app.planning.models import Appointment, Job, Project
-from app.promoter.models import Promoter
+from app.models.crm import Company, Contact, Location
+from app.models.planning import Appointment, Job, Project
+from app.models.promoter import Promoter
 
 PAGE_SIZE = 20
 _DATE = re.compile(r"^\s*(\d{1,2})\.(\d{1,2})\.(\d{4})\s*$")

@@ -31,8 +31,8 @@ from app.common.choices import (
     check_in,
 )
 from app.common.models import utcnow
-from app.crm.models import Company, Contact, Location
-from app.promoter.models import Promoter
+from app.models.crm import Company, Contact, Location
+from app.models.promoter import Promoter
 
 project_contact = Table(
     "project_contact",

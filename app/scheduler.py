@@ -4,7 +4,7 @@ Never started inside web workers. Runs the outbox sender every minute, the
 agency's daily digest of pending proposals and the customers' weekly digest
 (times in TIMEZONE, see config.py). Running two by mistake sends nothing
 twice while both are alive: digests are guarded by a unique row, outbox rows
-by claims under a renewed lease (see :mod:`app.notify.sender` for the one
+by claims under a renewed lease (see :mod:`app.outbox.sender` for the one
 case of a repeat, a sender killed mid-send).
 """
 
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 
+import click
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
-from flask import Flask
+from flask import Flask, current_app
 
 from app.extensions import db
 
@@ -37,8 +38,8 @@ def _job(app: Flask, name: str, func):
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
-    from app.notify.digests import agency_pending_digest, customer_week_digest
-    from app.notify.sender import send_pending
+    from app.digests.compose import agency_pending_digest, customer_week_digest
+    from app.outbox.sender import send_pending
     from app.transfer.jobs import run_pending as run_imports
 
     timezone = app.config["TIMEZONE"]
@@ -76,3 +77,16 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         misfire_grace_time=3600,
     )
     return scheduler
+
+
+@click.command("scheduler")
+def scheduler_command() -> None:
+    """Run the scheduler process (outbox every minute, daily and weekly digests)."""
+    scheduler = build_scheduler(current_app._get_current_object())
+    click.echo("promoplan scheduler running; Ctrl+C stops it.")
+    for job in scheduler.get_jobs():
+        click.echo(f"  {job.id}: {job.trigger}")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("scheduler stopped")

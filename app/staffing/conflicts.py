@@ -1,4 +1,4 @@
-"""The conflict rules of :mod:`app.planning.staffing`, for many rows at once.
+"""The conflict rules of :mod:`app.staffing.rules`, for many rows at once.
 
 The request page checks every (appointment, promoter) pair of a batch and the
 conflicts page every booking of the coming weeks; both use a fixed number of
@@ -12,41 +12,27 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import Date, DateTime, and_, cast, func, literal_column, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload
 
-from app.common.timezone import week_of
-from app.crm.models import Location
-from app.planning.generator import holiday_calendar
-from app.planning.models import Appointment, Booking, Job
-from app.planning.staffing import (
+from app.models.crm import Location
+from app.models.planning import Appointment, Booking, Job
+from app.models.promoter import Promoter, Unavailability
+from app.rules.calendar import (
     ACTIVE_APPOINTMENTS,
     ACTIVE_BOOKINGS,
+    as_date,
+    holiday_calendar,
+    week_of,
+    week_start,
+)
+from app.staffing.rules import (
     Conflict,
     holiday_conflict,
     overlap_conflict,
     unavailable_conflict,
     week_full_conflict,
 )
-from app.promoter.models import Promoter, Unavailability
-
-
-def week_start(session: Session, column):
-    """SQL for the Monday of the ISO week of a date column (SQLite and PostgreSQL)."""
-    # Literals, not bound parameters: the same expression is selected and grouped by.
-    if session.get_bind().dialect.name == "postgresql":
-        return cast(func.date_trunc(literal_column("'week'"), cast(column, DateTime)), Date)
-    # SQLite: forward to the week's Sunday (or stay on it), then back six days.
-    return func.date(column, literal_column("'weekday 0'"), literal_column("'-6 days'"), type_=Date)
-
-
-def _as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, str):
-        return dt.date.fromisoformat(value[:10])
-    return value
-
 
 # -- the request page: pairs and appointments of one batch ----------------------------
 
@@ -125,7 +111,7 @@ def appointment_warnings(
     job_ids = {a.job_id for a in appointments}
     monday = week_start(session, Appointment.date)
     days = {
-        (job_id, _as_date(week)): count
+        (job_id, as_date(week)): count
         for job_id, week, count in session.execute(
             select(Appointment.job_id, monday, func.count(func.distinct(Appointment.date)))
             .where(
@@ -279,7 +265,7 @@ def full_weeks(
     found = [
         FoundConflict(
             "week_full",
-            _as_date(week),
+            as_date(week),
             week_full_conflict(count, jobs[job_id].planned_days_per_week),
             job=jobs[job_id],
         )

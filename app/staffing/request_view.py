@@ -18,13 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.common.choices import APPOINTMENT_STATUSES, BOOKING_STATUSES, label
+from app.common.formatting import current_language
 from app.common.forms import TranslatedForm
 from app.extensions import db
-from app.planning import staffing
-from app.planning.conflicts import appointment_warnings, pair_conflicts
-from app.planning.generator_view import current_language
-from app.planning.models import Application, Appointment, Booking, Job
-from app.promoter.models import Promoter
+from app.models.planning import Application, Appointment, Booking, Job
+from app.models.promoter import Promoter
+from app.staffing import operations as staffing
+from app.staffing.conflicts import appointment_warnings, pair_conflicts
+from app.staffing.rules import Conflict
 
 #: The most appointments one request page handles.
 MAX_APPOINTMENTS = 200
@@ -140,7 +141,7 @@ class RequestPromotersView(BaseView):
             return redirect(back)
         created: list[Booking] = []
         already, mailed = 0, 0
-        refused: list[tuple[Appointment | None, Promoter | None, list[staffing.Conflict]]] = []
+        refused: list[tuple[Appointment | None, Promoter | None, list[Conflict]]] = []
         for promoter_id in sorted(wanted):
             promoter = db.session.get(Promoter, promoter_id)
             if promoter is None:

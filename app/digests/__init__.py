@@ -1,0 +1,1 @@
+"""Digests: the agency's daily list of pending proposals and the customers' weekly mail."""

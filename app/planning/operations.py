@@ -1,0 +1,110 @@
+"""The only code that changes an appointment outside the proposal workflow: plan a new
+one, move it (date or time), cancel it (with its open bookings, through staffing).
+
+Each change is told to the people it concerns through :mod:`app.changes`, in the
+same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_appbuilder.security.sqla.models import User
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from app.changes.operations import Before, appointment_changed
+from app.common.models import utcnow
+from app.models.planning import Appointment, Job
+from app.staffing.operations import cancel_bookings
+
+#: States in which an appointment can still be moved or cancelled.
+CHANGEABLE = ("planned", "proposed")
+
+
+class AppointmentError(ValueError):
+    """A refused change of an appointment; the message is for the user."""
+
+
+def _check_times(start: dt.time | None, end: dt.time | None) -> None:
+    if start is None or end is None:
+        raise AppointmentError(_l("Please enter a start and an end time."))
+    if end <= start:
+        raise AppointmentError(_l("The end must be after the start."))
+
+
+def plan_appointment(
+    session: Session,
+    job: Job,
+    date: dt.date,
+    start_time: dt.time,
+    end_time: dt.time,
+    user: User | None = None,
+    note: str | None = None,
+    commit: bool = True,
+) -> Appointment:
+    """A new appointment planned by the agency (state "planned", origin "agency")."""
+    _check_times(start_time, end_time)
+    appointment = Appointment(
+        job=job,
+        date=date,
+        start_time=start_time,
+        end_time=end_time,
+        status="planned",
+        origin="agency",
+        note=note or None,
+        created_by=user,
+        updated_by=user,
+    )
+    session.add(appointment)
+    session.flush()
+    appointment_changed(session, appointment, "planned")
+    if commit:
+        session.commit()
+    return appointment
+
+
+def move_appointment(
+    session: Session,
+    appointment: Appointment,
+    date: dt.date,
+    start_time: dt.time,
+    end_time: dt.time,
+    user: User | None = None,
+    commit: bool = True,
+) -> Appointment:
+    """Change date and/or time; the promoters and customer contacts concerned are told."""
+    if appointment.status not in CHANGEABLE:
+        raise AppointmentError(_l("Only planned or proposed appointments can be moved."))
+    _check_times(start_time, end_time)
+    before = Before(appointment.date, appointment.start_time, appointment.end_time)
+    if (date, start_time, end_time) == (before.date, before.start_time, before.end_time):
+        return appointment
+    appointment.date, appointment.start_time, appointment.end_time = date, start_time, end_time
+    appointment.updated_by = user
+    appointment.updated_at = utcnow()
+    session.flush()
+    if appointment.status == "planned":
+        appointment_changed(session, appointment, "moved", before)
+    if commit:
+        session.commit()
+    return appointment
+
+
+def cancel_appointment(
+    session: Session, appointment: Appointment, user: User | None = None, commit: bool = True
+) -> Appointment:
+    """Cancel an appointment and its open bookings; the people concerned are told."""
+    if appointment.status in ("cancelled", "done", "rejected"):
+        raise AppointmentError(_l("This appointment cannot be cancelled any more."))
+    was_planned = appointment.status == "planned"
+    appointment.status = "cancelled"
+    appointment.updated_by = user
+    appointment.updated_at = utcnow()
+    cancel_bookings(session, appointment)
+    session.flush()
+    if was_planned:
+        appointment_changed(session, appointment, "cancelled")
+    if commit:
+        session.commit()
+    return appointment

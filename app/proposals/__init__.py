@@ -1,0 +1,1 @@
+"""Proposals: a customer contact proposes an appointment, the agency decides."""

@@ -1,0 +1,1 @@
+"""Staffing: promoters apply for jobs, are requested for appointments, confirm or decline."""

@@ -1,0 +1,212 @@
+"""Staffing services: applications, requests, confirmations, conflicts.
+
+Conflict rules (checked here, on the server, and shown where planners and
+promoters work):
+
+- ``overlap``: the promoter already has a requested or confirmed booking whose
+  time overlaps on the same day — confirming is refused, requesting is refused
+  when the other booking is confirmed;
+- ``unavailable``: the promoter marked the day as unavailable — requesting and
+  confirming are refused;
+- ``week_full``: the store's planned days per week are exceeded — a warning;
+- ``holiday``: the day is a public holiday in the store's federal state — a warning.
+
+Confirmations of one promoter are serialised by first writing to the
+promoter's row (a row lock on PostgreSQL, the write lock on SQLite), so two
+overlapping requests confirmed at the same moment cannot both succeed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import Session, contains_eager, joinedload
+
+from app.models.crm import Location
+from app.models.planning import Appointment, Booking, Job
+from app.models.promoter import Unavailability
+from app.rules.calendar import (
+    ACTIVE_APPOINTMENTS,
+    ACTIVE_BOOKINGS,
+    days_in_week,
+    exceeds_planned_days,
+    holiday_name,
+)
+
+
+@dataclass(frozen=True)
+class Conflict:
+    kind: str  # overlap | unavailable | week_full | holiday | duplicate | state | applicant
+    message: str
+    blocking: bool
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# -- conflicts --------------------------------------------------------------
+
+
+def overlapping_bookings(
+    session: Session, promoter_id: int, appointment: Appointment, states=ACTIVE_BOOKINGS
+) -> list[Booking]:
+    """The promoter's other bookings whose time overlaps this appointment's."""
+    other = Appointment.__table__.alias("other")
+    return list(
+        session.scalars(
+            select(Booking)
+            .join(other, other.c.id == Booking.appointment_id)
+            .where(
+                Booking.promoter_id == promoter_id,
+                Booking.status.in_(states),
+                Booking.appointment_id != appointment.id,
+                other.c.date == appointment.date,
+                other.c.start_time < appointment.end_time,
+                other.c.end_time > appointment.start_time,
+                other.c.status.in_(ACTIVE_APPOINTMENTS),
+            )
+            .options(joinedload(Booking.appointment).joinedload(Appointment.job).joinedload(Job.location))
+        ).unique()
+    )
+
+
+def is_unavailable(session: Session, promoter_id: int, day: dt.date) -> Unavailability | None:
+    return session.scalar(
+        select(Unavailability).where(
+            Unavailability.promoter_id == promoter_id,
+            Unavailability.start_date <= day,
+            Unavailability.end_date >= day,
+        )
+    )
+
+
+def holiday_conflict(federal_state: str, name: str) -> Conflict:
+    return Conflict(
+        "holiday", str(_l("Public holiday in %(state)s: %(name)s", state=federal_state, name=name)), False
+    )
+
+
+def week_full_conflict(days: int, planned: int) -> Conflict:
+    return Conflict(
+        "week_full",
+        str(_l("%(days)d days planned this week, %(planned)d agreed", days=days, planned=planned)),
+        False,
+    )
+
+
+def unavailable_conflict(absent: Unavailability) -> Conflict:
+    return Conflict("unavailable", str(_l("Unavailable on this day (%(period)s)", period=absent)), True)
+
+
+def overlap_conflict(other: Booking, confirming: bool = False) -> Conflict:
+    """``other`` is the promoter's overlapping booking (with its appointment, job and location)."""
+    blocking = confirming or other.status == "confirmed"
+    return Conflict(
+        "overlap",
+        str(
+            _l(
+                "Overlaps with %(state)s booking at %(store)s, %(start)s–%(end)s",
+                state=_state_word(other.status),
+                store=other.appointment.job.location.name,
+                start=other.appointment.start_time.strftime("%H:%M"),
+                end=other.appointment.end_time.strftime("%H:%M"),
+            )
+        ),
+        blocking and other.status == "confirmed",
+    )
+
+
+def appointment_conflicts(session: Session, appointment: Appointment) -> list[Conflict]:
+    """Warnings about the appointment itself: holiday, store's week full."""
+    found = []
+    job = appointment.job
+    name = holiday_name(job.location.federal_state, appointment.date)
+    if name:
+        found.append(holiday_conflict(job.location.federal_state, name))
+    if job.planned_days_per_week:
+        days = days_in_week(session, job.id, appointment.date)
+        if exceeds_planned_days(days, job.planned_days_per_week):
+            found.append(week_full_conflict(days, job.planned_days_per_week))
+    return found
+
+
+def booking_conflicts(
+    session: Session, promoter_id: int, appointment: Appointment, confirming: bool = False
+) -> list[Conflict]:
+    """Why this promoter should not (or cannot) work this appointment."""
+    found = []
+    absent = is_unavailable(session, promoter_id, appointment.date)
+    if absent is not None:
+        found.append(unavailable_conflict(absent))
+    for other in overlapping_bookings(session, promoter_id, appointment):
+        found.append(overlap_conflict(other, confirming))
+    return found
+
+
+def booking_conflicts_of(
+    session: Session, bookings: list[Booking], confirming: bool = False
+) -> dict[int, list[Conflict]]:
+    """:func:`booking_conflicts` for many bookings at once, in two queries (booking id → conflicts).
+
+    The bookings need their appointment loaded.
+    """
+    found: dict[int, list[Conflict]] = {b.id: [] for b in bookings}
+    if not bookings:
+        return found
+    promoter_ids = {b.promoter_id for b in bookings}
+    days = {b.appointment.date for b in bookings}
+    absences = session.scalars(
+        select(Unavailability)
+        .where(
+            Unavailability.promoter_id.in_(promoter_ids),
+            Unavailability.start_date <= max(days),
+            Unavailability.end_date >= min(days),
+        )
+        .order_by(Unavailability.id)
+    ).all()
+    candidates = session.scalars(
+        select(Booking)
+        .join(Appointment, Appointment.id == Booking.appointment_id)
+        .join(Job, Job.id == Appointment.job_id)
+        .join(Location, Location.id == Job.location_id)
+        .where(
+            Booking.promoter_id.in_(promoter_ids),
+            Booking.status.in_(ACTIVE_BOOKINGS),
+            Appointment.date.in_(days),
+            Appointment.status.in_(ACTIVE_APPOINTMENTS),
+        )
+        .options(
+            contains_eager(Booking.appointment).contains_eager(Appointment.job).contains_eager(Job.location)
+        )
+        .order_by(Booking.id)
+    ).all()
+    for booking in bookings:
+        appointment = booking.appointment
+        absent = next(
+            (
+                a
+                for a in absences
+                if a.promoter_id == booking.promoter_id and a.start_date <= appointment.date <= a.end_date
+            ),
+            None,
+        )
+        if absent is not None:
+            found[booking.id].append(unavailable_conflict(absent))
+        for candidate in candidates:
+            theirs = candidate.appointment
+            if (
+                candidate.promoter_id == booking.promoter_id
+                and theirs.id != appointment.id
+                and theirs.date == appointment.date
+                and theirs.start_time < appointment.end_time
+                and theirs.end_time > appointment.start_time
+            ):
+                found[booking.id].append(overlap_conflict(candidate, confirming))
+    return found
+
+
+def _state_word(status: str) -> str:
+    return str({"requested": _l("a requested"), "confirmed": _l("a confirmed")}.get(status, status))

@@ -1,0 +1,100 @@
+"""Agency screens of staffing: applications and bookings."""
+
+from __future__ import annotations
+
+from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
+
+from app.common.choices import APPLICATION_STATUSES, BOOKING_STATUSES
+from app.common.eager_interface import eager_list
+from app.common.validators import UniqueTogether
+from app.common.views import AgencyModelView, choice_field, code_formatter, run_action
+from app.lookups.remote_select import remote_select
+from app.models.planning import Application, Appointment, Booking
+from app.staffing import operations
+
+
+class BookingView(AgencyModelView):
+    # Appointment, its job and the promoter of the whole page in three statements, not per row.
+    datamodel = eager_list(
+        Booking,
+        selectinload(Booking.appointment).selectinload(Appointment.job),
+        selectinload(Booking.promoter),
+    )
+    list_title = _l("Bookings")
+    show_title = _l("Booking")
+    add_title = _l("Add booking")
+    edit_title = _l("Edit booking")
+    list_columns = ["appointment", "appointment.job", "promoter", "status"]
+    # No appointment filter: FAB would render a dropdown of every appointment.
+    search_columns = ["promoter", "status"]
+    show_columns = ["appointment", "promoter", "status", "created_at", "updated_at"]
+    add_columns = edit_columns = ["appointment", "promoter", "status"]
+    order_columns = ["status"]
+    formatters_columns = {"status": code_formatter(BOOKING_STATUSES)}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "appointment": remote_select(_l("Appointment"), "appointment"),
+        "promoter": remote_select(
+            _l("Promoter"),
+            "promoter",
+            validators=[
+                UniqueTogether(
+                    Booking,
+                    ["appointment", "promoter"],
+                    _l("This promoter is already on this appointment."),
+                )
+            ],
+        ),
+        "status": choice_field(_l("Status"), BOOKING_STATUSES, default="requested"),
+    }
+
+
+class ApplicationView(AgencyModelView):
+    datamodel = SQLAInterface(Application)
+    list_title = _l("Applications")
+    show_title = _l("Application")
+    add_title = _l("Add application")
+    edit_title = _l("Edit application")
+    list_columns = ["promoter", "job", "status", "created_at"]
+    search_columns = ["promoter", "job", "status"]
+    show_columns = ["promoter", "job", "status", "created_at"]
+    add_columns = edit_columns = ["promoter", "job", "status"]
+    order_columns = ["status", "created_at"]
+    base_order = ("created_at", "desc")
+    formatters_columns = {"status": code_formatter(APPLICATION_STATUSES)}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "promoter": remote_select(_l("Promoter"), "promoter"),
+        "job": remote_select(
+            _l("Job"),
+            "job",
+            validators=[
+                UniqueTogether(
+                    Application,
+                    ["promoter", "job"],
+                    _l("This promoter has already applied for this job."),
+                )
+            ],
+        ),
+        "status": choice_field(_l("Status"), APPLICATION_STATUSES, default="applied"),
+    }
+
+    @action("accept", _l("Accept"), icon="fa-check")
+    def accept(self, items):
+        return run_action(
+            self,
+            items,
+            lambda item: operations.decide_application(self.datamodel.session, item, accept=True),
+            lambda n: _("%(count)d applications accepted.", count=n),
+        )
+
+    @action("reject", _l("Reject"), _l("Reject the selected applications?"), "fa-times")
+    def reject(self, items):
+        return run_action(
+            self,
+            items,
+            lambda item: operations.decide_application(self.datamodel.session, item, accept=False),
+            lambda n: _("%(count)d applications rejected.", count=n),
+        )
