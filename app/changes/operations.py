@@ -50,6 +50,19 @@ def customer_link(change: AppointmentChange) -> str:
     return customer_url(f"/portal/appointments?store={location_id}&date_from={day}&date_to={day}")
 
 
+def _record(appointment: Appointment, kind: ChangeKind, before: Before | None) -> AppointmentChange:
+    return AppointmentChange(
+        appointment=appointment,
+        kind=kind,
+        date=appointment.date,
+        start_time=appointment.start_time,
+        end_time=appointment.end_time,
+        before_date=before.date if before else None,
+        before_start_time=before.start_time if before else None,
+        before_end_time=before.end_time if before else None,
+    )
+
+
 def appointment_changed(
     session: Session,
     appointment: Appointment,
@@ -62,23 +75,26 @@ def appointment_changed(
     ``bookings``: the promoters' bookings the change concerns; by default the appointment's
     open ones (requested or confirmed). A cancellation passes the bookings it cancelled.
     """
-    change = AppointmentChange(
-        appointment=appointment,
-        kind=kind,
-        date=appointment.date,
-        start_time=appointment.start_time,
-        end_time=appointment.end_time,
-        before_date=before.date if before else None,
-        before_start_time=before.start_time if before else None,
-        before_end_time=before.end_time if before else None,
-    )
+    change = _record(appointment, kind, before)
     session.add(change)
     session.flush()
     if bookings is None:
         bookings = [b for b in appointment.bookings if b.status in ACTIVE_BOOKINGS]
     _tell_promoters(session, change, bookings)
-    _tell_contacts(session, change)
+    _tell_contacts(session, appointment.job_id, [change])
     return change
+
+
+def appointments_planned(session: Session, appointments: list[Appointment]) -> list[AppointmentChange]:
+    """Many new appointments of one job at once (the generator): recorded one by one, but
+    a contact who wants changes at once gets one mail listing them all (no commit)."""
+    if not appointments:
+        return []
+    changes = [_record(appointment, "planned", None) for appointment in appointments]
+    session.add_all(changes)
+    session.flush()
+    _tell_contacts(session, appointments[0].job_id, changes)
+    return changes
 
 
 def _tell_promoters(session: Session, change: AppointmentChange, bookings: Iterable[Booking]) -> None:
@@ -99,32 +115,43 @@ def _tell_promoters(session: Session, change: AppointmentChange, bookings: Itera
         )
 
 
-def _tell_contacts(session: Session, change: AppointmentChange) -> None:
-    contacts = session.scalars(
-        contacts_seeing(change.appointment.job_id).where(Contact.email.is_not(None))
-    ).all()
+def _tell_contacts(session: Session, job_id: int, changes: list[AppointmentChange]) -> None:
+    """Notices for every contact who sees the job; mail now to those who want it at once."""
+    contacts = session.scalars(contacts_seeing(job_id).where(Contact.email.is_not(None))).all()
     for contact in contacts:
         if contact.change_mail == "weekly" and contact.digest_opt_out:
             continue  # no weekly mail wanted: the contact chose to hear of changes nowhere
-        notice = ChangeNotice(change=change, contact=contact)
-        session.add(notice)
+        notices = [ChangeNotice(change=change, contact=contact) for change in changes]
+        session.add_all(notices)
         if contact.change_mail != "immediate":
             continue
-        message = enqueue(
-            session,
-            "appointment_change",
-            contact.email,
-            contact.language,
-            change=change,
-            name=contact.full_name,
-            for_promoter=False,
-            booking_cancelled=False,
-            link=customer_link(change),
-            settings_link=customer_url("/portal/settings"),
-        )
+        settings_link = customer_url("/portal/settings")
+        if len(changes) == 1:
+            message = enqueue(
+                session,
+                "appointment_change",
+                contact.email,
+                contact.language,
+                change=changes[0],
+                name=contact.full_name,
+                for_promoter=False,
+                booking_cancelled=False,
+                link=customer_link(changes[0]),
+                settings_link=settings_link,
+            )
+        else:
+            message = enqueue(
+                session,
+                "change_summary",
+                contact.email,
+                contact.language,
+                contact=contact,
+                changes=changes,
+                link=customer_url("/portal/appointments?range=all"),
+                settings_link=settings_link,
+            )
         session.flush()
-        notice.sent_at = utcnow()
-        notice.outbox_message_id = message.id
+        mark_sent(notices, message.id)
 
 
 def pending_notices(session: Session, contact_id: int) -> list[ChangeNotice]:
