@@ -9,6 +9,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app.common.choices import LANGUAGES, check_in
 from app.common.models import blank_to_none
 
 
@@ -17,6 +18,7 @@ class Promoter(Model):
     __table_args__ = (
         Index("ix_promoter_name", "last_name", "first_name"),
         UniqueConstraint("feed_token", name="uq_promoter_feed_token"),
+        CheckConstraint(check_in("language", LANGUAGES), name="ck_promoter_language"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,6 +29,8 @@ class Promoter(Model):
     city: Mapped[str | None] = mapped_column(String(100), index=True)
     #: German postcode of the promoter's home, for "open jobs near me".
     postcode: Mapped[str | None] = mapped_column(String(10))
+    #: The language of the promoter's mails.
+    language: Mapped[str] = mapped_column(String(2), nullable=False, default="de", server_default="de")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"), unique=True)
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, index=True)

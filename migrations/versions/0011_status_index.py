@@ -1,6 +1,6 @@
 """index on appointment (status, date) for the pending-proposal count on every agency page
 
-Revision ID: 0015_status_index
+Revision ID: 0011_status_index
 Revises: 0010
 Create Date: 2026-12-01 11:10:00
 
@@ -9,7 +9,7 @@ Create Date: 2026-12-01 11:10:00
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0015_status_index"
+revision = "0011_status_index"
 down_revision = "0010"
 branch_labels = None
 depends_on = None
