@@ -218,7 +218,11 @@ class AgencyModelView(ModelView):
             message = self.add_through_operation(item)
         except ValueError as error:
             session.rollback()
-            flash(flash_message(error), "warning")
+            field = getattr(error, "field", None)
+            if field is not None and field in form:
+                form[field].errors = [*form[field].errors, str(error)]
+            else:
+                flash(flash_message(error), "warning")
             return self._get_add_widget(form=form, exclude_cols=exclude_cols)
         flash(message, "success")
         return None

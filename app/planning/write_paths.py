@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
+from app.common.models import discard_unsaved
 from app.common.refusals import StateChangeRefused
 from app.models.planning import Appointment, Job
 from app.planning import operations
@@ -67,11 +68,9 @@ def plan_from(session: Session, item: Appointment, user: User | None) -> Appoint
     """Plan the appointment described by an unsaved ``item`` (a filled add form or JSON body)."""
     if item.status not in (None, "planned"):
         raise appointment_status_refusal(None, item.status)
-    if item in session:
-        session.expunge(item)
-    return operations.plan_appointment(
-        session, item.job, item.date, item.start_time, item.end_time, user=user, note=item.note
-    )
+    job, date, start, end, note = item.job, item.date, item.start_time, item.end_time, item.note
+    discard_unsaved(session, item, "job")
+    return operations.plan_appointment(session, job, date, start, end, user=user, note=note)
 
 
 def update_appointment(session: Session, item: Appointment, user: User | None) -> None:

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.common.models import discard_unsaved
 from app.common.refusals import StateChangeRefused
 from app.models.planning import Application, Booking
 from app.rules.calendar import ACTIVE_BOOKINGS
@@ -29,14 +30,20 @@ def request_from(session: Session, item: Booking, user: User | None) -> Booking:
             field="status",
         )
     appointment, promoter = item.appointment, item.promoter
-    if item in session:
-        session.expunge(item)
+    discard_unsaved(session, item, "appointment", "promoter")
+    existing = session.scalar(
+        select(Booking.status).where(
+            Booking.appointment_id == appointment.id, Booking.promoter_id == promoter.id
+        )
+    )
+    if existing in ACTIVE_BOOKINGS:
+        raise StateChangeRefused(_l("This promoter is already on this appointment."), field="promoter")
     result = operations.request_promoters(session, [appointment], [promoter], user)
     if result.refused:
         reasons = "; ".join(str(c) for _a, _p, conflicts in result.refused for c in conflicts)
-        raise operations.StaffingError(_l("The request was refused: %(reasons)s", reasons=reasons))
-    if not result.created:
-        raise StateChangeRefused(_l("This promoter is already requested or booked for this appointment."))
+        raise StateChangeRefused(
+            _l("The request was refused: %(reasons)s", reasons=reasons), field="promoter"
+        )
     return result.created[0]
 
 
@@ -57,8 +64,7 @@ def apply_from(session: Session, item: Application) -> Application:
             _l('A new application is "applied"; accept or reject it with the actions.'), field="status"
         )
     promoter, job = item.promoter, item.job
-    if item in session:
-        session.expunge(item)
+    discard_unsaved(session, item, "promoter", "job")
     existing = session.scalar(
         select(Application.status).where(Application.promoter_id == promoter.id, Application.job_id == job.id)
     )
