@@ -56,7 +56,7 @@ def rows(app):
 def ids(app, rows):
     """The module's own campaign plus second rows to collide with."""
     from app.models.crm import Contact, Location, Territory
-    from app.models.planning import Application, Booking, Job
+    from app.models.planning import Job
     from app.models.promoter import Promoter
 
     ids = rows.campaign()

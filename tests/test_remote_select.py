@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.lookups.remote_select import PAGE_SIZE, SOURCES
 from tests.conftest import login
-from tests.helpers import client_for, field_errors, form_values, model_form
+from tests.helpers import client_for, field_errors, model_form
 
 URL = "/api/v1/remote-select/{kind}"
 

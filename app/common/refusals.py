@@ -21,17 +21,14 @@ class StateChangeRefused(ValueError):
         self.link_text = link_text
 
     def __str__(self) -> str:
-        return str(self.message)
+        """The text; with a link, as Markup (FAB flashes ``str(error)``, so the link works)."""
+        return Markup(self.__html__()) if self.link else str(self.message)
 
     def __html__(self) -> str:
-        """The message with its link, for flashes (``Markup.format`` uses this)."""
         if not self.link:
             return str(Markup.escape(str(self.message)))
-        return str(
-            Markup('{} <a href="{}">{}</a>').format(
-                str(self.message), self.link, str(self.link_text or self.link)
-            )
-        )
+        text, link_text = str(self.message), str(self.link_text or self.link)
+        return str(Markup('{} <a href="{}">{}</a>').format(text, self.link, link_text))
 
     def as_json(self) -> str | dict[str, list[str]]:
         """The API's message: the text with the path, per field if there is one."""
