@@ -180,6 +180,15 @@ def _queue_every_kind(session, info, stores) -> None:
         bookings=[SimpleNamespace(appointment=a) for a in week],
         link="https://promoter.example/promoter/",
     )
+    enqueue(
+        session,
+        "booking_released",
+        promoter.email,
+        "de",
+        promoter=promoter,
+        booking=SimpleNamespace(appointment=week[0]),
+        link="https://promoter.example/promoter/",
+    )
     for kind, extra in (
         ("booking_declined", {"appointment": week[0]}),
         ("application_withdrawn", {"job": job}),
@@ -218,6 +227,7 @@ def test_every_mail_kind_with_worst_case_content_arrives_intact(
         "digest_pending",
         "digest_week",
         "booking_requests",
+        "booking_released",
         "booking_declined",
         "application_withdrawn",
     }
