@@ -782,8 +782,10 @@ def test_application_states_change_by_action_only(app, world, clients):
     )
     assert snapshot(app, world) == before
 
+    mark = marks(app)
     assert client.post(f"/applicationview/action/accept/{applied}").status_code == 302
     assert fresh_row(app, Application, applied)["status"] == "accepted"
+    assert audit_since(app, mark, "application", applied) == [("update", "agentur", ["status"])]
     assert client.post(f"/applicationview/action/reject/{applied}").status_code == 302
     assert fresh_row(app, Application, applied)["status"] == "rejected"
     assert client.post(f"/applicationview/delete/{applied}").status_code == 302
@@ -858,8 +860,10 @@ def test_job_status_by_action_and_refused_in_the_api(app, world, clients, api):
     assert answer.status_code == 422 and list(answer.get_json()["message"]) == ["status"]
     assert fresh_row(app, Job, pk)["status"] == "draft"
 
+    mark = marks(app)
     assert client.post(f"/jobview/action/open_job/{pk}").status_code == 302
     assert fresh_row(app, Job, pk)["status"] == "open"
+    assert audit_since(app, mark, "job", pk) == [("update", "agentur", ["status"])]
     assert client.post(f"/jobview/action/close_job/{pk}").status_code == 302
     assert fresh_row(app, Job, pk)["status"] == "closed"
     response = client.post(f"/jobview/action/open_job/{pk}")
