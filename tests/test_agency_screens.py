@@ -596,7 +596,6 @@ def test_agency_creates_and_edits_a_job(app, clients, rows, campaign):
             "title": title,
             "project": str(campaign["project"]),
             "location": str(location),
-            "status": "open",
             "planned_days_per_week": "4",
         },
         Job,
@@ -605,10 +604,15 @@ def test_agency_creates_and_edits_a_job(app, clients, rows, campaign):
     rows.adopt(Job, pk)
     stored = fresh_row(app, Job, pk)
     assert (stored["project_id"], stored["location_id"]) == (campaign["project"], location)
-    assert (stored["status"], stored["planned_days_per_week"]) == ("open", 4)
-    _edit(app, client, view, pk, {"planned_days_per_week": "6", "status": "staffed"})
+    assert (stored["status"], stored["planned_days_per_week"]) == ("draft", 4)
+    # The status changes through the screen's actions (the form has no status field).
+    assert client.post(f"{view.route_base}/action/open_job/{pk}").status_code == 302
+    assert fresh_row(app, Job, pk)["status"] == "open"
+    _edit(app, client, view, pk, {"planned_days_per_week": "6"})
     stored = fresh_row(app, Job, pk)
-    assert (stored["planned_days_per_week"], stored["status"]) == (6, "staffed")
+    assert (stored["planned_days_per_week"], stored["status"]) == (6, "open")
+    assert client.post(f"{view.route_base}/action/close_job/{pk}").status_code == 302
+    assert fresh_row(app, Job, pk)["status"] == "closed"
 
 
 def test_agency_creates_and_edits_an_appointment(app, clients, rows, campaign):
@@ -626,7 +630,6 @@ def test_agency_creates_and_edits_an_appointment(app, clients, rows, campaign):
             "date": "2026-03-14",
             "start_time": "09:30",
             "end_time": "17:00",
-            "status": "planned",
             "note": note,
         },
         Appointment,
@@ -638,10 +641,15 @@ def test_agency_creates_and_edits_an_appointment(app, clients, rows, campaign):
     assert (stored["job_id"], stored["date"]) == (campaign["job"], dt.date(2026, 3, 14))
     assert (stored["start_time"], stored["end_time"]) == (dt.time(9, 30), dt.time(17, 0))
     assert (stored["created_by_id"], stored["origin"], stored["version"]) == (agentur, "agency", 1)
-    _edit(app, client, view, pk, {"end_time": "18:30", "status": "done"})
+    assert stored["status"] == "planned"
+    _edit(app, client, view, pk, {"end_time": "18:30"})
     stored = fresh_row(app, Appointment, pk)
-    assert (stored["end_time"], stored["status"]) == (dt.time(18, 30), "done")
+    assert (stored["end_time"], stored["status"]) == (dt.time(18, 30), "planned")
     assert (stored["updated_by_id"], stored["version"]) == (agentur, 2)
+    # Done is an action (the form has no status field); the day lies in the past.
+    assert client.post(f"{view.route_base}/action/complete/{pk}").status_code == 302
+    stored = fresh_row(app, Appointment, pk)
+    assert (stored["status"], stored["updated_by_id"], stored["version"]) == ("done", agentur, 3)
 
 
 def _user_id(app, username):

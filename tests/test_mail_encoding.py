@@ -181,6 +181,15 @@ def _queue_every_kind(session, info, stores) -> None:
         link="https://promoter.example/promoter/",
     )
     _queue_changes(session, info, store, promoter)
+    enqueue(
+        session,
+        "booking_released",
+        promoter.email,
+        "de",
+        promoter=promoter,
+        booking=SimpleNamespace(appointment=week[0]),
+        link="https://promoter.example/promoter/",
+    )
     for kind, extra in (
         ("booking_declined", {"appointment": week[0]}),
         ("application_withdrawn", {"job": job}),
@@ -250,6 +259,7 @@ def test_every_mail_kind_with_worst_case_content_arrives_intact(
         "digest_pending",
         "digest_week",
         "booking_requests",
+        "booking_released",
         "booking_declined",
         "application_withdrawn",
         "appointment_change",

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select, true
+from sqlalchemy import func, select
 
 from app.lookups.remote_select import PAGE_SIZE, SOURCES
 from tests.conftest import login
-from tests.helpers import client_for, field_errors, form_values, model_form
+from tests.helpers import client_for, field_errors, model_form
 
 URL = "/api/v1/remote-select/{kind}"
 
@@ -97,48 +97,57 @@ def test_add_forms_hold_no_list_of_rows(agency, url, fields):
         assert select_html.count("<option") == 1, f"{url}: {name} lists rows"
 
 
-def test_booking_saved_through_remote_selects_and_shown_on_edit(app, agency):
+def test_booking_saved_through_remote_selects_and_shown(app, agency):
+    """The add form's remote selects reach the request (staffing.request_promoters): the
+    booking is saved with the chosen rows, shown by name, and a second one is refused."""
     from app.extensions import db
-    from app.models.planning import Appointment, Booking
+    from app.models.planning import Application, Appointment, Booking
     from app.models.promoter import Promoter
+    from app.outbox.models import OutboxMessage
 
     with app.app_context():
-        taken = select(Booking.id).where(
-            Booking.appointment_id == Appointment.id, Booking.promoter_id == Promoter.id
-        )
-        appointment_id, promoter_id = db.session.execute(
-            select(Appointment.id, Promoter.id)
-            .join(Promoter, true())
-            .where(~taken.exists())
+        appointment = db.session.scalars(
+            select(Appointment)
+            .where(Appointment.status == "planned")
             .order_by(Appointment.id.desc())
             .limit(1)
         ).one()
-    data = {"appointment": str(appointment_id), "promoter": str(promoter_id), "status": "requested"}
-    response = agency.post("/bookingview/add", data=data)
-    assert response.status_code == 302
-    with app.app_context():
-        booking = db.session.scalars(
-            select(Booking).where(
-                Booking.appointment_id == appointment_id, Booking.promoter_id == promoter_id
-            )
-        ).one()
-        booking_id = booking.id
-    edit = agency.get(f"/bookingview/edit/{booking_id}").get_data(as_text=True)
-    assert form_values(edit)["appointment"] == [str(appointment_id)]
-    assert form_values(edit)["promoter"] == [str(promoter_id)]
-    again = agency.post("/bookingview/add", data=data)
-    assert again.status_code == 200
-    assert field_errors(again.get_data(as_text=True)).get("promoter")
-    with app.app_context():
-        db.session.execute(Booking.__table__.delete().where(Booking.id == booking_id))
+        appointment_id = appointment.id
+        promoter = Promoter(first_name="Remo", last_name="Auswahl", email="remo.auswahl@example.com")
+        db.session.add(promoter)
+        db.session.flush()
+        db.session.add(Application(promoter=promoter, job_id=appointment.job_id, status="accepted"))
         db.session.commit()
+        promoter_id = promoter.id
+    data = {"appointment": str(appointment_id), "promoter": str(promoter_id)}
+    try:
+        response = agency.post("/bookingview/add", data=data)
+        assert response.status_code == 302, field_errors(response.get_data(as_text=True))
+        with app.app_context():
+            booking_id = db.session.scalars(
+                select(Booking.id).where(
+                    Booking.appointment_id == appointment_id, Booking.promoter_id == promoter_id
+                )
+            ).one()
+        shown = agency.get(f"/bookingview/show/{booking_id}").get_data(as_text=True)
+        assert "Remo Auswahl" in shown or "Auswahl, Remo" in shown
+        again = agency.post("/bookingview/add", data=data)
+        assert again.status_code == 200
+        assert field_errors(again.get_data(as_text=True)).get("promoter")
+    finally:
+        with app.app_context():
+            db.session.execute(Booking.__table__.delete().where(Booking.promoter_id == promoter_id))
+            db.session.execute(Application.__table__.delete().where(Application.promoter_id == promoter_id))
+            db.session.execute(
+                OutboxMessage.__table__.delete().where(OutboxMessage.recipient == "remo.auswahl@example.com")
+            )
+            db.session.execute(Promoter.__table__.delete().where(Promoter.id == promoter_id))
+            db.session.commit()
 
 
 @pytest.mark.parametrize("value", ["999999999", "abc", "1' OR '1'='1", "9" * 40])
 def test_unknown_or_bad_key_is_a_field_message(agency, value):
-    response = agency.post(
-        "/bookingview/add", data={"appointment": value, "promoter": "1", "status": "requested"}
-    )
+    response = agency.post("/bookingview/add", data={"appointment": value, "promoter": "1"})
     assert response.status_code == 200
     errors = field_errors(response.get_data(as_text=True))
     assert errors.get("appointment")

@@ -54,10 +54,10 @@ _TABLE = AuditEntry.__table__
 def _audited() -> dict[type, str]:
     """Model class -> entity name (the table)."""
     from app.models.crm import Contact, Location, Territory
-    from app.models.planning import Appointment, Booking
+    from app.models.planning import Application, Appointment, Booking, Job
     from app.models.promoter import Promoter
 
-    models = (Appointment, Booking, Contact, Location, Territory, Promoter, User)
+    models = (Appointment, Booking, Application, Job, Contact, Location, Territory, Promoter, User)
     return {model: model.__tablename__ for model in models}
 
 
@@ -129,6 +129,10 @@ def summary_of(obj) -> str:
             text = f"{text} ({data['username']})".strip()
     elif entity == "booking":
         text = f"promoter {data.get('promoter_id')} @ appointment {data.get('appointment_id')}"
+    elif entity == "application":
+        text = f"promoter {data.get('promoter_id')} @ job {data.get('job_id')}"
+    elif entity == "job":
+        text = str(data.get("title") or "")
     else:
         text = str(data.get("name") or "")
     return f"{entity} {data.get('id', '')}: {text}"[:300]

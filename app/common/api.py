@@ -7,6 +7,8 @@ import sys
 
 from flask import current_app, request
 from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.const import API_RESULT_RES_KEY
+from marshmallow import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import MultiDict
 
@@ -80,16 +82,44 @@ class FormValidatedApi(ModelRestApi):
         self.datamodel.session.rollback()
         return self.response_422(message="The change conflicts with existing data.")
 
+    def _refused(self, error: ValueError) -> object:
+        """A workflow's refusal (its message is for the client): 422, nothing changed."""
+        self.datamodel.session.rollback()
+        as_json = getattr(error, "as_json", None)
+        return self.response_422(message=as_json() if as_json else str(error))
+
+    def _write(self, write, *args) -> object:
+        try:
+            return write(*args)
+        except SQLAlchemyError:
+            return self._database_error()
+        except ValueError as error:  # raised by the pre_* hooks or the operation
+            return self._refused(error)
+
+    #: ``create_through_operation(item)`` — a workflow operation that creates the row from
+    #: the loaded (unsaved) item and returns it; None: FAB inserts the row itself.
+    create_through_operation = None
+
+    def _create(self) -> object:
+        try:
+            item = self.add_model_schema.load(request.json)
+        except ValidationError as err:
+            return self.response_422(message=err.messages)
+        created = self.create_through_operation(item)
+        return self.response(
+            201,
+            **{API_RESULT_RES_KEY: self.add_model_schema.dump(created, many=False), "id": created.id},
+        )
+
     def post_headless(self):
         if not request.is_json or not isinstance(request.json, dict):
             return self.response_400(message="Request is not a JSON object")
         errors = self._form_errors(request.json)
         if errors:
             return self.response_422(message=errors)
-        try:
-            return super().post_headless()
-        except SQLAlchemyError:
-            return self._database_error()
+        if self.create_through_operation is not None:
+            return self._write(self._create)
+        return self._write(super().post_headless)
 
     def put_headless(self, pk):
         if not request.is_json or not isinstance(request.json, dict):
@@ -100,7 +130,7 @@ class FormValidatedApi(ModelRestApi):
         errors = self._form_errors(request.json, item)
         if errors:
             return self.response_422(message=errors)
-        try:
-            return super().put_headless(pk)
-        except SQLAlchemyError:
-            return self._database_error()
+        return self._write(super().put_headless, pk)
+
+    def delete_headless(self, pk):
+        return self._write(super().delete_headless, pk)

@@ -54,6 +54,7 @@ MAIL_KINDS = {
     "account_invite": _l("Invitation to an account"),
     "application_withdrawn": _l("Application withdrawn"),
     "booking_declined": _l("Booking declined"),
+    "booking_released": _l("Booking cancelled by the agency"),
     "booking_requests": _l("Booking requests"),
     "digest_pending": _l("Proposals awaiting a decision"),
     "digest_week": _l("Week overview"),

@@ -34,3 +34,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def discard_unsaved(session, item, *relations: str) -> None:
+    """Forget a filled-in, never saved ``item`` (a form's or a JSON body's row that a
+    workflow operation creates itself): unlink it from its related rows' collections
+    and take it out of the session, so that no flush inserts it."""
+    for name in relations:
+        setattr(item, name, None)
+    if item in session:
+        session.expunge(item)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import flash, redirect
+from flask import flash, redirect, request
 from flask_appbuilder import ModelView
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.urltools import get_filter_args
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from wtforms import BooleanField, SelectField
@@ -22,6 +24,7 @@ from app.common.choices import CODED_COLUMNS, label
 from app.common.dates import localise_date_fields
 from app.common.formatting import format_clock, format_day, format_utc_moment
 from app.common.labels import COLUMN_LABELS, TABLE_LABELS
+from app.common.refusals import flash_message
 
 
 def choice_field(text, values: dict, required: bool = True, default=None) -> SelectField:
@@ -144,6 +147,8 @@ class AgencyModelView(ModelView):
     page_size = 25
     #: What FAB flashes when an edit fails in the database (its own text is "Database Error").
     database_error_message = _l("The change could not be saved because it conflicts with existing data.")
+    #: False: rows are never edited in a form (their states change through actions only).
+    editable = True
 
     def __init__(self, **kwargs):
         if type(self.datamodel) is SQLAInterface:
@@ -151,6 +156,8 @@ class AgencyModelView(ModelView):
         self.validators_columns = _FreshValidatorLists(self.validators_columns or {})
         self._require_text_in_required_strings()
         super().__init__(**kwargs)
+        if not self.editable:
+            self.base_permissions = [p for p in self.base_permissions if p != "can_edit"]
         columns = {*self.list_columns, *self.show_columns}
         self.formatters_columns = {
             **dict.fromkeys(columns, display),
@@ -181,6 +188,52 @@ class AgencyModelView(ModelView):
             if self.datamodel.is_string(column) and not self.datamodel.is_nullable(column):
                 chain = list(self.validators_columns.get(column, []))
                 self.validators_columns[column] = [StripWhitespace(), DataRequired(), *chain]
+
+    #: A workflow operation that creates the row from the add form's unsaved item and
+    #: returns the message to show; None: FAB inserts the row itself.
+    add_through_operation = None
+
+    def _add(self):
+        """FAB's add, except that a workflow operation creates the row (``add_through_operation``).
+
+        A refusal (any ValueError) is shown with the filled form again; nothing is saved.
+        """
+        if self.add_through_operation is None:
+            return super()._add()
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        if request.method != "POST":
+            self.update_redirect()
+            return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+        self._fill_form_exclude_cols(exclude_cols, form)
+        if not form.validate():
+            return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+        self.process_form(form, True)
+        item = self.datamodel.obj()
+        session = self.datamodel.session
+        with session.no_autoflush:
+            form.populate_obj(item)
+        try:
+            message = self.add_through_operation(item)
+        except ValueError as error:
+            session.rollback()
+            field = getattr(error, "field", None)
+            if field is not None and field in form:
+                form[field].errors = [*form[field].errors, str(error)]
+            else:
+                flash(flash_message(error), "warning")
+            return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+        flash(message, "success")
+        return None
+
+    def refuse_with_rollback(self, check, item) -> None:
+        """Run ``check(item)`` in a ``pre_*`` hook; on a refusal undo what the form filled in."""
+        try:
+            check(item)
+        except ValueError:
+            self.datamodel.session.rollback()
+            raise
 
     def pre_delete(self, item) -> None:
         """Refuse, with a reason, to delete a row that other rows still point to."""
@@ -228,7 +281,7 @@ def run_action(view, items, change, done_message) -> object:
             change(item)
         except ValueError as error:  # a workflow's refusal (its message is for the user)
             view.datamodel.session.rollback()
-            flash(f"{item}: {error}", "warning")
+            flash(Markup("{}: {}").format(item, flash_message(error)), "warning")
         else:
             done += 1
     if done:

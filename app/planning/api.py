@@ -18,6 +18,7 @@ from app.common.api import FormValidatedApi
 from app.crm.views import LocationView
 from app.models.crm import Location
 from app.models.planning import Appointment, Job, Project
+from app.planning import write_paths
 from app.planning.views import AppointmentView, JobView, ProjectView
 from app.security.filters import VISIBLE_ONLY
 from app.security.visibility import scope_for
@@ -126,6 +127,14 @@ class JobApi(VisibleApi):
     order_columns = ["title", "status"]
     search_columns = ["title", "status", "project", "location"]
     form_view = JobView
+
+    # The status: "draft" (or absent) in a POST, unchanged in a PUT; the actions change it.
+    def pre_add(self, item: Job) -> None:
+        write_paths.check_job_add(item)
+
+    def pre_update(self, item: Job) -> None:
+        write_paths.check_job_update(item)
+
     # The customer system's job list.
     customer_columns = (
         "id",
@@ -171,11 +180,18 @@ class AppointmentApi(VisibleApi):
         "location_name",
     )
 
-    def pre_add(self, item: Appointment) -> None:
-        item.created_by = item.updated_by = g.user
+    # POST plans (planning.operations.plan_appointment; "status" absent or "planned"), a new
+    # date or time in a PUT moves (move_appointment); a PUT that changes "status" or "job"
+    # is refused with 422 naming the path (a proposal: the Proposals screen), and so is
+    # the DELETE of a proposal or of an appointment with bookings.
+    def create_through_operation(self, item: Appointment) -> Appointment:
+        return write_paths.plan_from(self.datamodel.session, item, g.user)
 
     def pre_update(self, item: Appointment) -> None:
-        item.updated_by = g.user
+        write_paths.update_appointment(self.datamodel.session, item, g.user)
+
+    def pre_delete(self, item: Appointment) -> None:
+        write_paths.check_appointment_delete(item)
 
 
 #: The read API of the customer system (and the agency's CRUD API).

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.changes.operations import Before, appointment_changed
 from app.common.models import utcnow
+from app.common.timezone import local_today
 from app.models.planning import Appointment, Job
 from app.staffing.operations import cancel_bookings
 
@@ -97,6 +98,10 @@ def cancel_appointment(
     """Cancel an appointment and its open bookings; the people concerned are told."""
     if appointment.status in ("cancelled", "done", "rejected"):
         raise AppointmentError(_l("This appointment cannot be cancelled any more."))
+    if appointment.status == "proposed":
+        raise AppointmentError(
+            _l("A proposal is not cancelled: it is accepted or rejected on the Proposals screen.")
+        )
     was_planned = appointment.status == "planned"
     appointment.status = "cancelled"
     appointment.updated_by = user
@@ -105,6 +110,22 @@ def cancel_appointment(
     session.flush()
     if was_planned:
         appointment_changed(session, appointment, "cancelled", bookings=cancelled)
+    if commit:
+        session.commit()
+    return appointment
+
+
+def complete_appointment(
+    session: Session, appointment: Appointment, user: User | None = None, commit: bool = True
+) -> Appointment:
+    """Mark a planned appointment that has taken place (today or earlier) as done."""
+    if appointment.status != "planned":
+        raise AppointmentError(_l("Only planned appointments can be marked as done."))
+    if appointment.date > local_today():
+        raise AppointmentError(_l("An appointment in the future cannot be marked as done."))
+    appointment.status = "done"
+    appointment.updated_by = user
+    appointment.updated_at = utcnow()
     if commit:
         session.commit()
     return appointment

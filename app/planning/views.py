@@ -16,11 +16,11 @@ from app.common.choices import (
     JOB_STATUSES,
 )
 from app.common.validators import After, UniqueTogether
-from app.common.views import AgencyModelView, as_list, choice_field, code_formatter, run_action
+from app.common.views import AgencyModelView, as_list, code_formatter, run_action
 from app.common.widgets import BS3TimeWidget
 from app.lookups.remote_select import remote_select
 from app.models.planning import Appointment, Job, Project
-from app.planning import operations
+from app.planning import operations, write_paths
 from app.staffing import operations as staffing
 from app.staffing.views import ApplicationView, BookingView
 
@@ -55,8 +55,10 @@ class AppointmentView(AgencyModelView):
         "updated_by",
         "version",
     ]
-    add_columns = ["job", "date", "start_time", "end_time", "status", "note"]
-    edit_columns = [*add_columns, "expected_version"]
+    # Adding plans (operations.plan_appointment), a new date or time moves
+    # (operations.move_appointment); the status changes only through the actions.
+    add_columns = ["job", "date", "start_time", "end_time", "note"]
+    edit_columns = ["date", "start_time", "end_time", "note", "expected_version"]
     order_columns = ["date", "start_time", "end_time", "status", "origin"]
     base_order = ("date", "asc")
     related_views = [BookingView]
@@ -73,7 +75,6 @@ class AppointmentView(AgencyModelView):
             widget=BS3TimeWidget(),
             validators=[DataRequired(), After("start_time", _l("The end must be after the start."))],
         ),
-        "status": choice_field(_l("Status"), APPOINTMENT_STATUSES, default="planned"),
         "job": remote_select(_l("Job"), "job"),
     }
     add_form_extra_fields = _time_fields
@@ -84,8 +85,13 @@ class AppointmentView(AgencyModelView):
         item = self.datamodel.get(pk)
         form.expected_version.data = str(item.version)
 
-    def pre_add(self, item: Appointment) -> None:
-        item.created_by = item.updated_by = g.user
+    def add_through_operation(self, item: Appointment) -> str:
+        write_paths.plan_from(self.datamodel.session, item, g.user)
+        return _("The appointment is planned.")
+
+    def pre_delete(self, item: Appointment) -> None:
+        write_paths.check_appointment_delete(item)
+        super().pre_delete(item)
 
     @action(
         "request_promoters",
@@ -126,7 +132,23 @@ class AppointmentView(AgencyModelView):
                     "Please open it again and repeat your change."
                 )
             )
-        item.updated_by = g.user
+        self.refuse_with_rollback(
+            lambda row: write_paths.update_appointment(self.datamodel.session, row, g.user), item
+        )
+
+    @action(
+        "complete",
+        _l("Mark as done"),
+        _l("Mark the selected appointments as done?"),
+        "fa-check-square-o",
+    )
+    def complete(self, items):
+        return run_action(
+            self,
+            items,
+            lambda item: operations.complete_appointment(self.datamodel.session, item, g.user),
+            lambda n: _("%(count)d appointments marked as done.", count=n),
+        )
 
 
 class JobView(AgencyModelView):
@@ -138,7 +160,8 @@ class JobView(AgencyModelView):
     list_columns = ["title", "project", "location", "status", "planned_days_per_week"]
     search_columns = ["title", "project", "location", "status"]
     show_columns = ["title", "project", "location", "status", "planned_days_per_week", "description"]
-    add_columns = edit_columns = show_columns
+    # The status changes through the actions (open, close), never in the form.
+    add_columns = edit_columns = ["title", "project", "location", "planned_days_per_week", "description"]
     order_columns = ["title", "status", "planned_days_per_week"]
     base_order = ("title", "asc")
     related_views = [AppointmentView, ApplicationView]
@@ -150,7 +173,6 @@ class JobView(AgencyModelView):
         ],
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "status": choice_field(_l("Status"), JOB_STATUSES, default="draft"),
         "location": remote_select(
             _l("Location"),
             "location",
@@ -171,6 +193,21 @@ class JobView(AgencyModelView):
             items,
             lambda item: staffing.open_job(self.datamodel.session, item),
             lambda n: _("%(count)d jobs are open for applications.", count=n),
+        )
+
+    def pre_add(self, item: Job) -> None:
+        write_paths.check_job_add(item)
+
+    def pre_update(self, item: Job) -> None:
+        self.refuse_with_rollback(write_paths.check_job_update, item)
+
+    @action("close_job", _l("Close job"), _l("Close the selected jobs for applications?"), "fa-lock")
+    def close_job(self, items):
+        return run_action(
+            self,
+            items,
+            lambda item: staffing.close_job(self.datamodel.session, item),
+            lambda n: _("%(count)d jobs closed.", count=n),
         )
 
     @action("generate", _l("Generate appointments"), icon="fa-calendar-plus-o", multiple=False)

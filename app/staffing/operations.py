@@ -252,3 +252,39 @@ def _mail_agency(session: Session, job: Job, kind: str, /, **context) -> None:
             link=agency_url("/bookingview/list/"),
             **context,
         )
+
+
+# -- the agency's own steps (appended; used by the agency screens and the API) ----
+
+
+def cancel_booking(session: Session, booking: Booking, user: User | None = None) -> Booking:
+    """The agency takes one promoter off an appointment (requested or confirmed booking).
+
+    The appointment stays as it is; the promoter is mailed in the same transaction.
+    """
+    if booking.status not in ACTIVE_BOOKINGS:
+        raise StaffingError(_l("Only requested or confirmed bookings can be cancelled."))
+    booking.status = "cancelled"
+    booking.updated_at = utcnow()
+    promoter = booking.promoter
+    if promoter.email:
+        enqueue(
+            session,
+            "booking_released",
+            promoter.email,
+            "de",
+            promoter=promoter,
+            booking=booking,
+            link=promoter_url("/promoter/"),
+        )
+    session.commit()
+    return booking
+
+
+def close_job(session: Session, job: Job) -> Job:
+    """No more applications for this job (``apply`` refuses them); its appointments and bookings stay."""
+    if job.status == "closed":
+        raise StaffingError(_l("This job is already closed."))
+    job.status = "closed"
+    session.commit()
+    return job

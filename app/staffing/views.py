@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import g
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
@@ -10,11 +11,10 @@ from sqlalchemy.orm import selectinload
 
 from app.common.choices import APPLICATION_STATUSES, BOOKING_STATUSES
 from app.common.eager_interface import eager_list
-from app.common.validators import UniqueTogether
-from app.common.views import AgencyModelView, choice_field, code_formatter, run_action
+from app.common.views import AgencyModelView, code_formatter, run_action
 from app.lookups.remote_select import remote_select
 from app.models.planning import Application, Appointment, Booking
-from app.staffing import operations
+from app.staffing import operations, write_paths
 
 
 class BookingView(AgencyModelView):
@@ -32,24 +32,38 @@ class BookingView(AgencyModelView):
     # No appointment filter: FAB would render a dropdown of every appointment.
     search_columns = ["promoter", "status"]
     show_columns = ["appointment", "promoter", "status", "created_at", "updated_at"]
-    add_columns = edit_columns = ["appointment", "promoter", "status"]
+    # A new booking is a request (staffing.request_promoters); its state changes through
+    # the actions and the promoter system, never in a form.
+    add_columns = ["appointment", "promoter"]
+    editable = False
     order_columns = ["status"]
     formatters_columns = {"status": code_formatter(BOOKING_STATUSES)}
-    add_form_extra_fields = edit_form_extra_fields = {
+    add_form_extra_fields = {
         "appointment": remote_select(_l("Appointment"), "appointment"),
-        "promoter": remote_select(
-            _l("Promoter"),
-            "promoter",
-            validators=[
-                UniqueTogether(
-                    Booking,
-                    ["appointment", "promoter"],
-                    _l("This promoter is already on this appointment."),
-                )
-            ],
-        ),
-        "status": choice_field(_l("Status"), BOOKING_STATUSES, default="requested"),
+        "promoter": remote_select(_l("Promoter"), "promoter"),
     }
+
+    def add_through_operation(self, item: Booking) -> str:
+        booking = write_paths.request_from(self.datamodel.session, item, g.user)
+        return _("%(promoter)s is requested; the promoter is notified.", promoter=booking.promoter)
+
+    def pre_delete(self, item: Booking) -> None:
+        write_paths.check_booking_delete(item)
+        super().pre_delete(item)
+
+    @action(
+        "cancel_booking",
+        _l("Cancel booking"),
+        _l("Cancel the selected bookings? The promoters are told."),
+        "fa-ban",
+    )
+    def cancel_booking(self, items):
+        return run_action(
+            self,
+            items,
+            lambda item: operations.cancel_booking(self.datamodel.session, item, g.user),
+            lambda n: _("%(count)d bookings cancelled.", count=n),
+        )
 
 
 class ApplicationView(AgencyModelView):
@@ -61,25 +75,24 @@ class ApplicationView(AgencyModelView):
     list_columns = ["promoter", "job", "status", "created_at"]
     search_columns = ["promoter", "job", "status"]
     show_columns = ["promoter", "job", "status", "created_at"]
-    add_columns = edit_columns = ["promoter", "job", "status"]
+    # A new application is the promoter's own (staffing.apply); accept and reject are actions.
+    add_columns = ["promoter", "job"]
+    editable = False
     order_columns = ["status", "created_at"]
     base_order = ("created_at", "desc")
     formatters_columns = {"status": code_formatter(APPLICATION_STATUSES)}
-    add_form_extra_fields = edit_form_extra_fields = {
+    add_form_extra_fields = {
         "promoter": remote_select(_l("Promoter"), "promoter"),
-        "job": remote_select(
-            _l("Job"),
-            "job",
-            validators=[
-                UniqueTogether(
-                    Application,
-                    ["promoter", "job"],
-                    _l("This promoter has already applied for this job."),
-                )
-            ],
-        ),
-        "status": choice_field(_l("Status"), APPLICATION_STATUSES, default="applied"),
+        "job": remote_select(_l("Job"), "job"),
     }
+
+    def add_through_operation(self, item: Application) -> str:
+        application = write_paths.apply_from(self.datamodel.session, item)
+        return _("The application of %(promoter)s is entered.", promoter=application.promoter)
+
+    def pre_delete(self, item: Application) -> None:
+        write_paths.check_application_delete(item)
+        super().pre_delete(item)
 
     @action("accept", _l("Accept"), icon="fa-check")
     def accept(self, items):
