@@ -286,6 +286,30 @@ def test_planning_tells_the_contacts_and_the_generator_sends_one_mail_per_contac
         assert len(lines) == len(plan.created)
 
 
+def test_an_imported_file_of_appointments_is_told_once_it_is_in(app, session, tidy, info, contacts):
+    """An appointment import is newly planned work: one mail per contact for the file, sent only
+    after the whole import succeeded."""
+    from app.models.planning import Job
+    from tests.conftest import login
+    from tests.test_import import import_ok, xlsx_bytes
+
+    choose(session, contacts, **dict.fromkeys(LOGINS, "immediate"))
+    job = session.get(Job, info.north[0].job_id)
+    days = [future(info, 50), future(info, 52)]
+    body = [[d.strftime("%d.%m.%Y"), "06:00", "08:00", "Import"] for d in days]
+    client = app.test_client()
+    login(client, "agentur")
+    import_ok(
+        client, "appointments", "termine.xlsx", xlsx_bytes(["Datum", "Beginn", "Ende", "Notiz"], body), job.id
+    )
+    told = by_recipient(mails(app, tidy))
+    nord, sued, marketing, sales = (contacts[login][1] for login in LOGINS)
+    assert set(told) == {nord, marketing, sales}
+    (mail,) = told[nord]
+    assert mail["kind"] == "change_summary"
+    assert all(d.strftime("%d.%m.%Y") in mail["body_text"] for d in days)
+
+
 def test_a_contact_who_cannot_see_the_store_gets_nothing(app, session, tidy, info, contacts):
     from app.planning.operations import cancel_appointment, move_appointment
 

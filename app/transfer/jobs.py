@@ -44,6 +44,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.changes.operations import appointments_planned
 from app.common.models import utcnow
 from app.models.crm import Contact, Location
 from app.models.planning import Appointment, Job
@@ -231,7 +232,7 @@ def run_claimed(session: Session, job_id: int, worker: str) -> str:
                 if checked.errors:
                     return _fail(session, job_id, worker, errors=checked.errors)
                 _write(session, job_id, worker, kind, checked.rows, user_id, planning_job_id, start)
-        return _finish(session, job_id, worker)
+        return _finish(session, job_id, worker, kind)
     except LostClaim:
         session.rollback()
         log.warning("import job %s: taken over by another runner; %s stops", job_id, worker)
@@ -361,12 +362,30 @@ def _turns(session: Session) -> Iterator[Callable[[], None]]:
         yield wait_for_others
 
 
-def _finish(session: Session, job_id: int, worker: str) -> str:
+def _finish(session: Session, job_id: int, worker: str, kind: str) -> str:
     now = utcnow()
+    if kind == "appointments":
+        _tell_planned(session, job_id)
     _renew(session, job_id, worker, state="done", rows=None, finished_at=now, lease_until=None)
     session.commit()
     _forget_written(session, job_id)
     return "done"
+
+
+def _tell_planned(session: Session, job_id: int) -> None:
+    """The imported appointments are newly planned: told like the generator's (one mail per
+    contact for each batch), only once the whole import has succeeded (no commit)."""
+    ids = list(
+        session.scalars(select(ImportWrittenRow.row_id).where(ImportWrittenRow.import_job_id == job_id))
+    )
+    for start in range(0, len(ids), 10 * batch_size()):
+        batch = ids[start : start + 10 * batch_size()]
+        appointments = session.scalars(
+            select(Appointment)
+            .where(Appointment.id.in_(batch))
+            .order_by(Appointment.date, Appointment.start_time)
+        ).all()
+        appointments_planned(session, list(appointments))
 
 
 def _fail(
