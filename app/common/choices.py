@@ -42,7 +42,12 @@ BOOKING_STATUSES = {
     "confirmed": _l("Confirmed"),
     "declined": _l("Declined"),
     "cancelled": _l("Cancelled"),
+    # Another promoter confirmed the appointment first: the open request was withdrawn
+    # (not "cancelled", which means the agency or the appointment's cancellation ended it).
+    "withdrawn": _l("Withdrawn"),
 }
+#: The agency's answer to a promoter's request to cancel a confirmed booking.
+CANCEL_ANSWERS = {"granted": _l("Granted"), "refused": _l("Refused")}
 #: The mail outbox: where a mail stands, and what it is about (its template).
 OUTBOX_STATUSES = {
     "pending": _l("Waiting to be sent"),
@@ -53,8 +58,12 @@ OUTBOX_STATUSES = {
 MAIL_KINDS = {
     "account_invite": _l("Invitation to an account"),
     "application_withdrawn": _l("Application withdrawn"),
+    "booking_cancel_granted": _l("Cancellation of a booking granted"),
+    "booking_cancel_refused": _l("Cancellation of a booking refused"),
+    "booking_cancel_requested": _l("Cancellation of a booking requested"),
     "booking_declined": _l("Booking declined"),
     "booking_requests": _l("Booking requests"),
+    "booking_withdrawn": _l("Request withdrawn"),
     "digest_pending": _l("Proposals awaiting a decision"),
     "digest_week": _l("Week overview"),
     "password_reset": _l("Password reset"),
@@ -93,6 +102,8 @@ CODED_COLUMNS = {
     ("appointment", "status"): APPOINTMENT_STATUSES,
     ("appointment", "origin"): APPOINTMENT_ORIGINS,
     ("booking", "status"): BOOKING_STATUSES,
+    ("booking", "cancel_answer"): CANCEL_ANSWERS,
+    ("promoter", "language"): LANGUAGES,
     ("outbox_message", "status"): OUTBOX_STATUSES,
     ("outbox_message", "kind"): MAIL_KINDS,
     ("outbox_message", "language"): LANGUAGES,

@@ -9,6 +9,7 @@ from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from app.common.choices import LANGUAGES, check_in
 from app.common.models import blank_to_none
 
 
@@ -17,6 +18,7 @@ class Promoter(Model):
     __table_args__ = (
         Index("ix_promoter_name", "last_name", "first_name"),
         UniqueConstraint("feed_token", name="uq_promoter_feed_token"),
+        CheckConstraint(check_in("language", LANGUAGES), name="ck_promoter_language"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,6 +34,8 @@ class Promoter(Model):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, index=True)
     #: Secret of the private iCalendar feed; None = no feed (revoked or never made).
     feed_token: Mapped[str | None] = mapped_column(String(64))
+    #: The language of the promoter's mails: the one last chosen in the promoter system.
+    language: Mapped[str] = mapped_column(String(2), nullable=False, default="de", server_default="de")
     unavailabilities: Mapped[list[Unavailability]] = relationship(
         back_populates="promoter", cascade="all, delete-orphan", order_by="Unavailability.start_date"
     )
