@@ -513,6 +513,8 @@ def profile():
             promoter.phone = form.phone.data
             promoter.postcode = form.postcode.data
             promoter.city = form.city.data
+            if "language" in request.form:  # an older form without the field keeps the language
+                promoter.language = form.language.data
             try:
                 db.session.commit()
             except IntegrityError:  # the address was taken a moment ago

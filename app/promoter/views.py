@@ -6,8 +6,9 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import Email, Optional
 
+from app.common.choices import LANGUAGES
 from app.common.validators import NormaliseEmail, UniqueTogether
-from app.common.views import AgencyModelView, boolean_field
+from app.common.views import AgencyModelView, boolean_field, choice_field, code_formatter
 from app.models.promoter import Promoter
 from app.privacy.views import PersonalDataActions
 from app.security.login_actions import LoginActions, linkable_logins
@@ -23,7 +24,7 @@ class PromoterView(LoginActions, PersonalDataActions, AgencyModelView):
     edit_title = _l("Edit promoter")
     list_columns = ["last_name", "first_name", "city", "email", "phone", "active"]
     search_columns = ["last_name", "first_name", "city", "email", "active"]
-    show_columns = ["first_name", "last_name", "email", "phone", "city", "active", "user"]
+    show_columns = ["first_name", "last_name", "email", "phone", "city", "language", "active", "user"]
     add_columns = edit_columns = show_columns
     order_columns = ["last_name", "first_name", "city", "email", "active"]
     base_order = ("last_name", "asc")
@@ -32,6 +33,10 @@ class PromoterView(LoginActions, PersonalDataActions, AgencyModelView):
         "email": [NormaliseEmail(), Optional(), Email()],
         "user": [UniqueTogether(Promoter, ["user"], _l("This login already belongs to another promoter."))],
     }
-    add_form_extra_fields = edit_form_extra_fields = {"active": boolean_field(_l("Active"))}
+    formatters_columns = {"language": code_formatter(LANGUAGES)}
+    add_form_extra_fields = edit_form_extra_fields = {
+        "active": boolean_field(_l("Active")),
+        "language": choice_field(_l("Language of mails"), LANGUAGES, default="de"),
+    }
     # Only promoter-system logins can be linked (never an agency or admin login).
     add_form_query_rel_fields = edit_form_query_rel_fields = linkable_logins(PROMOTER)
