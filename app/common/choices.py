@@ -48,6 +48,12 @@ BOOKING_STATUSES = {
 }
 #: The agency's answer to a promoter's request to cancel a confirmed booking.
 CANCEL_ANSWERS = {"granted": _l("Granted"), "refused": _l("Refused")}
+#: The Bookings screen's column on a cancellation request (``Booking.cancel_state``).
+CANCEL_STATES = {
+    "pending": _l("Cancellation requested"),
+    "granted": _l("Cancellation granted"),
+    "refused": _l("Cancellation refused"),
+}
 #: The mail outbox: where a mail stands, and what it is about (its template).
 OUTBOX_STATUSES = {
     "pending": _l("Waiting to be sent"),

@@ -214,9 +214,18 @@ class Booking(Model):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     @property
+    def cancel_state(self) -> str | None:
+        """The promoter's cancellation request: pending, granted, refused, or None (never asked)."""
+        if self.cancel_requested_at is None:
+            return None
+        return self.cancel_answer or ("pending" if self.status == "confirmed" else None)
+
+    @property
     def cancel_pending(self) -> bool:
         """The promoter's cancellation request waits for the agency's answer."""
-        return self.status == "confirmed" and self.cancel_requested_at is not None and self.cancel_answer is None
+        return (
+            self.status == "confirmed" and self.cancel_requested_at is not None and self.cancel_answer is None
+        )
 
     def __repr__(self) -> str:
         return f"{self.promoter} @ {self.appointment}"
