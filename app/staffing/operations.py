@@ -155,6 +155,16 @@ def request_promoters(
                 )
             )
             continue
+        if any(b.status == "confirmed" for b in appointment.bookings):
+            # Confirming it would be refused: the appointment is staffed (one promoter each).
+            result.refused.append(
+                (
+                    appointment,
+                    None,
+                    [Conflict("state", str(_l("A promoter has already confirmed this appointment.")), True)],
+                )
+            )
+            continue
         for promoter in promoters:
             accepted = session.scalar(
                 select(Application.id).where(
