@@ -36,7 +36,9 @@ def upgrade():
         batch_op.add_column(sa.Column("cancel_answered_at", sa.DateTime(), nullable=True))
         batch_op.drop_constraint("ck_booking_status", type_="check")
         batch_op.create_check_constraint("ck_booking_status", NEW_BOOKING_STATUSES)
-        batch_op.create_check_constraint("ck_booking_cancel_answer", "cancel_answer IN ('granted', 'refused')")
+        batch_op.create_check_constraint(
+            "ck_booking_cancel_answer", "cancel_answer IN ('granted', 'refused')"
+        )
 
 
 def downgrade():
