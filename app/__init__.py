@@ -104,16 +104,20 @@ def _index_view():
 
 
 class PendingProposalsLabel:
-    """Menu label with the number of pending proposals, counted when the menu is drawn."""
+    """Menu label with the number of pending proposals, counted when the menu is drawn
+    (once per request: a page that counted them already leaves the number in ``g``)."""
 
     def __str__(self) -> str:
+        from flask import g
         from flask_babel import gettext
 
         from app.extensions import db
         from app.proposals.queries import pending_count
 
         try:
-            return gettext("Proposals (%(count)d)", count=pending_count(db.session))
+            if g.get("pending_count") is None:
+                g.pending_count = pending_count(db.session)
+            return gettext("Proposals (%(count)d)", count=g.pending_count)
         except Exception:  # the menu must render even if counting fails
             return gettext("Proposals")
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, redirect, request, url_for
+import datetime as dt
+
+from flask import abort, current_app, g, redirect, render_template, request, url_for
 from flask_appbuilder import IndexView, expose
-from sqlalchemy import func, select
 
 from app.security.systems import system_of
 
@@ -32,25 +33,53 @@ class DashboardIndexView(IndexView):
 
     @expose("/")
     def index(self):
-        from app.common.timezone import local_today
-        from app.models.planning import Appointment, Job, Project
-
         self.update_redirect()
         system = system_of(g.user)
         if system == "customer":
             return redirect(customer_system_url())
         if system == "promoter":
             return redirect(promoter_system_url())
-        figures = None
-        if system == "agency":
-            session = self.appbuilder.session
-            today = local_today()
-            figures = {
-                "projects": session.scalar(select(func.count(Project.id))),
-                "jobs": session.scalar(select(func.count(Job.id))),
-                "today": session.scalar(select(func.count(Appointment.id)).where(Appointment.date == today)),
-                "proposed": session.scalar(
-                    select(func.count(Appointment.id)).where(Appointment.status == "proposed")
-                ),
-            }
-        return self.render_template(self.index_template, appbuilder=self.appbuilder, figures=figures)
+        cockpit = _cockpit(self.appbuilder.session, g.user.id) if system == "agency" else None
+        return self.render_template(self.index_template, appbuilder=self.appbuilder, cockpit=cockpit)
+
+    @expose("/cockpit/week")
+    def cockpit_week(self):
+        """The cockpit's second half (conflicts, the week per project), fetched by the start page."""
+        if system_of(g.user) != "agency":
+            abort(403)
+        return render_template("cockpit_week.html", week=_cockpit_week(self.appbuilder.session))
+
+
+def _cockpit(session, user_id: int) -> dict:
+    """The planner's cockpit: each section's first rows and its count (see app.cockpit)."""
+    from app.cockpit import queries
+    from app.common.timezone import local_today
+
+    today = local_today()
+    counts = queries.counts(session, user_id, today)
+    g.pending_count = counts["proposals"]  # the menu shows the same number
+    return {
+        "today": today,
+        "horizon": today + dt.timedelta(days=queries.UNSTAFFED_DAYS - 1),
+        "appointments": queries.today(session, today, counts["today"]),
+        "unstaffed": queries.unstaffed(session, today, counts["unstaffed"]),
+        "unanswered": queries.unanswered(session, today, counts["unanswered"]),
+        "proposals": queries.pending_proposals(session, counts["proposals"]),
+        "follow_ups": queries.follow_ups_due(session, user_id, today, counts["follow_ups"]),
+    }
+
+
+def _cockpit_week(session) -> dict:
+    from app.cockpit import queries
+    from app.common.formatting import current_language
+    from app.common.timezone import local_today
+    from app.staffing.conflicts import current_conflicts
+
+    today = local_today()
+    horizon = today + dt.timedelta(days=queries.UNSTAFFED_DAYS - 1)
+    conflicts = current_conflicts(session, today, horizon, None, current_language())
+    return {
+        "horizon": horizon,
+        "conflicts": sum(len(found) for found in conflicts.values()),
+        "progress": queries.week_progress(session, today),
+    }

@@ -1,7 +1,8 @@
 """The one scheduler process: ``flask --app app scheduler``.
 
 Never started inside web workers. Runs the outbox sender every minute, the
-agency's daily digest of pending proposals and the customers' weekly digest
+agency's daily digest of pending proposals, the customers' daily summary of
+appointment changes (at the same time) and the customers' weekly digest
 (times in TIMEZONE, see config.py). Running two by mistake sends nothing
 twice while both are alive: digests are guarded by a unique row, outbox rows
 by claims under a renewed lease (see :mod:`app.outbox.sender` for the one
@@ -38,7 +39,7 @@ def _job(app: Flask, name: str, func):
 
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
-    from app.digests.compose import agency_pending_digest, customer_week_digest
+    from app.digests.compose import agency_pending_digest, change_summary_digest, customer_week_digest
     from app.outbox.sender import send_pending
     from app.transfer.jobs import run_pending as run_imports
 
@@ -61,6 +62,13 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         _job(app, "agency digest", agency_pending_digest),
         CronTrigger(hour=daily_hour, minute=daily_minute, timezone=timezone),
         id="agency_digest",
+        coalesce=True,
+        misfire_grace_time=3600,
+    )
+    scheduler.add_job(
+        _job(app, "change summary", change_summary_digest),
+        CronTrigger(hour=daily_hour, minute=daily_minute, timezone=timezone),
+        id="change_summary",
         coalesce=True,
         misfire_grace_time=3600,
     )

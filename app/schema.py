@@ -4,6 +4,7 @@ from flask_appbuilder import Model
 from flask_appbuilder.security.sqla import models as security_models  # noqa: F401
 
 from app.audit.models import AuditEntry  # noqa: F401
+from app.changes.models import AppointmentChange, ChangeNotice  # noqa: F401
 from app.digests.models import DigestRun  # noqa: F401
 from app.models.crm import Company, Contact, Location, Note, Task, Territory  # noqa: F401
 from app.models.planning import (  # noqa: F401

@@ -62,3 +62,28 @@ def test_field_rep_north_sees_only_the_north_and_filters_one_store(page, live_se
         assert rows.nth(index).locator("td").nth(2).inner_text() == store_name
     assert "München" not in page.inner_text("#appointments")
     _shot(page, "portal-appointments")
+
+
+def test_planner_starts_the_day_from_the_cockpit(page, live_server):
+    """The start page lists today's work and loads conflicts and the week's progress after it."""
+    page.set_viewport_size({"width": 1366, "height": 900})
+    _login(page, live_server, "/login/", "agentur")
+    assert page.locator("#cockpit-today").is_visible()
+    page.locator("#cockpit-progress").wait_for(timeout=10_000)
+    assert "Supertoy" in page.inner_text("#cockpit-progress")
+    assert page.inner_text("#cockpit-conflicts-count").strip().isdigit()
+    _shot(page, "agency-cockpit-desktop")
+    page.set_viewport_size({"width": 375, "height": 667})
+    page.reload()
+    page.locator("#cockpit-progress").wait_for(timeout=10_000)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    wide = page.evaluate(
+        """[...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)"""
+    )
+    assert overflow <= 0, f"the cockpit scrolls sideways by {overflow}px on a phone: {wide}"
+    _shot(page, "agency-cockpit-phone")
+    page.locator("#cockpit-unstaffed a.btn").click()
+    page.wait_for_load_state("networkidle")
+    assert "/planning/request" in page.url

@@ -459,15 +459,16 @@ def test_the_scheduler_runs_the_digests_at_the_configured_times(app, tidy, info)
 
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert sorted(jobs) == ["agency_digest", "customer_digest", "imports", "outbox"]
+    assert sorted(jobs) == ["agency_digest", "change_summary", "customer_digest", "imports", "outbox"]
     assert isinstance(jobs["outbox"].trigger, IntervalTrigger)
     assert jobs["outbox"].trigger.interval == dt.timedelta(minutes=1)
-    for job_id in ("agency_digest", "customer_digest"):
+    for job_id in ("agency_digest", "change_summary", "customer_digest"):
         assert isinstance(jobs[job_id].trigger, CronTrigger)
         assert str(jobs[job_id].trigger.timezone) == app.config["TIMEZONE"]
-    daily = {f.name: str(f) for f in jobs["agency_digest"].trigger.fields}
     hour, minute = app.config["DIGEST_DAILY_AT"].split(":")
-    assert (daily["hour"], daily["minute"]) == (str(int(hour)), str(int(minute)))
+    for job_id in ("agency_digest", "change_summary"):
+        daily = {f.name: str(f) for f in jobs[job_id].trigger.fields}
+        assert (daily["hour"], daily["minute"]) == (str(int(hour)), str(int(minute)))
     weekly = {f.name: str(f) for f in jobs["customer_digest"].trigger.fields}
     assert weekly["day_of_week"] == app.config["DIGEST_WEEKLY_DAY"]
 

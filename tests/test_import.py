@@ -185,6 +185,18 @@ def msg(text: str, locale: str, **params) -> str:
     return found % params if params else found
 
 
+def unknown_state(value: str, locale: str) -> str:
+    """The error for an unknown federal state: it lists every allowed name and abbreviation."""
+    from app.common.choices import FEDERAL_STATES
+
+    allowed = ", ".join(f"{name} ({code})" for code, name in FEDERAL_STATES.items())
+    text = (
+        "Unknown federal state “%(value)s”. Allowed are the name or its abbreviation: "
+        "%(allowed)s; also NRW, DE-BY and the English names."
+    )
+    return msg(text, locale, value=value, allowed=allowed)
+
+
 # ---------------------------------------------------------------- row errors, nothing written
 
 
@@ -196,7 +208,7 @@ def test_bad_rows_write_nothing_and_each_is_named(app, names, locale):
     t = f"{TAG}-{locale}"
     body = [
         [f"Markt A {t}", names["chain"], "Weg 1", "20095", "Hamburg", "HH", names["territory"]],
-        [f"Markt B {t}", names["chain"], "Weg 2", "2009", "Hamburg", "HH", names["territory"]],
+        [f"Markt B {t}", names["chain"], "Weg 2", "209", "Hamburg", "HH", names["territory"]],
         [f"Markt C {t}", names["chain"], "Weg 3", "20095", "Hamburg", "HH", "Kein Gebiet"],
         ["", "", "", "", "", "", ""],  # an empty line: skipped, the numbering stays the file's
         [f"Markt D {t}", "", "Weg 4", "80331", "München", "Bayernland", ""],
@@ -208,13 +220,9 @@ def test_bad_rows_write_nothing_and_each_is_named(app, names, locale):
     assert response.status_code == 200
     errors = preview_errors(html)
     expected = [
-        (3, "PLZ", msg("A postcode has five digits.", locale)),
+        (3, "PLZ", msg("A postcode has five digits, e.g. 01067 or 80331.", locale)),
         (4, "Gebiet", msg("Unknown territory “%(name)s”.", locale, name="Kein Gebiet")),
-        (
-            6,
-            "Bundesland",
-            msg("Unknown federal state “%(value)s”.", locale, value="Bayernland"),
-        ),
+        (6, "Bundesland", unknown_state("Bayernland", locale)),
         (7, "Ort", msg("A value is required.", locale)),
         (7, "Handelskette", msg("Unknown retail chain “%(name)s”.", locale, name="Keine Kette")),
     ]
@@ -306,7 +314,7 @@ def test_agency_imports_the_30_demo_stores_from_excel_and_sees_a_bad_postcode_fi
         f"Media Markt Irgendwo {TAG}",
         "Media Markt",
         "Hauptstraße 1",
-        "1234",
+        "123",
         "Irgendwo",
         "BY",
         body[0][6],
@@ -315,7 +323,9 @@ def test_agency_imports_the_30_demo_stores_from_excel_and_sees_a_bad_postcode_fi
 
     response = upload(agentur, "locations", "maerkte.xlsx", data)
     html = response.get_data(as_text=True)
-    assert preview_errors(html) == [(32, "PLZ", msg("A postcode has five digits.", "de"))]
+    assert preview_errors(html) == [
+        (32, "PLZ", msg("A postcode has five digits, e.g. 01067 or 80331.", "de"))
+    ]
     assert token_of(html) is None
     assert tagged_count(app, Location, Location.name) == 0, "something was written before the import"
 
@@ -1187,3 +1197,71 @@ def test_twenty_proposals_during_a_large_import_all_succeed(app, agentur, campai
             runner.wait()
         remove_since(app, marks)
         print(f"\n{STRESS_ROWS} rows imported with {PARALLEL} proposals: {time.monotonic() - started:.0f}s")
+
+
+# ---------------------------------------------------------------- German reality
+
+
+def test_german_abbreviations_and_postcodes_without_their_leading_zero_are_imported(app, agentur, names):
+    """NRW, BaWü, Thür. and "1139" (Excel's 01139) are what German store lists contain."""
+
+    body = [
+        [f"Markt Köln {TAG}", "", "Weg 1", "50667", "Köln", "NRW", ""],
+        [f"Markt Stuttgart {TAG}", "", "Weg 2", "70173", "Stuttgart", "BaWü", ""],
+        [f"Markt Dresden {TAG}", "", "Weg 3", "1139", "Dresden", "Sachsen", ""],
+        [f"Markt Erfurt {TAG}", "", "Weg 4", 99084, "Erfurt", "Thür.", ""],
+        [f"Markt Jena {TAG}", "", "Weg 5", 7743, "Jena", "DE-TH", ""],
+    ]
+    html = upload(agentur, "locations", "maerkte.xlsx", xlsx_bytes(LOCATION_HEADER, body)).get_data(
+        as_text=True
+    )
+    assert preview_errors(html) == []
+    note = "Postcode read as %(code)s (the leading zero was missing)."
+    assert preview_warnings(html) == [
+        (4, "PLZ", msg(note, "de", code="01139")),
+        (6, "PLZ", msg(note, "de", code="07743")),
+    ]
+    import_ok(agentur, "locations", "maerkte.xlsx", xlsx_bytes(LOCATION_HEADER, body))
+    stored = {loc["city"]: (loc["postcode"], loc["state"]) for loc in tagged_locations(app)}
+    assert stored == {
+        "Köln": ("50667", "NW"),
+        "Stuttgart": ("70173", "BW"),
+        "Dresden": ("01139", "SN"),
+        "Erfurt": ("99084", "TH"),
+        "Jena": ("07743", "TH"),
+    }
+    _remove_imported(app)
+
+
+def test_the_appointment_preview_flags_public_holidays(app, agentur, campaign):
+    """A day that is a holiday in the store's federal state can be imported, with a warning."""
+    from app.models.planning import Job
+    from app.rules.calendar import holiday_calendar
+
+    with db_session(app) as session:
+        job = session.get(Job, campaign["job"])
+        state, start, end = job.location.federal_state, job.project.start_date, job.project.end_date
+    holidays_in_project = sorted(
+        (d, n) for d, n in holiday_calendar(state, start, end, "de").items() if start <= d <= end
+    )
+    assert holidays_in_project, "the demo project has no public holiday to test with"
+    day, name = holidays_in_project[0]
+    workday = next(
+        start + dt.timedelta(days=i)
+        for i in range(14)
+        if (start + dt.timedelta(days=i)) not in dict(holidays_in_project)
+        and (start + dt.timedelta(days=i)).weekday() < 5
+    )
+    header = ["Datum", "Beginn", "Ende", "Notiz"]
+    rows = [
+        [day.strftime("%d.%m.%Y"), "10:00", "18:00", f"h {TAG}"],
+        [workday.strftime("%d.%m.%Y"), "10:00", "18:00", f"w {TAG}"],
+    ]
+    html = upload(
+        agentur, "appointments", "termine.xlsx", xlsx_bytes(header, rows), campaign["job"]
+    ).get_data(as_text=True)
+    assert preview_errors(html) == []
+    warned = preview_warnings(html)
+    assert warned == [
+        (2, "Datum", msg("Public holiday in the store's federal state: %(name)s.", "de", name=name))
+    ]

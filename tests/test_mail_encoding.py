@@ -180,6 +180,7 @@ def _queue_every_kind(session, info, stores) -> None:
         bookings=[SimpleNamespace(appointment=a) for a in week],
         link="https://promoter.example/promoter/",
     )
+    _queue_changes(session, info, store, promoter)
     for kind, extra in (
         ("booking_declined", {"appointment": week[0]}),
         ("application_withdrawn", {"job": job}),
@@ -192,6 +193,37 @@ def _queue_every_kind(session, info, stores) -> None:
             session, kind, "agentur@promoplan.example", "de", promoter=promoter, link="https://x/", **extra
         )
     session.commit()
+
+
+def _queue_changes(session, info, store, promoter) -> None:
+    """A booked appointment at the umlaut store moved and cancelled: mails to the promoter and
+    the contacts at once, and (pos.marketing chose "daily") the day's change summary."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.digests.compose import change_summary_digest
+    from app.models.crm import Contact
+    from app.models.planning import Appointment, Booking
+    from app.planning.operations import cancel_appointment, move_appointment
+
+    daily = session.scalar(
+        select(Contact).join(User, User.id == Contact.user_id).where(User.username == "pos.marketing")
+    )
+    daily.change_mail = "daily"
+    day = info.today + dt.timedelta(days=11)
+    appointment = Appointment(
+        job_id=store.job_id, date=day, start_time=dt.time(6), end_time=dt.time(8), note=NOTE
+    )
+    session.add(appointment)
+    session.flush()
+    session.add(Booking(appointment=appointment, promoter=promoter, status="confirmed"))
+    session.commit()
+    try:
+        move_appointment(session, appointment, day + dt.timedelta(days=1), dt.time(6), dt.time(9))
+        cancel_appointment(session, appointment)
+        assert change_summary_digest(session, info.today + dt.timedelta(days=401)) == 1
+    finally:
+        daily.change_mail = "immediate"
+        session.commit()
 
 
 def _lines(text: str) -> list[str]:
@@ -228,6 +260,8 @@ def test_every_mail_kind_with_worst_case_content_arrives_intact(
         "booking_withdrawn",
         "booking_cancel_granted",
         "booking_cancel_refused",
+        "appointment_change",
+        "change_summary",
     }
     _deliver_everything(session)
 
@@ -254,6 +288,9 @@ def test_every_mail_kind_with_worst_case_content_arrives_intact(
     by_kind = {m["kind"]: received[m["message_id"]][0][1] for m in queued}
     assert UMLAUT_STORES[0] in by_kind["proposal_new"]["Subject"]
     assert UMLAUT_STORES[0] in by_kind["booking_declined"]["Subject"]
+    changed = [received[m["message_id"]][0][1] for m in queued if m["kind"] == "appointment_change"]
+    assert len(changed) >= 2 and all(UMLAUT_STORES[0] in mail["Subject"] for mail in changed)
+    assert UMLAUT_STORES[0] in by_kind["change_summary"].get_body(("plain",)).get_content()
     assert NOTE in by_kind["proposal_new"].get_body(("plain",)).get_content()
     assert REASON in by_kind["proposal_decided"].get_body(("plain",)).get_content()
     week_html = [

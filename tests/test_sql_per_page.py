@@ -117,6 +117,8 @@ PAGES = [
     ("agentur", "/proposals/"),
     ("agentur", "/contactview/list/?_oc_ContactView=last_name&_od_ContactView=asc"),
     ("agentur", "/bookingview/list/"),
+    ("agentur", "/"),
+    ("agentur", "/cockpit/week"),
 ]
 
 

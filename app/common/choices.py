@@ -75,6 +75,20 @@ MAIL_KINDS = {
     "password_reset": _l("Password reset"),
     "proposal_decided": _l("Proposal decided"),
     "proposal_new": _l("New proposal"),
+    "appointment_change": _l("Appointment changed"),
+    "change_summary": _l("Summary of appointment changes"),
+}
+#: What happened to an appointment, as told to the people it concerns (app.changes).
+CHANGE_KINDS = {
+    "planned": _l("Newly planned"),
+    "moved": _l("Moved"),
+    "cancelled": _l("Cancelled"),
+}
+#: When a customer contact hears of changes in their territory.
+CHANGE_MAIL_MODES = {
+    "immediate": _l("Immediately, one mail per change"),
+    "daily": _l("Once a day, in a summary"),
+    "weekly": _l("Only in the weekly mail"),
 }
 # German federal states (ISO 3166-2:DE suffixes), as the `holidays` library uses them.
 FEDERAL_STATES = {
@@ -102,6 +116,9 @@ CODED_COLUMNS = {
     ("company", "kind"): COMPANY_KINDS,
     ("contact", "language"): LANGUAGES,
     ("contact", "salutation"): SALUTATIONS,
+    ("contact", "change_mail"): CHANGE_MAIL_MODES,
+    ("promoter", "language"): LANGUAGES,
+    ("appointment_change", "kind"): CHANGE_KINDS,
     ("task", "kind"): TASK_KINDS,
     ("job", "status"): JOB_STATUSES,
     ("application", "status"): APPLICATION_STATUSES,
@@ -109,7 +126,6 @@ CODED_COLUMNS = {
     ("appointment", "origin"): APPOINTMENT_ORIGINS,
     ("booking", "status"): BOOKING_STATUSES,
     ("booking", "cancel_answer"): CANCEL_ANSWERS,
-    ("promoter", "language"): LANGUAGES,
     ("outbox_message", "status"): OUTBOX_STATUSES,
     ("outbox_message", "kind"): MAIL_KINDS,
     ("outbox_message", "language"): LANGUAGES,

@@ -63,6 +63,7 @@ COLUMN_LABELS = {
     "appointment": _l("Appointment"),
     "active": _l("Active"),
     "digest_opt_out": _l("No weekly mail"),
+    "change_mail": _l("Change mails"),
     "job.location": _l("Location"),
     "job.project": _l("Project"),
     "appointment.job": _l("Job"),

@@ -8,7 +8,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 from wtforms.validators import Email, Optional, ValidationError
 
-from app.common.choices import COMPANY_KINDS, FEDERAL_STATES, LANGUAGES, SALUTATIONS, TASK_KINDS
+from app.common.choices import (
+    CHANGE_MAIL_MODES,
+    COMPANY_KINDS,
+    FEDERAL_STATES,
+    LANGUAGES,
+    SALUTATIONS,
+    TASK_KINDS,
+)
 from app.common.eager_interface import eager_list
 from app.common.validators import GERMAN_POSTCODE, NormaliseEmail, NoTerritoryCycle, UniqueTogether
 from app.common.views import AgencyModelView, boolean_field, choice_field, code_formatter
@@ -138,6 +145,7 @@ class ContactView(LoginActions, PersonalDataActions, AgencyModelView):
         "territories",
         "user",
         "digest_opt_out",
+        "change_mail",
     ]
     add_columns = edit_columns = show_columns
     order_columns = ["last_name", "first_name", "email", "position"]
@@ -146,6 +154,7 @@ class ContactView(LoginActions, PersonalDataActions, AgencyModelView):
     formatters_columns = {
         "salutation": code_formatter(SALUTATIONS),
         "language": code_formatter(LANGUAGES),
+        "change_mail": code_formatter(CHANGE_MAIL_MODES),
     }
     validators_columns = {
         "email": [NormaliseEmail(), Optional(), Email()],
@@ -155,6 +164,7 @@ class ContactView(LoginActions, PersonalDataActions, AgencyModelView):
         "salutation": choice_field(_l("Salutation"), SALUTATIONS, required=False),
         "language": choice_field(_l("Preferred language"), LANGUAGES, default="de"),
         "digest_opt_out": boolean_field(_l("No weekly mail")),
+        "change_mail": choice_field(_l("Change mails"), CHANGE_MAIL_MODES, default="immediate"),
     }
     # Only customer-system logins can be linked (never an agency or admin login).
     add_form_query_rel_fields = edit_form_query_rel_fields = linkable_logins(CUSTOMER)

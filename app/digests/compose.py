@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from app.changes.models import ChangeNotice
+from app.changes.operations import mark_sent, pending_notices
 from app.common.links import agency_url, customer_url
 from app.common.timezone import local_today
 from app.crm.followups import tasks_due
@@ -27,8 +29,18 @@ from app.rules.calendar import week_of
 from app.security.visibility import Scope
 
 
-def _send_once(session: Session, kind: str, recipient_key: str, period: str, mail: dict) -> bool:
-    """Record the digest and queue its mail together; False if it went out already."""
+def _send_once(
+    session: Session,
+    kind: str,
+    recipient_key: str,
+    period: str,
+    mail: dict,
+    notices: list[ChangeNotice] = (),
+) -> bool:
+    """Record the digest and queue its mail together; False if it went out already.
+
+    ``notices``: the changes the mail tells, marked sent in the same transaction.
+    """
     try:
         with session.begin_nested():
             run = DigestRun(kind=kind, recipient_key=recipient_key, period=period)
@@ -37,6 +49,7 @@ def _send_once(session: Session, kind: str, recipient_key: str, period: str, mai
             message = enqueue(session, **mail)
             session.flush()
             run.outbox_message_id = message.id
+            mark_sent(notices, message.id)
         session.commit()
         return True
     except IntegrityError:
@@ -95,18 +108,70 @@ def agency_pending_digest(session: Session, today: dt.date | None = None) -> int
     return sent
 
 
+def _visible_pending(session: Session, contact: Contact) -> tuple[list[ChangeNotice], list[ChangeNotice]]:
+    """The contact's untold changes they still see (at sending time), and those they no
+    longer see (never sent; marked as done with the mail)."""
+    scope = Scope("customer", contact.user_id)
+    notices = pending_notices(session, contact.id)
+    if not notices:
+        return [], []
+    visible_jobs = set(
+        session.scalars(
+            select(Job.id).where(
+                Job.id.in_({n.change.appointment.job_id for n in notices}), Job.id.in_(scope.job_ids())
+            )
+        )
+    )
+    shown = [n for n in notices if n.change.appointment.job_id in visible_jobs]
+    return shown, [n for n in notices if n not in shown]
+
+
+def _customer_contacts(session: Session, *criteria) -> list[Contact]:
+    return list(
+        session.scalars(
+            select(Contact)
+            .join(User, User.id == Contact.user_id)
+            .where(User.active.is_(True), Contact.email.is_not(None), *criteria)
+            .order_by(Contact.id)
+        )
+    )
+
+
+def change_summary_digest(session: Session, today: dt.date | None = None) -> int:
+    """Daily: each contact with untold changes (chosen "daily", or left over from before a
+    switch to "immediate") gets one summary — at most one per contact and day."""
+    today = today or local_today()
+    waiting = select(ChangeNotice.contact_id).where(ChangeNotice.sent_at.is_(None))
+    sent = 0
+    for contact in _customer_contacts(session, Contact.change_mail != "weekly", Contact.id.in_(waiting)):
+        shown, hidden = _visible_pending(session, contact)
+        if not shown:
+            mark_sent(hidden, None)
+            session.commit()
+            continue
+        mail = {
+            "kind": "change_summary",
+            "recipient": contact.email,
+            "language": contact.language,
+            "contact": contact,
+            "changes": [n.change for n in shown],
+            "link": customer_url("/portal/appointments?range=all"),
+            "settings_link": customer_url("/portal/settings"),
+        }
+        sent += _send_once(
+            session, "change_summary", f"contact:{contact.id}", today.isoformat(), mail, shown + hidden
+        )
+    return sent
+
+
 def customer_week_digest(session: Session, today: dt.date | None = None) -> int:
-    """Weekly: each customer contact with a login gets next week's appointments in their territory."""
+    """Weekly: each customer contact with a login gets next week's appointments in their
+    territory, and — if they chose "weekly" for change mails — the changes not yet told."""
     today = today or local_today()
     monday, sunday = week_of(today + dt.timedelta(days=7))
     iso_year, iso_week, _ = monday.isocalendar()
     period = f"{iso_year}-W{iso_week:02d}"
-    contacts = session.scalars(
-        select(Contact)
-        .join(User, User.id == Contact.user_id)
-        .where(User.active.is_(True), Contact.email.is_not(None), Contact.digest_opt_out.is_(False))
-        .order_by(Contact.id)
-    ).all()
+    contacts = _customer_contacts(session, Contact.digest_opt_out.is_(False))
     sent = 0
     for contact in contacts:
         scope = Scope("customer", contact.user_id)
@@ -120,7 +185,8 @@ def customer_week_digest(session: Session, today: dt.date | None = None) -> int:
                 .order_by(Appointment.date, Appointment.start_time, Location.name)
             ).unique()
         )
-        if not appointments:
+        shown, hidden = _visible_pending(session, contact) if contact.change_mail == "weekly" else ([], [])
+        if not appointments and not shown:
             continue
         mail = {
             "kind": "digest_week",
@@ -128,10 +194,11 @@ def customer_week_digest(session: Session, today: dt.date | None = None) -> int:
             "language": contact.language,
             "contact": contact,
             "appointments": appointments,
+            "changes": [n.change for n in shown],
             "monday": monday,
             "sunday": sunday,
             "link": customer_url("/portal/appointments?range=next_week"),
             "settings_link": customer_url("/portal/settings"),
         }
-        sent += _send_once(session, "customer_week", f"contact:{contact.id}", period, mail)
+        sent += _send_once(session, "customer_week", f"contact:{contact.id}", period, mail, shown + hidden)
     return sent

@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.common.choices import (
+    CHANGE_MAIL_MODES,
     COMPANY_KINDS,
     FEDERAL_STATES,
     LANGUAGES,
@@ -121,6 +122,7 @@ class Contact(Model):
             name="ck_contact_salutation",
         ),
         CheckConstraint(check_in("language", LANGUAGES), name="ck_contact_language"),
+        CheckConstraint(check_in("change_mail", CHANGE_MAIL_MODES), name="ck_contact_change_mail"),
         Index("ix_contact_name", "last_name", "first_name"),
         UniqueConstraint("feed_token", name="uq_contact_feed_token"),
     )
@@ -143,6 +145,10 @@ class Contact(Model):
     #: The contact does not want the weekly digest of next week's appointments.
     digest_opt_out: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false()
+    )
+    #: When the contact hears of changed appointments: "immediate", "daily" or "weekly".
+    change_mail: Mapped[str] = mapped_column(
+        String(10), nullable=False, default="immediate", server_default="immediate"
     )
     #: Secret of the private iCalendar feed; None = no feed (revoked or never made).
     feed_token: Mapped[str | None] = mapped_column(String(64))

@@ -137,6 +137,8 @@ class Appointment(Model):
         CheckConstraint(check_in("origin", APPOINTMENT_ORIGINS), name="ck_appointment_origin"),
         Index("ix_appointment_job_date", "job_id", "date"),
         Index("ix_appointment_date_status", "date", "status"),
+        # The menu's pending count and the decision screen: status first.
+        Index("ix_appointment_status_date", "status", "date"),
         UniqueConstraint("request_token", name="uq_appointment_request_token"),
     )
 

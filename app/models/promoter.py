@@ -29,13 +29,13 @@ class Promoter(Model):
     city: Mapped[str | None] = mapped_column(String(100), index=True)
     #: German postcode of the promoter's home, for "open jobs near me".
     postcode: Mapped[str | None] = mapped_column(String(10))
+    #: The language of the promoter's mails.
+    language: Mapped[str] = mapped_column(String(2), nullable=False, default="de", server_default="de")
     user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"), unique=True)
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, index=True)
     #: Secret of the private iCalendar feed; None = no feed (revoked or never made).
     feed_token: Mapped[str | None] = mapped_column(String(64))
-    #: The language of the promoter's mails: the one last chosen in the promoter system.
-    language: Mapped[str] = mapped_column(String(2), nullable=False, default="de", server_default="de")
     unavailabilities: Mapped[list[Unavailability]] = relationship(
         back_populates="promoter", cascade="all, delete-orphan", order_by="Unavailability.start_date"
     )

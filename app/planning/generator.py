@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.changes.operations import appointments_planned
 from app.models.planning import Appointment, Job
 from app.rules.calendar import ACTIVE_APPOINTMENTS, holiday_calendar, week_of
 from app.staffing.rules import Conflict, holiday_conflict, week_full_conflict
@@ -208,6 +209,8 @@ def generate_appointments(
 ) -> Plan:
     """Create the planned appointments of the pattern; return the plan with ``created``.
 
+    The customer contacts who see the job are told (:mod:`app.changes`): one mail for the batch.
+
     Runs for the same job are serialised (the first statement writes the job's
     row), so a double click cannot create the same days twice.
     """
@@ -232,5 +235,7 @@ def generate_appointments(
         )
         session.add(appointment)
         plan.created.append(appointment)
+    session.flush()
+    appointments_planned(session, plan.created)
     session.commit()
     return plan

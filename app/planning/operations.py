@@ -101,10 +101,10 @@ def cancel_appointment(
     appointment.status = "cancelled"
     appointment.updated_by = user
     appointment.updated_at = utcnow()
-    cancel_bookings(session, appointment)
+    cancelled = cancel_bookings(session, appointment)
     session.flush()
     if was_planned:
-        appointment_changed(session, appointment, "cancelled")
+        appointment_changed(session, appointment, "cancelled", bookings=cancelled)
     if commit:
         session.commit()
     return appointment

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, DateField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
-from app.common.choices import APPOINTMENT_STATUSES
+from app.common.choices import APPOINTMENT_STATUSES, CHANGE_MAIL_MODES
 from app.common.forms import TranslatedForm, int_or_none
 
 
@@ -57,3 +57,20 @@ class AppointmentFilterForm(TranslatedForm):
 
 class SettingsForm(TranslatedForm):
     weekly_mail = BooleanField(_l("Send me next week's appointments every Friday"))
+    change_mail = RadioField(
+        _l("Tell me when an appointment in my territory is cancelled, moved or newly planned"),
+        choices=list(CHANGE_MAIL_MODES.items()),
+        default="immediate",
+        validators=[DataRequired()],
+    )
+
+    def validate_change_mail(self, field) -> None:
+        if field.data == "weekly" and not self.weekly_mail.data:
+            raise ValidationError(
+                str(
+                    _l(
+                        "Changes only in the weekly mail need the weekly mail: switch it on "
+                        "or choose another option."
+                    )
+                )
+            )

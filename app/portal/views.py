@@ -292,18 +292,21 @@ def project(project_id: int):
 @bp.route("/settings", methods=["GET", "POST"])
 @customer_required
 def settings():
-    """The contact's own choices: the weekly mail, and the private calendar link."""
-    form = SettingsForm(obj=None)
+    """The contact's own choices: the weekly mail, change mails, and the private calendar link."""
     if g.contact is None:
         abort(404)
+    # A post without a change-mail choice keeps the current one.
+    form = SettingsForm(change_mail=g.contact.change_mail)
     if request.method == "POST" and request.form.get("action"):
         return _feed_action()
     if form.validate_on_submit():
         g.contact.digest_opt_out = not form.weekly_mail.data
+        g.contact.change_mail = form.change_mail.data
         db.session.commit()
         flash(_("Your settings have been saved."), "success")
         return redirect(url_for("portal.settings"))
-    form.weekly_mail.data = not g.contact.digest_opt_out
+    if request.method != "POST":
+        form.weekly_mail.data = not g.contact.digest_opt_out
     link = None
     if g.contact.feed_token:
         link = customer_url(url_for("portal.feed", token=g.contact.feed_token))

@@ -36,7 +36,7 @@ class PromoterView(LoginActions, PersonalDataActions, AgencyModelView):
     formatters_columns = {"language": code_formatter(LANGUAGES)}
     add_form_extra_fields = edit_form_extra_fields = {
         "active": boolean_field(_l("Active")),
-        "language": choice_field(_l("Language of mails"), LANGUAGES, default="de"),
+        "language": choice_field(_l("Preferred language"), LANGUAGES, default="de"),
     }
     # Only promoter-system logins can be linked (never an agency or admin login).
     add_form_query_rel_fields = edit_form_query_rel_fields = linkable_logins(PROMOTER)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_appbuilder.security.sqla.models import User
+from flask_appbuilder.security.sqla.models import Role, User, assoc_user_role
 from sqlalchemy import Select, exists, false, select, true
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -33,6 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.models.crm import Contact, Location, Territory, contact_territory
 from app.models.planning import Application, Appointment, Booking, Job, Project, project_contact
 from app.models.promoter import Promoter, Unavailability
+from app.security.roles import ADMIN, AGENCY, CUSTOMER
 from app.security.systems import system_of
 
 #: Booking states a customer may see (data minimisation: no requests, no refusals).
@@ -213,6 +214,46 @@ def scope_for(user) -> Scope:
 
 def visible_condition(user, model) -> ColumnElement[bool]:
     return scope_for(user).condition(model)
+
+
+def _has_role(names: tuple[str, ...]) -> ColumnElement[bool]:
+    return exists(
+        select(assoc_user_role.c.user_id)
+        .join(Role, Role.id == assoc_user_role.c.role_id)
+        .where(assoc_user_role.c.user_id == User.id, Role.name.in_(names))
+    )
+
+
+def contacts_seeing(job_id: int) -> Select:
+    """The customer contacts whose scope includes job ``job_id`` — the customer rule of
+    :class:`Scope` read the other way round (from the job's territory up the tree):
+    an active customer-system login (see :func:`app.security.systems.system_of`),
+    linked to the job's project, with a territory at or above the job's location's.
+    """
+    location_territory = (
+        select(Location.territory_id).join(Job, Job.location_id == Location.id).where(Job.id == job_id)
+    ).scalar_subquery()
+    tree = select(Territory.id, Territory.parent_id).where(Territory.id == location_territory)
+    tree = tree.cte("territory_above", recursive=True)
+    parent = aliased(Territory)
+    tree = tree.union(select(parent.id, parent.parent_id).where(parent.id == tree.c.parent_id))
+    return (
+        select(Contact)
+        .join(User, User.id == Contact.user_id)
+        .join(project_contact, project_contact.c.contact_id == Contact.id)
+        .join(Job, Job.project_id == project_contact.c.project_id)
+        .where(Job.id == job_id, User.active.is_(True))
+        .where(_has_role((CUSTOMER,)), ~_has_role((ADMIN, AGENCY)))
+        .where(
+            exists(
+                select(contact_territory.c.territory_id).where(
+                    contact_territory.c.contact_id == Contact.id,
+                    contact_territory.c.territory_id.in_(select(tree.c.id)),
+                )
+            )
+        )
+        .order_by(Contact.id)
+    )
 
 
 def visibility_explained(contact_id: int) -> Select:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from app.common.choices import FEDERAL_STATES
 from app.models.crm import Company, Contact, Location, Territory
 from app.models.planning import Appointment, Job
+from app.rules.calendar import holiday_name
 from app.transfer.tables import ILLEGAL_CHARACTERS, FileProblem, Table, unquote_formula
 
 CHUNK = 500
@@ -209,12 +210,21 @@ def text(value) -> str:
 
 def postcode(value) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
-        # Excel drops the leading zero of "01067".
-        value = f"{int(value):05d}"
+        value = str(int(value))
     value = text(value)
+    if re.fullmatch(r"\d{4}", value):
+        # Excel drops the leading zero of "01067" (every postcode in Saxony and Thuringia).
+        value = "0" + value
     if not re.fullmatch(r"\d{5}", value):
-        raise Invalid(_("A postcode has five digits."))
+        raise Invalid(_("A postcode has five digits, e.g. 01067 or 80331."))
     return value
+
+
+def padded_postcode(raw) -> bool:
+    """True if ``raw`` is a postcode that lost its leading zero (and :func:`postcode` adds it)."""
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and float(raw).is_integer():
+        raw = str(int(raw))
+    return bool(re.fullmatch(r"\d{4}", text(raw)))
 
 
 _STATE_NAMES = {
@@ -232,7 +242,26 @@ _STATE_NAMES = {
             ("Saxony", "SN"),
             ("Saxony-Anhalt", "ST"),
             ("Thuringia", "TH"),
-            ("DE-BY", "BY"),
+            ("Baden-Wurttemberg", "BW"),
+            ("Thuringen", "TH"),
+            # Abbreviations in common use besides the ISO codes.
+            ("NRW", "NW"),
+            ("BaWü", "BW"),
+            ("BaWue", "BW"),
+            ("Bay", "BY"),
+            ("Bln", "BE"),
+            ("Brb", "BB"),
+            ("Bbg", "BB"),
+            ("Nds", "NI"),
+            ("MVP", "MV"),
+            ("M-V", "MV"),
+            ("RLP", "RP"),
+            ("Saar", "SL"),
+            ("Sachs", "SN"),
+            ("LSA", "ST"),
+            ("S-A", "ST"),
+            ("S-H", "SH"),
+            ("Thür", "TH"),
         )
     },
     **{normalise(f"DE-{code}"): code for code in FEDERAL_STATES},
@@ -242,7 +271,15 @@ _STATE_NAMES = {
 def federal_state(value) -> str:
     code = _STATE_NAMES.get(normalise(text(value)))
     if code is None:
-        raise Invalid(_("Unknown federal state “%(value)s”.", value=text(value)))
+        allowed = ", ".join(f"{name} ({code})" for code, name in FEDERAL_STATES.items())
+        raise Invalid(
+            _(
+                "Unknown federal state “%(value)s”. Allowed are the name or its abbreviation: "
+                "%(allowed)s; also NRW, DE-BY and the English names.",
+                value=text(value),
+                allowed=allowed,
+            )
+        )
     return code
 
 
@@ -436,6 +473,8 @@ def check_locations(session: Session, rows: list[tuple[int, dict]], checked: Che
         chain = row.take("retail_chain")
         row.take("street", required=True)
         code = row.take("postcode", postcode, required=True)
+        if code and padded_postcode(raw.get("postcode")):
+            row.warn("postcode", _("Postcode read as %(code)s (the leading zero was missing).", code=code))
         row.take("city", required=True)
         row.take("federal_state", federal_state, required=True)
         territory = row.take("territory")
@@ -582,6 +621,8 @@ def check_appointments(session: Session, rows: list[tuple[int, dict]], checked: 
             )
         if not row.failed:
             _warn_duplicate(row, (date, start, end), seen, existing)
+            if holiday := holiday_name(job.location.federal_state, date):
+                row.warn("date", _("Public holiday in the store's federal state: %(name)s.", name=holiday))
             checked.rows.append(_jsonable(row.values))
 
 

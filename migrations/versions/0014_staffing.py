@@ -1,8 +1,7 @@
-"""staffing edge cases: withdrawn requests, cancellation requests, promoter language,
-throttled application mails
+"""staffing edge cases: withdrawn requests, cancellation requests, throttled application mails
 
 Revision ID: 0014_staffing
-Revises: 0010
+Revises: 0012_change_notifications
 Create Date: 2026-12-01 11:00:00
 
 """
@@ -13,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0014_staffing"
-down_revision = "0010"
+down_revision = "0012_change_notifications"
 branch_labels = None
 depends_on = None
 
@@ -22,10 +21,6 @@ NEW_BOOKING_STATUSES = "status IN ('requested', 'confirmed', 'declined', 'cancel
 
 
 def upgrade():
-    with op.batch_alter_table("promoter", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("language", sa.String(length=2), nullable=False, server_default="de"))
-        batch_op.create_check_constraint("ck_promoter_language", "language IN ('de', 'en')")
-
     with op.batch_alter_table("application", schema=None) as batch_op:
         batch_op.add_column(sa.Column("agency_mailed_at", sa.DateTime(), nullable=True))
 
@@ -54,7 +49,3 @@ def downgrade():
 
     with op.batch_alter_table("application", schema=None) as batch_op:
         batch_op.drop_column("agency_mailed_at")
-
-    with op.batch_alter_table("promoter", schema=None) as batch_op:
-        batch_op.drop_constraint("ck_promoter_language", type_="check")
-        batch_op.drop_column("language")

@@ -1,0 +1,1 @@
+"""The planner's cockpit: the agency's start page with what needs doing today."""
