@@ -136,3 +136,74 @@ def test_concurrent_confirmations_of_overlapping_requests(app, rows, monkeypatch
         winner = next(detail for kind, detail in outcomes if kind == "confirmed")
         with db_session(app) as session:
             assert session.get(Booking, winner).status == "confirmed"
+
+
+def _confirm_each(app, pairs: list[tuple[int, int]]) -> list[object]:
+    """Like :func:`_confirm_together`, but each thread confirms as its own promoter."""
+    from app.extensions import db
+    from app.staffing import operations as staffing
+
+    barrier = threading.Barrier(len(pairs))
+    outcomes: list[object] = [None] * len(pairs)
+
+    def run(index: int, booking_id: int, promoter: int) -> None:
+        with app.app_context():
+            try:
+                session = db.session
+                session.execute(select(1))
+                session.rollback()
+                barrier.wait(timeout=10)
+                booking = staffing.confirm(session, booking_id, promoter)
+                outcomes[index] = ("confirmed", booking.id)
+            except staffing.StaffingError as error:
+                outcomes[index] = ("refused", str(error))
+            except Exception as error:  # noqa: BLE001 - reported by the test
+                outcomes[index] = ("error", repr(error))
+            finally:
+                db.session.rollback()
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i, *pair)) for i, pair in enumerate(pairs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a confirmation hangs"
+    return outcomes
+
+
+def test_two_promoters_confirming_one_appointment_at_once(app, rows, monkeypatch):
+    """Both were requested for the same appointment: one confirms, the other's request is
+    withdrawn and their confirmation refused — never two confirmed promoters."""
+    import time
+
+    from app.models.planning import Booking, Project
+    from app.models.promoter import Promoter
+    from app.staffing import operations as staffing
+
+    original = staffing.booking_conflicts
+
+    def slow_booking_conflicts(*args, **kwargs):
+        found = original(*args, **kwargs)
+        time.sleep(WIDENED)  # after the checks: the other thread reads the same state meanwhile
+        return found
+
+    monkeypatch.setattr(staffing, "booking_conflicts", slow_booking_conflicts)
+    tag = new_tag("pair")
+    first = rows.add(Promoter, first_name="Erste", last_name=tag, active=True)
+    second = rows.add(Promoter, first_name="Zweite", last_name=tag, active=True)
+    with db_session(app) as session:
+        project = session.scalar(select(Project.id).where(Project.name == PROJECT_NAME))
+    base = local_today(app) + dt.timedelta(days=650)
+    for n in range(ROUNDS // 2):
+        mine, _other = _setup_round(app, rows, first, project, base + dt.timedelta(days=n), n)
+        with db_session(app) as session:
+            appointment = session.get(Booking, mine).appointment_id
+        theirs = rows.add(Booking, appointment_id=appointment, promoter_id=second, status="requested")
+        outcomes = _confirm_each(app, [(mine, first), (theirs, second)])
+        assert sorted(kind for kind, _ in outcomes) == ["confirmed", "refused"], f"round {n}: {outcomes}"
+        refusal = next(detail for kind, detail in outcomes if kind == "refused")
+        assert "Ein anderer Promoter hat diesen Termin bestätigt" in refusal, refusal
+        with db_session(app) as session:
+            states = sorted(session.scalars(select(Booking.status).where(Booking.id.in_([mine, theirs]))))
+        assert states == ["confirmed", "withdrawn"], f"round {n}: {states}"

@@ -193,6 +193,10 @@ def _queue_every_kind(session, info, stores) -> None:
     for kind, extra in (
         ("booking_declined", {"appointment": week[0]}),
         ("application_withdrawn", {"job": job}),
+        ("booking_cancel_requested", {"appointment": week[0], "reason": "Krank – Fieber über 39 °C " * 20}),
+        ("booking_withdrawn", {"appointment": week[0]}),
+        ("booking_cancel_granted", {"appointment": week[0]}),
+        ("booking_cancel_refused", {"appointment": week[0]}),
     ):
         enqueue(
             session, kind, "agentur@promoplan.example", "de", promoter=promoter, link="https://x/", **extra
@@ -262,6 +266,10 @@ def test_every_mail_kind_with_worst_case_content_arrives_intact(
         "booking_released",
         "booking_declined",
         "application_withdrawn",
+        "booking_cancel_requested",
+        "booking_withdrawn",
+        "booking_cancel_granted",
+        "booking_cancel_refused",
         "appointment_change",
         "change_summary",
     }

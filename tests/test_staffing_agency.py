@@ -273,7 +273,16 @@ def test_requesting_creates_bookings_and_one_mail_per_promoter(app, world):
     mark = max(ids_where(app, OutboxMessage) or [0])
     client = client_for(app, "agentur")
     ids = ",".join(str(world[k]) for k in ("A1", "A2", "A3", "A4", "A5"))
-    pairs = [("A3", "P1"), ("A5", "P1"), ("A2", "P1"), ("A3", "P2"), ("A4", "P2"), ("A5", "P2"), ("A1", "P3")]
+    pairs = [
+        ("A3", "P1"),
+        ("A5", "P1"),
+        ("A2", "P1"),
+        ("A3", "P2"),
+        ("A4", "P2"),
+        ("A5", "P2"),
+        ("A1", "P3"),
+        ("A4", "P3"),
+    ]
     data = {"ids": ids, "pair": [f"{world[a]}:{world[p]}" for a, p in pairs]}
     response = client.post("/planning/request/", data=data)
     assert response.status_code == 200
@@ -293,7 +302,7 @@ def test_requesting_creates_bookings_and_one_mail_per_promoter(app, world):
         ).all()
     for a, p in [("A3", "P1"), ("A5", "P1"), ("A4", "P2"), ("A5", "P2")]:
         assert states[world[a], world[p]] == "requested", (a, p)
-    for a, p in [("A2", "P1"), ("A3", "P2"), ("A1", "P3")]:
+    for a, p in [("A2", "P1"), ("A3", "P2"), ("A1", "P3"), ("A4", "P3")]:
         assert (world[a], world[p]) not in states, (a, p)
     tag = world["tag"]
     assert sorted(mails) == [(f"p1-{tag}@example.com", 1), (f"p2-{tag}@example.com", 1)]
@@ -303,7 +312,10 @@ def test_requesting_creates_bookings_and_one_mail_per_promoter(app, world):
     refused = html.split('id="refused"', 1)[1].split("</table>", 1)[0]
     assert f'data-pair="{world["A2"]}:{world["P1"]}"' in refused
     assert f'data-pair="{world["A3"]}:{world["P2"]}"' in refused
-    assert f'data-pair="{world["A1"]}:{world["P3"]}"' in refused
+    # A1 is staffed (P1 confirmed): refused for the appointment, whoever is asked.
+    assert f'data-pair="{world["A1"]}:"' in refused
+    assert t("A promoter has already confirmed this appointment.", "de") in text(refused)
+    assert f'data-pair="{world["A4"]}:{world["P3"]}"' in refused
     assert t("Not an accepted applicant of this job", "de") in text(refused)
     assert 'data-kind="overlap"' in refused and 'data-kind="unavailable"' in refused
 

@@ -42,6 +42,17 @@ BOOKING_STATUSES = {
     "confirmed": _l("Confirmed"),
     "declined": _l("Declined"),
     "cancelled": _l("Cancelled"),
+    # Another promoter confirmed the appointment first: the open request was withdrawn
+    # (not "cancelled", which means the agency or the appointment's cancellation ended it).
+    "withdrawn": _l("Withdrawn"),
+}
+#: The agency's answer to a promoter's request to cancel a confirmed booking.
+CANCEL_ANSWERS = {"granted": _l("Granted"), "refused": _l("Refused")}
+#: The Bookings screen's column on a cancellation request (``Booking.cancel_state``).
+CANCEL_STATES = {
+    "pending": _l("Cancellation requested"),
+    "granted": _l("Cancellation granted"),
+    "refused": _l("Cancellation refused"),
 }
 #: The mail outbox: where a mail stands, and what it is about (its template).
 OUTBOX_STATUSES = {
@@ -53,9 +64,13 @@ OUTBOX_STATUSES = {
 MAIL_KINDS = {
     "account_invite": _l("Invitation to an account"),
     "application_withdrawn": _l("Application withdrawn"),
+    "booking_cancel_granted": _l("Cancellation of a booking granted"),
+    "booking_cancel_refused": _l("Cancellation of a booking refused"),
+    "booking_cancel_requested": _l("Cancellation of a booking requested"),
     "booking_declined": _l("Booking declined"),
     "booking_released": _l("Booking cancelled by the agency"),
     "booking_requests": _l("Booking requests"),
+    "booking_withdrawn": _l("Request withdrawn"),
     "digest_pending": _l("Proposals awaiting a decision"),
     "digest_week": _l("Week overview"),
     "password_reset": _l("Password reset"),
@@ -111,6 +126,7 @@ CODED_COLUMNS = {
     ("appointment", "status"): APPOINTMENT_STATUSES,
     ("appointment", "origin"): APPOINTMENT_ORIGINS,
     ("booking", "status"): BOOKING_STATUSES,
+    ("booking", "cancel_answer"): CANCEL_ANSWERS,
     ("outbox_message", "status"): OUTBOX_STATUSES,
     ("outbox_message", "kind"): MAIL_KINDS,
     ("outbox_message", "language"): LANGUAGES,

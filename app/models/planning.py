@@ -27,6 +27,7 @@ from app.common.choices import (
     APPOINTMENT_ORIGINS,
     APPOINTMENT_STATUSES,
     BOOKING_STATUSES,
+    CANCEL_ANSWERS,
     JOB_STATUSES,
     check_in,
 )
@@ -119,6 +120,8 @@ class Application(Model):
     job: Mapped[Job] = relationship(back_populates="applications")
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="applied")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    #: When the agency was last mailed about this application (at most one mail an hour).
+    agency_mailed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     def __repr__(self) -> str:
         return f"{self.promoter} → {self.job}"
@@ -189,6 +192,7 @@ class Booking(Model):
     __table_args__ = (
         UniqueConstraint("appointment_id", "promoter_id", name="uq_booking_appointment_promoter"),
         CheckConstraint(check_in("status", BOOKING_STATUSES), name="ck_booking_status"),
+        CheckConstraint(check_in("cancel_answer", CANCEL_ANSWERS), name="ck_booking_cancel_answer"),
         Index("ix_booking_promoter_status", "promoter_id", "status"),
     )
 
@@ -202,8 +206,28 @@ class Booking(Model):
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="requested")
     #: Why the promoter declined the request (asked for when declining).
     decline_reason: Mapped[str | None] = mapped_column(Text)
+    #: The promoter asked the agency to cancel this confirmed booking (when, why); the booking
+    #: stays confirmed until the agency answers (``cancel_answer``: granted or refused).
+    cancel_requested_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    cancel_answer: Mapped[str | None] = mapped_column(String(20))
+    cancel_answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    @property
+    def cancel_state(self) -> str | None:
+        """The promoter's cancellation request: pending, granted, refused, or None (never asked)."""
+        if self.cancel_requested_at is None:
+            return None
+        return self.cancel_answer or ("pending" if self.status == "confirmed" else None)
+
+    @property
+    def cancel_pending(self) -> bool:
+        """The promoter's cancellation request waits for the agency's answer."""
+        return (
+            self.status == "confirmed" and self.cancel_requested_at is not None and self.cancel_answer is None
+        )
 
     def __repr__(self) -> str:
         return f"{self.promoter} @ {self.appointment}"

@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
+from app.common.choices import LANGUAGES
 from app.common.forms import TranslatedForm
 from app.common.timezone import local_today
 from app.common.validators import GERMAN_POSTCODE, NormaliseEmail, Regexp
@@ -55,6 +56,11 @@ class ProfileForm(TranslatedForm):
         description=_l("Five digits; for open jobs near you."),
     )
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
+    language = SelectField(
+        _l("Language of mails"),
+        choices=list(LANGUAGES.items()),
+        default="de",
+    )
 
 
 class ConfirmForm(TranslatedForm):

@@ -210,13 +210,18 @@ def confirm(booking_id: int):
 @bp.route("/requests/<int:booking_id>/decline", methods=["GET", "POST"])
 @promoter_required
 def decline(booking_id: int):
-    """Decline one request: a confirmation page asks for the reason first."""
+    """Decline one request, or ask the agency to cancel a confirmed booking: a confirmation
+    page asks for the reason first."""
     booking = queries.visible_booking(db.session, g.scope, booking_id)
     if booking is None:
         abort(404)
-    if booking.status != "requested":
+    cancelling = booking.status == "confirmed"
+    if booking.status != "requested" and not cancelling:
         flash(_("This request is no longer open."), "danger")
         return redirect(_back("promoter.requests"))
+    if booking.cancel_pending:
+        flash(_("You have already asked the agency to cancel this booking."), "warning")
+        return redirect(_back("promoter.schedule"))
     form = DeclineForm()
     if request.method == "POST" and form.validate_on_submit():
         details = _when(booking)
@@ -226,16 +231,26 @@ def decline(booking_id: int):
             db.session.rollback()
             flash(str(error), "danger")
         else:
-            flash(_("Declined: %(store)s on %(date)s, %(start)s–%(end)s.", **details), "success")
-        return redirect(_back("promoter.requests"))
+            if cancelling:
+                flash(
+                    _(
+                        "The agency has been asked to cancel %(store)s on %(date)s, %(start)s–%(end)s."
+                        " The booking stays confirmed until the agency answers.",
+                        **details,
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Declined: %(store)s on %(date)s, %(start)s–%(end)s.", **details), "success")
+        return redirect(_back("promoter.schedule" if cancelling else "promoter.requests"))
     status = 400 if request.method == "POST" else 200
     return render_template(
         "promoter/requests_batch.html",
-        action="decline",
+        action="cancel" if cancelling else "decline",
         bookings=[booking],
         form=form,
         single=True,
-        next=_back("promoter.requests"),
+        next=_back("promoter.schedule" if cancelling else "promoter.requests"),
     ), status
 
 
@@ -513,6 +528,8 @@ def profile():
             promoter.phone = form.phone.data
             promoter.postcode = form.postcode.data
             promoter.city = form.city.data
+            if "language" in request.form:  # an older form without the field keeps the language
+                promoter.language = form.language.data
             try:
                 db.session.commit()
             except IntegrityError:  # the address was taken a moment ago

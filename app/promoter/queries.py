@@ -78,13 +78,14 @@ def open_requests(session: Session, scope: Scope, today: dt.date) -> list[Reques
 
 
 def open_requests_by_id(session: Session, scope: Scope, ids: list[int]) -> list[Booking]:
-    """The scope's still requested bookings among ``ids`` (a batch), by date."""
+    """The scope's bookings among ``ids`` (a batch) that were requests when the page was shown:
+    still requested, or since withdrawn or cancelled (the batch then says why), by date."""
     if not ids:
         return []
     return list(
         session.scalars(
             _bookings(scope)
-            .where(Booking.id.in_(ids), Booking.status == "requested")
+            .where(Booking.id.in_(ids), Booking.status.in_(("requested", "withdrawn", "cancelled")))
             .order_by(Appointment.date, Appointment.start_time, Location.name)
         ).unique()
     )

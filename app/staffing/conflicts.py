@@ -2,8 +2,9 @@
 
 The request page checks every (appointment, promoter) pair of a batch and the
 conflicts page every booking of the coming weeks; both use a fixed number of
-queries here instead of one or two per row. The rules and texts are those of
-``staffing`` (its ``*_conflict`` helpers build the :class:`Conflict` objects).
+queries here instead of one or two per row. The rules are the predicates of
+:mod:`app.staffing.rules` (Python form for rows in memory, ``*_sql`` form in
+queries), and its ``*_conflict`` helpers build the texts.
 """
 
 from __future__ import annotations
@@ -22,14 +23,23 @@ from app.rules.calendar import (
     ACTIVE_APPOINTMENTS,
     ACTIVE_BOOKINGS,
     as_date,
+    exceeds_planned_days,
     holiday_calendar,
     week_of,
     week_start,
 )
 from app.staffing.rules import (
     Conflict,
+    absence_covers,
+    absence_covers_sql,
+    duplicate_conflict,
+    duplicates,
+    duplicates_sql,
+    exceeds_planned_days_sql,
     holiday_conflict,
     overlap_conflict,
+    times_overlap,
+    times_overlap_sql,
     unavailable_conflict,
     week_full_conflict,
 )
@@ -54,7 +64,7 @@ def pair_conflicts(
             Unavailability.start_date <= last,
             Unavailability.end_date >= first,
         )
-        .order_by(Unavailability.start_date)
+        .order_by(Unavailability.id)
     ).all()
     other = aliased(Appointment)
     bookings = (
@@ -79,22 +89,14 @@ def pair_conflicts(
         for promoter_id in promoter_ids:
             key = (appointment.id, promoter_id)
             absent = next(
-                (
-                    u
-                    for u in absences
-                    if u.promoter_id == promoter_id and u.start_date <= appointment.date <= u.end_date
-                ),
+                (u for u in absences if u.promoter_id == promoter_id and absence_covers(u, appointment.date)),
                 None,
             )
             if absent is not None:
                 found[key].append(unavailable_conflict(absent))
             for booking in busy[promoter_id, appointment.date]:
                 theirs = booking.appointment
-                if (
-                    theirs.id != appointment.id
-                    and theirs.start_time < appointment.end_time
-                    and theirs.end_time > appointment.start_time
-                ):
+                if theirs.id != appointment.id and times_overlap(theirs, appointment):
                     found[key].append(overlap_conflict(booking))
     return found
 
@@ -102,7 +104,8 @@ def pair_conflicts(
 def appointment_warnings(
     session: Session, appointments: list[Appointment], language: str = "de"
 ) -> dict[int, list[Conflict]]:
-    """Appointment id -> holiday and week-full warnings, as ``staffing.appointment_conflicts``."""
+    """Appointment id -> duplicate, holiday and week-full warnings, as
+    ``staffing.appointment_conflicts``."""
     found: dict[int, list[Conflict]] = defaultdict(list)
     if not appointments:
         return found
@@ -122,9 +125,22 @@ def appointment_warnings(
             .group_by(Appointment.job_id, monday)
         )
     }
+    same_days = session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.job_id.in_(job_ids),
+            Appointment.date.in_({a.date for a in appointments}),
+            Appointment.status.in_(ACTIVE_APPOINTMENTS),
+        )
+        .order_by(Appointment.start_time, Appointment.id)
+    ).all()
     calendars = {}
     for appointment in appointments:
         job = appointment.job
+        if appointment.status in ACTIVE_APPOINTMENTS:
+            found[appointment.id] += [
+                duplicate_conflict(other) for other in same_days if duplicates(other, appointment)
+            ]
         state = job.location.federal_state
         if state and state not in calendars:
             calendars[state] = holiday_calendar(state, first, last, language)
@@ -132,7 +148,7 @@ def appointment_warnings(
         if name:
             found[appointment.id].append(holiday_conflict(state, name))
         count = days.get((job.id, week_of(appointment.date)[0]), 0)
-        if job.planned_days_per_week and count > job.planned_days_per_week:
+        if exceeds_planned_days(count, job.planned_days_per_week):
             found[appointment.id].append(week_full_conflict(count, job.planned_days_per_week))
     return found
 
@@ -185,9 +201,7 @@ def overlapping_pairs(
             b1.status.in_(ACTIVE_BOOKINGS),
             b2.status.in_(ACTIVE_BOOKINGS),
             a2.status.in_(ACTIVE_APPOINTMENTS),
-            a2.date == a1.date,
-            a2.start_time < a1.end_time,
-            a2.end_time > a1.start_time,
+            times_overlap_sql(a1, a2),
         )
         .order_by(a1.date, a1.start_time)
         .options(
@@ -217,11 +231,8 @@ def bookings_on_unavailable_days(
         .join(Appointment, Appointment.id == Booking.appointment_id)
         .join(
             Unavailability,
-            and_(
-                Unavailability.promoter_id == Booking.promoter_id,
-                Unavailability.start_date <= Appointment.date,
-                Unavailability.end_date >= Appointment.date,
-            ),
+            (Unavailability.promoter_id == Booking.promoter_id)
+            & absence_covers_sql(Unavailability, Appointment.date),
         )
         .where(*_active_appointment_filter(start, end, project_id), Booking.status.in_(ACTIVE_BOOKINGS))
         .order_by(Appointment.date, Appointment.start_time)
@@ -254,7 +265,7 @@ def full_weeks(
         .join(Job, Job.id == Appointment.job_id)
         .where(*_active_appointment_filter(first, last, project_id), Job.planned_days_per_week.is_not(None))
         .group_by(Appointment.job_id, monday, Job.planned_days_per_week)
-        .having(days > Job.planned_days_per_week)
+        .having(exceeds_planned_days_sql(days, Job.planned_days_per_week))
     ).all()
     jobs = {
         job.id: job
@@ -284,7 +295,7 @@ def holiday_appointments(
         state: [day for day in calendar if start <= day <= end] for state, calendar in calendars.items()
     }
     criteria = [
-        and_(Location.federal_state == state, Appointment.date.in_(days))
+        (Location.federal_state == state) & Appointment.date.in_(days)
         for state, days in by_state.items()
         if days
     ]
@@ -309,6 +320,27 @@ def holiday_appointments(
     ]
 
 
+def duplicate_appointments(
+    session: Session, start: dt.date, end: dt.date, project_id: int | None = None
+) -> list[FoundConflict]:
+    """Two active appointments of one job overlapping on one day, each pair once (one query)."""
+    a1, a2 = aliased(Appointment), aliased(Appointment)
+    rows = session.execute(
+        select(a1, a2)
+        .join(a2, duplicates_sql(a1, a2))
+        .where(*_active_appointment_filter(start, end, project_id, a1), a2.status.in_(ACTIVE_APPOINTMENTS))
+        .order_by(a1.date, a1.start_time, a1.id, a2.id)
+        .options(
+            joinedload(a1.job).joinedload(Job.location),
+            joinedload(a2.job).joinedload(Job.location),
+        )
+    ).all()
+    return [
+        FoundConflict("duplicate", first.date, duplicate_conflict(second), appointment=first, other=second)
+        for first, second in rows
+    ]
+
+
 def current_conflicts(
     session: Session, start: dt.date, end: dt.date, project_id: int | None = None, language: str = "de"
 ) -> dict[str, list[FoundConflict]]:
@@ -318,4 +350,5 @@ def current_conflicts(
         "unavailable": bookings_on_unavailable_days(session, start, end, project_id),
         "week_full": full_weeks(session, start, end, project_id),
         "holiday": holiday_appointments(session, start, end, project_id, language),
+        "duplicate": duplicate_appointments(session, start, end, project_id),
     }

@@ -1,23 +1,40 @@
 """The only code that changes staffing states: applications, booking requests,
-confirmations, declines and the cancellation of an appointment's bookings.
+confirmations, declines, cancellation requests and the cancellation of an
+appointment's bookings.
 
 Confirmations of one promoter are serialised by first writing to the
 promoter's row (a row lock on PostgreSQL, the write lock on SQLite), so two
-overlapping requests confirmed at the same moment cannot both succeed.
+overlapping requests confirmed at the same moment cannot both succeed; the
+appointment's row is locked next, so two promoters cannot both confirm it.
+
+Booking states (``app.common.choices.BOOKING_STATUSES``):
+
+- ``requested`` → ``confirmed`` (the promoter confirms; the other promoters' open
+  requests for the same appointment become ``withdrawn`` and they are mailed) or
+  ``declined`` (the promoter declines; the agency is mailed);
+- ``withdrawn``: another promoter confirmed first — not ``cancelled``, which says
+  that the agency or the appointment's cancellation ended the booking;
+- ``confirmed``: the promoter can no longer decline it alone; "decline" records a
+  cancellation request (time, reason; the agency is mailed) and the booking stays
+  confirmed until the agency grants it (→ ``cancelled``) or refuses it, the
+  promoter being mailed either way.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from app.common.choices import APPOINTMENT_STATUSES, label
 from app.common.links import agency_url, promoter_url
 from app.common.models import utcnow
+from app.common.timezone import local_now
 from app.models.planning import Application, Appointment, Booking, Job
 from app.models.promoter import Promoter
 from app.outbox.enqueue import enqueue
@@ -28,6 +45,10 @@ from app.staffing.rules import Conflict, booking_conflicts, overlapping_bookings
 
 class StaffingError(ValueError):
     """A refused staffing step; the message is for the user."""
+
+
+#: The agency gets at most one mail per application (promoter and job) in this interval.
+AGENCY_MAIL_INTERVAL = dt.timedelta(hours=1)
 
 
 @dataclass
@@ -73,18 +94,40 @@ def apply(session: Session, promoter: Promoter, job: Job) -> Application:
 
 
 def withdraw(session: Session, application: Application) -> Application:
+    """The promoter withdraws; the agency is mailed, at most once an hour per application
+    (applying sends no mail: new applications wait on the Applications screen)."""
     if application.status not in ("applied", "accepted"):
         raise StaffingError(_l("This application cannot be withdrawn."))
     application.status = "withdrawn"
-    _mail_agency(
-        session,
-        application.job,
-        "application_withdrawn",
-        promoter=application.promoter,
-        job=application.job,
-    )
+    if _claim_agency_mail(session, application):
+        _mail_agency(
+            session,
+            application.job,
+            "application_withdrawn",
+            promoter=application.promoter,
+            job=application.job,
+        )
     session.commit()
     return application
+
+
+def _claim_agency_mail(session: Session, application: Application) -> bool:
+    """True if no mail about this application went to the agency in the last hour, and
+    notes the time. One conditional UPDATE: of several web processes only one wins."""
+    now = utcnow()
+    claimed = session.execute(
+        update(Application)
+        .where(
+            Application.id == application.id,
+            or_(
+                Application.agency_mailed_at.is_(None),
+                Application.agency_mailed_at <= now - AGENCY_MAIL_INTERVAL,
+            ),
+        )
+        .values(agency_mailed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1
 
 
 # -- bookings ---------------------------------------------------------------
@@ -109,6 +152,16 @@ def request_promoters(
                     appointment,
                     None,
                     [Conflict("state", str(_l("Only planned appointments can be staffed.")), True)],
+                )
+            )
+            continue
+        if any(b.status == "confirmed" for b in appointment.bookings):
+            # Confirming it would be refused: the appointment is staffed (one promoter each).
+            result.refused.append(
+                (
+                    appointment,
+                    None,
+                    [Conflict("state", str(_l("A promoter has already confirmed this appointment.")), True)],
                 )
             )
             continue
@@ -156,7 +209,7 @@ def request_promoters(
                 session,
                 "booking_requests",
                 promoter.email,
-                "de",
+                promoter.language,
                 promoter=promoter,
                 bookings=bookings,
                 link=promoter_url("/promoter/"),
@@ -170,8 +223,37 @@ def _lock_promoter(session: Session, promoter_id: int) -> None:
     session.execute(update(Promoter).where(Promoter.id == promoter_id).values(active=Promoter.active))
 
 
+def _lock_appointment(session: Session, appointment_id: int) -> None:
+    """Serialise the confirmations of one appointment (PostgreSQL; SQLite's write lock is held)."""
+    session.execute(select(Appointment.id).where(Appointment.id == appointment_id).with_for_update())
+
+
+def confirmable(appointment: Appointment, now: dt.datetime | None = None) -> None:
+    """Raise :class:`StaffingError` (the reason) if no request for the appointment may be confirmed:
+    it is cancelled, not planned, or already over (``now``: local time)."""
+    if appointment.status == "cancelled":
+        raise StaffingError(_l("This appointment has been cancelled."))
+    if appointment.status != "planned":
+        raise StaffingError(
+            _l(
+                "This appointment cannot be confirmed in its state: %(state)s.",
+                state=label(APPOINTMENT_STATUSES, appointment.status),
+            )
+        )
+    if is_over(appointment, now):
+        raise StaffingError(_l("This appointment is over."))
+
+
+def is_over(appointment: Appointment, now: dt.datetime | None = None) -> bool:
+    """The appointment has ended (``now``: local time, by default the configured timezone's)."""
+    now = now or local_now()
+    return (appointment.date, appointment.end_time) <= (now.date(), now.time().replace(tzinfo=None))
+
+
 def confirm(session: Session, booking_id: int, promoter_id: int) -> Booking:
-    """The promoter confirms a requested booking; refused if it would double-book them."""
+    """The promoter confirms a requested booking; refused if the appointment is cancelled or over,
+    taken by another promoter, or it would double-book them. The other promoters' open requests
+    for the appointment are withdrawn and those promoters mailed."""
     session.rollback()  # start a fresh transaction whose first statement is the lock
     _lock_promoter(session, promoter_id)
     booking = session.scalar(
@@ -180,10 +262,23 @@ def confirm(session: Session, booking_id: int, promoter_id: int) -> Booking:
     if booking is None:
         session.rollback()
         raise StaffingError(_l("This request does not exist."))
-    if booking.status != "requested":
-        session.rollback()
-        raise StaffingError(_l("This request is no longer open."))
+    _lock_appointment(session, booking.appointment_id)
+    session.refresh(booking)
     appointment = booking.appointment
+    session.refresh(appointment)
+    try:
+        if booking.status == "withdrawn":
+            raise StaffingError(
+                _l("Another promoter has confirmed this appointment; your request was withdrawn.")
+            )
+        confirmable(appointment)
+        if booking.status != "requested":
+            raise StaffingError(_l("This request is no longer open."))
+        if any(b.status == "confirmed" for b in appointment.bookings if b.id != booking.id):
+            raise StaffingError(_l("Another promoter has confirmed this appointment."))
+    except StaffingError:
+        session.rollback()
+        raise
     clashes = [c for c in booking_conflicts(session, promoter_id, appointment, confirming=True) if c.blocking]
     confirmed_overlaps = overlapping_bookings(session, promoter_id, appointment, states=("confirmed",))
     if clashes or confirmed_overlaps:
@@ -197,17 +292,29 @@ def confirm(session: Session, booking_id: int, promoter_id: int) -> Booking:
         raise StaffingError(_l("Cannot confirm: %(reasons)s", reasons=reasons))
     booking.status = "confirmed"
     booking.updated_at = utcnow()
+    for other in appointment.bookings:
+        if other.id != booking.id and other.status == "requested":
+            other.status = "withdrawn"
+            other.updated_at = utcnow()
+            _mail_promoter(session, other, "booking_withdrawn", link=promoter_url("/promoter/requests"))
     session.commit()
     return booking
 
 
 def decline(session: Session, booking_id: int, promoter_id: int, reason: str | None = None) -> Booking:
-    """The promoter declines a request (or a confirmed booking); the agency is mailed the reason."""
+    """The promoter declines a request (the agency is mailed the reason); on a confirmed booking
+    this asks the agency to cancel it instead (:func:`request_cancellation`)."""
     booking = session.scalar(
         select(Booking).where(Booking.id == booking_id, Booking.promoter_id == promoter_id)
     )
     if booking is None:
         raise StaffingError(_l("This request does not exist."))
+    if booking.status == "confirmed":
+        return request_cancellation(session, booking, reason)
+    if booking.status == "withdrawn":
+        raise StaffingError(
+            _l("Another promoter has confirmed this appointment; your request was withdrawn.")
+        )
     if booking.status not in ACTIVE_BOOKINGS:
         raise StaffingError(_l("This request is no longer open."))
     booking.status = "declined"
@@ -220,6 +327,59 @@ def decline(session: Session, booking_id: int, promoter_id: int, reason: str | N
         appointment=booking.appointment,
         reason=booking.decline_reason,
     )
+    session.commit()
+    return booking
+
+
+def request_cancellation(session: Session, booking: Booking, reason: str | None) -> Booking:
+    """The promoter asks the agency to cancel a confirmed booking; it stays confirmed until the
+    agency answers (:func:`grant_cancellation`, :func:`refuse_cancellation`)."""
+    reason = (reason or "").strip()
+    if booking.status != "confirmed":
+        raise StaffingError(_l("Only a confirmed booking can be cancelled."))
+    if booking.cancel_pending:
+        raise StaffingError(_l("You have already asked the agency to cancel this booking."))
+    if not reason:
+        raise StaffingError(_l("Please give the agency a reason."))
+    appointment = booking.appointment
+    if is_over(appointment):
+        raise StaffingError(_l("This appointment is over."))
+    booking.cancel_requested_at = utcnow()
+    booking.cancel_reason = reason
+    booking.cancel_answer = None
+    booking.cancel_answered_at = None
+    _mail_agency(
+        session,
+        appointment.job,
+        "booking_cancel_requested",
+        promoter=booking.promoter,
+        appointment=appointment,
+        reason=reason,
+    )
+    session.commit()
+    return booking
+
+
+def grant_cancellation(session: Session, booking: Booking) -> Booking:
+    """The agency grants the promoter's cancellation request: the booking is cancelled."""
+    if not booking.cancel_pending:
+        raise StaffingError(_l("There is no open cancellation request for this booking."))
+    booking.status = "cancelled"
+    booking.cancel_answer = "granted"
+    booking.cancel_answered_at = utcnow()
+    booking.updated_at = utcnow()
+    _mail_promoter(session, booking, "booking_cancel_granted", link=promoter_url("/promoter/schedule"))
+    session.commit()
+    return booking
+
+
+def refuse_cancellation(session: Session, booking: Booking) -> Booking:
+    """The agency refuses the promoter's cancellation request: the booking stays confirmed."""
+    if not booking.cancel_pending:
+        raise StaffingError(_l("There is no open cancellation request for this booking."))
+    booking.cancel_answer = "refused"
+    booking.cancel_answered_at = utcnow()
+    _mail_promoter(session, booking, "booking_cancel_refused", link=promoter_url("/promoter/schedule"))
     session.commit()
     return booking
 
@@ -239,6 +399,22 @@ def cancel_bookings(session: Session, appointment: Appointment) -> list[Booking]
 
 
 # -- mail helpers -------------------------------------------------------------
+
+
+def _mail_promoter(session: Session, booking: Booking, kind: str, /, **context) -> None:
+    """A mail about ``booking`` to its promoter, in the promoter's language (none without address)."""
+    promoter = booking.promoter
+    if promoter.email:
+        enqueue(
+            session,
+            kind,
+            promoter.email,
+            promoter.language,
+            promoter=promoter,
+            booking=booking,
+            appointment=booking.appointment,
+            **context,
+        )
 
 
 def _mail_agency(session: Session, job: Job, kind: str, /, **context) -> None:
@@ -272,7 +448,7 @@ def cancel_booking(session: Session, booking: Booking, user: User | None = None)
             session,
             "booking_released",
             promoter.email,
-            "de",
+            promoter.language,
             promoter=promoter,
             booking=booking,
             link=promoter_url("/promoter/"),

@@ -1,15 +1,20 @@
-"""Staffing services: applications, requests, confirmations, conflicts.
-
-Conflict rules (checked here, on the server, and shown where planners and
-promoters work):
+"""Staffing conflict rules: one set of predicates, used one row at a time here and
+for many rows at once by :mod:`app.staffing.conflicts` (the request and conflicts pages).
 
 - ``overlap``: the promoter already has a requested or confirmed booking whose
-  time overlaps on the same day — confirming is refused, requesting is refused
-  when the other booking is confirmed;
-- ``unavailable``: the promoter marked the day as unavailable — requesting and
-  confirming are refused;
-- ``week_full``: the store's planned days per week are exceeded — a warning;
-- ``holiday``: the day is a public holiday in the store's federal state — a warning.
+  time overlaps on the same day (:func:`times_overlap`) — confirming is refused,
+  requesting is refused when the other booking is confirmed;
+- ``unavailable``: the promoter marked the day as unavailable
+  (:func:`absence_covers`) — requesting and confirming are refused;
+- ``week_full``: the store's planned days per week are exceeded
+  (:func:`app.rules.calendar.exceeds_planned_days`) — a warning;
+- ``holiday``: the day is a public holiday in the store's federal state — a warning;
+- ``duplicate``: another active appointment of the same job overlaps on the same
+  day (:func:`duplicates`), e.g. an accepted proposal repeating a planned one — a warning.
+
+Each predicate has a Python form (for rows in memory) and an SQL form (``*_sql``,
+for queries) that state the same rule; ``tests/test_staffing_edges.py`` compares
+the single checks with the batch pages on random data.
 
 Confirmations of one promoter are serialised by first writing to the
 promoter's row (a row lock on PostgreSQL, the write lock on SQLite), so two
@@ -22,8 +27,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
 from app.models.crm import Location
 from app.models.planning import Appointment, Booking, Job
@@ -35,6 +40,45 @@ from app.rules.calendar import (
     exceeds_planned_days,
     holiday_name,
 )
+
+# -- the predicates -------------------------------------------------------------------
+
+
+def times_overlap(a, b) -> bool:
+    """Two appointments (anything with date, start_time, end_time) overlap: same day, and each
+    starts before the other ends (10–12 and 12–14 do not overlap)."""
+    return a.date == b.date and a.start_time < b.end_time and b.start_time < a.end_time
+
+
+def times_overlap_sql(a, b):
+    """:func:`times_overlap` in SQL; ``a`` and ``b`` are appointment aliases (or one of them a row)."""
+    return and_(a.date == b.date, a.start_time < b.end_time, b.start_time < a.end_time)
+
+
+def absence_covers(absence, day: dt.date) -> bool:
+    """The unavailability period (first and last day included) covers ``day``."""
+    return absence.start_date <= day <= absence.end_date
+
+
+def absence_covers_sql(absence, day):
+    """:func:`absence_covers` in SQL (``day`` a date column or value)."""
+    return and_(absence.start_date <= day, absence.end_date >= day)
+
+
+def duplicates(a, b) -> bool:
+    """Two different appointments of the same job overlap (both must be active)."""
+    return a.id != b.id and a.job_id == b.job_id and times_overlap(a, b)
+
+
+def duplicates_sql(a, b):
+    """:func:`duplicates` in SQL, each pair once (``a`` the older one)."""
+    return and_(a.job_id == b.job_id, a.id < b.id, times_overlap_sql(a, b))
+
+
+def exceeds_planned_days_sql(days, planned):
+    """:func:`app.rules.calendar.exceeds_planned_days` in SQL: more distinct days than agreed
+    (only where ``planned`` is set)."""
+    return and_(planned.is_not(None), days > planned)
 
 
 @dataclass(frozen=True)
@@ -54,19 +98,17 @@ def overlapping_bookings(
     session: Session, promoter_id: int, appointment: Appointment, states=ACTIVE_BOOKINGS
 ) -> list[Booking]:
     """The promoter's other bookings whose time overlaps this appointment's."""
-    other = Appointment.__table__.alias("other")
+    other = aliased(Appointment)
     return list(
         session.scalars(
             select(Booking)
-            .join(other, other.c.id == Booking.appointment_id)
+            .join(other, other.id == Booking.appointment_id)
             .where(
                 Booking.promoter_id == promoter_id,
                 Booking.status.in_(states),
                 Booking.appointment_id != appointment.id,
-                other.c.date == appointment.date,
-                other.c.start_time < appointment.end_time,
-                other.c.end_time > appointment.start_time,
-                other.c.status.in_(ACTIVE_APPOINTMENTS),
+                times_overlap_sql(other, appointment),
+                other.status.in_(ACTIVE_APPOINTMENTS),
             )
             .options(joinedload(Booking.appointment).joinedload(Appointment.job).joinedload(Job.location))
         ).unique()
@@ -75,10 +117,26 @@ def overlapping_bookings(
 
 def is_unavailable(session: Session, promoter_id: int, day: dt.date) -> Unavailability | None:
     return session.scalar(
-        select(Unavailability).where(
-            Unavailability.promoter_id == promoter_id,
-            Unavailability.start_date <= day,
-            Unavailability.end_date >= day,
+        select(Unavailability)
+        .where(Unavailability.promoter_id == promoter_id, absence_covers_sql(Unavailability, day))
+        .order_by(Unavailability.id)
+        .limit(1)
+    )
+
+
+def duplicate_appointments(session: Session, appointment: Appointment) -> list[Appointment]:
+    """Other active appointments of the same job that overlap this one."""
+    other = aliased(Appointment)
+    return list(
+        session.scalars(
+            select(other)
+            .where(
+                other.job_id == appointment.job_id,
+                other.id != appointment.id,
+                other.status.in_(ACTIVE_APPOINTMENTS),
+                times_overlap_sql(other, appointment),
+            )
+            .order_by(other.start_time, other.id)
         )
     )
 
@@ -93,6 +151,21 @@ def week_full_conflict(days: int, planned: int) -> Conflict:
     return Conflict(
         "week_full",
         str(_l("%(days)d days planned this week, %(planned)d agreed", days=days, planned=planned)),
+        False,
+    )
+
+
+def duplicate_conflict(other: Appointment) -> Conflict:
+    """``other`` is the overlapping appointment of the same job."""
+    return Conflict(
+        "duplicate",
+        str(
+            _l(
+                "Another appointment of this store on the same day: %(start)s–%(end)s",
+                start=other.start_time.strftime("%H:%M"),
+                end=other.end_time.strftime("%H:%M"),
+            )
+        ),
         False,
     )
 
@@ -120,8 +193,10 @@ def overlap_conflict(other: Booking, confirming: bool = False) -> Conflict:
 
 
 def appointment_conflicts(session: Session, appointment: Appointment) -> list[Conflict]:
-    """Warnings about the appointment itself: holiday, store's week full."""
+    """Warnings about the appointment itself: holiday, store's week full, duplicates."""
     found = []
+    if appointment.status in ACTIVE_APPOINTMENTS:
+        found += [duplicate_conflict(other) for other in duplicate_appointments(session, appointment)]
     job = appointment.job
     name = holiday_name(job.location.federal_state, appointment.date)
     if name:
@@ -189,7 +264,7 @@ def booking_conflicts_of(
             (
                 a
                 for a in absences
-                if a.promoter_id == booking.promoter_id and a.start_date <= appointment.date <= a.end_date
+                if a.promoter_id == booking.promoter_id and absence_covers(a, appointment.date)
             ),
             None,
         )
@@ -200,9 +275,7 @@ def booking_conflicts_of(
             if (
                 candidate.promoter_id == booking.promoter_id
                 and theirs.id != appointment.id
-                and theirs.date == appointment.date
-                and theirs.start_time < appointment.end_time
-                and theirs.end_time > appointment.start_time
+                and times_overlap(theirs, appointment)
             ):
                 found[booking.id].append(overlap_conflict(candidate, confirming))
     return found

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
-from app.common.choices import APPLICATION_STATUSES, BOOKING_STATUSES
+from app.common.choices import APPLICATION_STATUSES, BOOKING_STATUSES, CANCEL_STATES
 from app.common.eager_interface import eager_list
 from app.common.views import AgencyModelView, code_formatter, run_action
 from app.lookups.remote_select import remote_select
@@ -28,16 +28,35 @@ class BookingView(AgencyModelView):
     show_title = _l("Booking")
     add_title = _l("Add booking")
     edit_title = _l("Edit booking")
-    list_columns = ["appointment", "appointment.job", "promoter", "status"]
+    list_columns = ["appointment", "appointment.job", "promoter", "status", "cancel_state"]
     # No appointment filter: FAB would render a dropdown of every appointment.
     search_columns = ["promoter", "status"]
-    show_columns = ["appointment", "promoter", "status", "created_at", "updated_at"]
+    show_columns = [
+        "appointment",
+        "promoter",
+        "status",
+        "cancel_state",
+        "cancel_requested_at",
+        "cancel_reason",
+        "cancel_answered_at",
+        "created_at",
+        "updated_at",
+    ]
     # A new booking is a request (staffing.request_promoters); its state changes through
     # the actions and the promoter system, never in a form.
     add_columns = ["appointment", "promoter"]
     editable = False
     order_columns = ["status"]
-    formatters_columns = {"status": code_formatter(BOOKING_STATUSES)}
+    formatters_columns = {
+        "status": code_formatter(BOOKING_STATUSES),
+        "cancel_state": code_formatter(CANCEL_STATES),
+    }
+    label_columns = {
+        "cancel_state": _l("Cancellation request"),
+        "cancel_requested_at": _l("Cancellation requested at"),
+        "cancel_reason": _l("Reason for cancelling"),
+        "cancel_answered_at": _l("Cancellation answered at"),
+    }
     add_form_extra_fields = {
         "appointment": remote_select(_l("Appointment"), "appointment"),
         "promoter": remote_select(_l("Promoter"), "promoter"),
@@ -63,6 +82,34 @@ class BookingView(AgencyModelView):
             items,
             lambda item: operations.cancel_booking(self.datamodel.session, item, g.user),
             lambda n: _("%(count)d bookings cancelled.", count=n),
+        )
+
+    @action(
+        "grant_cancellation",
+        _l("Grant cancellation"),
+        _l("Cancel the selected bookings as their promoters asked? The promoters are told."),
+        "fa-check",
+    )
+    def grant_cancellation(self, items):
+        return run_action(
+            self,
+            items,
+            lambda item: operations.grant_cancellation(self.datamodel.session, item),
+            lambda n: _("%(count)d bookings cancelled as requested.", count=n),
+        )
+
+    @action(
+        "refuse_cancellation",
+        _l("Refuse cancellation"),
+        _l("Refuse these cancellation requests? The bookings stay confirmed; the promoters are told."),
+        "fa-times",
+    )
+    def refuse_cancellation(self, items):
+        return run_action(
+            self,
+            items,
+            lambda item: operations.refuse_cancellation(self.datamodel.session, item),
+            lambda n: _("%(count)d cancellation requests refused.", count=n),
         )
 
 
