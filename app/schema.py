@@ -10,6 +10,7 @@ from app.models.planning import (  # noqa: F401
     Application,
     Appointment,
     Booking,
+    ChangeRequest,
     Job,
     Project,
 )

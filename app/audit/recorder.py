@@ -54,10 +54,10 @@ _TABLE = AuditEntry.__table__
 def _audited() -> dict[type, str]:
     """Model class -> entity name (the table)."""
     from app.models.crm import Contact, Location, Territory
-    from app.models.planning import Appointment, Booking
+    from app.models.planning import Appointment, Booking, ChangeRequest
     from app.models.promoter import Promoter
 
-    models = (Appointment, Booking, Contact, Location, Territory, Promoter, User)
+    models = (Appointment, Booking, ChangeRequest, Contact, Location, Territory, Promoter, User)
     return {model: model.__tablename__ for model in models}
 
 

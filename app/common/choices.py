@@ -37,6 +37,13 @@ APPOINTMENT_STATUSES = {
     "done": _l("Done"),
 }
 APPOINTMENT_ORIGINS = {"agency": _l("Agency"), "customer": _l("Customer")}
+#: What a customer contact may ask of an existing appointment, and where that request stands.
+CHANGE_REQUEST_KINDS = {"cancel": _l("Cancel"), "move": _l("Move")}
+CHANGE_REQUEST_STATUSES = {
+    "pending": _l("Awaiting the agency's decision"),
+    "accepted": _l("Accepted"),
+    "rejected": _l("Rejected"),
+}
 BOOKING_STATUSES = {
     "requested": _l("Requested"),
     "confirmed": _l("Confirmed"),
@@ -55,11 +62,14 @@ MAIL_KINDS = {
     "application_withdrawn": _l("Application withdrawn"),
     "booking_declined": _l("Booking declined"),
     "booking_requests": _l("Booking requests"),
+    "change_request_decided": _l("Change request decided"),
+    "change_request_new": _l("New change request"),
     "digest_pending": _l("Proposals awaiting a decision"),
     "digest_week": _l("Week overview"),
     "password_reset": _l("Password reset"),
     "proposal_decided": _l("Proposal decided"),
     "proposal_new": _l("New proposal"),
+    "proposal_withdrawn": _l("Proposal withdrawn"),
 }
 # German federal states (ISO 3166-2:DE suffixes), as the `holidays` library uses them.
 FEDERAL_STATES = {
@@ -93,6 +103,8 @@ CODED_COLUMNS = {
     ("appointment", "status"): APPOINTMENT_STATUSES,
     ("appointment", "origin"): APPOINTMENT_ORIGINS,
     ("booking", "status"): BOOKING_STATUSES,
+    ("change_request", "kind"): CHANGE_REQUEST_KINDS,
+    ("change_request", "status"): CHANGE_REQUEST_STATUSES,
     ("outbox_message", "status"): OUTBOX_STATUSES,
     ("outbox_message", "kind"): MAIL_KINDS,
     ("outbox_message", "language"): LANGUAGES,
