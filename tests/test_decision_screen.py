@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from html import unescape
 
 import pytest
@@ -26,17 +28,26 @@ from tests.test_wizard import (
 )
 
 
-@pytest.fixture()
-def tidy(app):
+@contextmanager
+def tidied(app) -> Iterator[dict]:
+    """Remove the change requests, appointments, mails … created inside the block."""
     marks = high_water(app)
     marks["change"] = _max_change_id(app)
-    yield marks
-    from app.extensions import db
-    from app.models.planning import ChangeRequest
+    try:
+        yield marks
+    finally:
+        from app.extensions import db
+        from app.models.planning import ChangeRequest
 
-    with app.app_context(), db.engine.begin() as conn:
-        conn.execute(delete(ChangeRequest).where(ChangeRequest.id > marks["change"]))
-    remove_since(app, marks)
+        with app.app_context(), db.engine.begin() as conn:
+            conn.execute(delete(ChangeRequest).where(ChangeRequest.id > marks["change"]))
+        remove_since(app, marks)
+
+
+@pytest.fixture()
+def tidy(app):
+    with tidied(app) as marks:
+        yield marks
 
 
 def _max_change_id(app) -> int:
@@ -134,6 +145,8 @@ def forms(fragment: str) -> list[str]:
 @pytest.mark.parametrize("lang", ["de", "en"])
 def test_a_proposal_shows_the_customers_warnings_conflicts_and_the_board_link(app, tidy, info, lang):
     """A proposal on a day where the store already has a booked appointment at the same time."""
+    from flask_babel import force_locale
+
     from app.extensions import db
     from app.models.planning import Job
     from app.proposals import rules
@@ -147,7 +160,7 @@ def test_a_proposal_shows_the_customers_warnings_conflicts_and_the_board_link(ap
     card = panel(html, f"proposal-{pk}")
 
     # The same warnings the customer saw in step 3, computed by the same rule.
-    with app.test_request_context(), __import__("flask_babel").force_locale(lang):
+    with app.test_request_context(), force_locale(lang):
         expected = rules.warnings_for(db.session, db.session.get(Job, store.job_id), day, exclude_id=pk)
         db.session.remove()
     assert t("The store already has an appointment on this day.", lang) in expected
