@@ -35,9 +35,7 @@ def upgrade():
         sa.Column("decided_at", sa.DateTime(), nullable=True),
         sa.Column("decision_reason", sa.Text(), nullable=True),
         sa.CheckConstraint("kind IN ('cancel', 'move')", name="ck_change_request_kind"),
-        sa.CheckConstraint(
-            "status IN ('pending', 'accepted', 'rejected')", name="ck_change_request_status"
-        ),
+        sa.CheckConstraint("status IN ('pending', 'accepted', 'rejected')", name="ck_change_request_status"),
         sa.CheckConstraint(
             "kind = 'cancel' OR (new_date IS NOT NULL AND new_start_time IS NOT NULL "
             "AND new_end_time IS NOT NULL AND new_end_time > new_start_time)",
