@@ -60,10 +60,12 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.common.formatting import init_formatting
     from app.common.input_guard import init_input_guard
     from app.common.sqlcount import init_sql_count
+    from app.planning.operations import cancel_appointment, move_appointment
     from app.portal.hosts import HostPrefixMiddleware
     from app.portal.views import bp as portal_bp
     from app.portal.views import customer_required
     from app.promoter.portal import bp as promoter_bp
+    from app.proposals.operations import AppointmentChanges
     from app.proposals.wizard import register_wizard
     from app.security.actions import init_action_guard
     from app.security.headers import init_security_headers
@@ -71,6 +73,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.security.proxies import apply_proxy_settings
     from app.security.sessions import init_sessions
 
+    # Accepted change requests are carried out by planning (above proposals).
+    app.extensions["appointment_changes"] = AppointmentChanges(
+        cancel=cancel_appointment, move=move_appointment
+    )
     register_wizard(portal_bp, customer_required)
     app.register_blueprint(portal_bp)
     app.register_blueprint(promoter_bp)

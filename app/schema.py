@@ -11,6 +11,7 @@ from app.models.planning import (  # noqa: F401
     Application,
     Appointment,
     Booking,
+    ChangeRequest,
     Job,
     Project,
 )

@@ -61,7 +61,19 @@ CUSTOMER_PAGES = (
     Page("portal-projects", "/portal/projects", "customer", primary="#projects a"),
     Page("portal-project", "/portal/projects/{project_id}", "customer", primary="#jobs tbody a"),
     Page("portal-proposals", "/portal/proposals/", "customer", primary="#new-proposal"),
-    Page("portal-proposal", "/portal/proposals/{proposal_id}", "customer"),
+    Page("portal-proposal", "/portal/proposals/{proposal_id}", "customer", primary="#withdraw-proposal"),
+    Page(
+        "portal-proposal-withdraw",
+        "/portal/proposals/{proposal_id}/withdraw",
+        "customer",
+        primary="#confirm-withdraw",
+    ),
+    Page(
+        "portal-change-request",
+        "/portal/appointments/{appointment_id}/change",
+        "customer",
+        primary="#send-change",
+    ),
     Page(
         "portal-wizard-store", "/portal/proposals/new", "customer", primary="#wizard-form button[type=submit]"
     ),
@@ -195,7 +207,29 @@ def demo_places(app: Flask) -> dict[str, object]:
         "review_token": review.token,
         "unknown_token": "0" * 32,
         "request_id": _open_request(app, LOGINS["promoter"]),
+        "appointment_id": _planned_appointment(app, store.job_id),
     }
+
+
+def _planned_appointment(app: Flask, job_id: int) -> int:
+    """A planned appointment from today on of a store the demo customer sees (for a change request)."""
+    from sqlalchemy import select
+
+    from app.common.timezone import local_today
+    from app.extensions import db
+    from app.models.planning import Appointment
+
+    with app.app_context():
+        return db.session.scalar(
+            select(Appointment.id)
+            .where(
+                Appointment.job_id == job_id,
+                Appointment.status == "planned",
+                Appointment.date >= local_today(),
+            )
+            .order_by(Appointment.date, Appointment.id)
+            .limit(1)
+        )
 
 
 def _open_request(app: Flask, username: str) -> int:

@@ -151,7 +151,9 @@ def test_a_proposal_and_its_decision_are_recorded_and_its_customer_sees_the_hist
     assert created["changes"]["request_token"] == [None, "***"], "tokens are not stored"
 
     agency = client_for(app, "agentur")
-    decided = agency.post(f"/proposals/{pk}/decide", data={"decision": "reject", "reason": "Kein Personal"})
+    decided = agency.post(
+        f"/proposals/{pk}/decide", data={"decision": "reject", "reason": "Kein Personal", "confirmed": "1"}
+    )
     assert decided.status_code == 302
     assert fresh_row(app, Appointment, pk)["status"] == "rejected"
     (decision,) = entries(app, created["id"], entity="appointment", entity_id=pk)

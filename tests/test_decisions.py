@@ -68,7 +68,8 @@ def decided_mails(app, tidy) -> list[dict]:
 
 
 def decide(client, pk: int, decision: str | None, reason: str | None = None):
-    data = {}
+    """Post a decision as the confirmation step does (``confirmed=1``)."""
+    data = {"confirmed": "1"}
     if decision is not None:
         data["decision"] = decision
     if reason is not None:
@@ -330,6 +331,7 @@ def test_twenty_agency_users_click_at_once(app, tidy, proposal):
 
     def run(index: int) -> None:
         data = {"decision": "accept"} if index % 2 else {"decision": "reject", "reason": f"Grund {index}"}
+        data["confirmed"] = "1"
         barrier.wait()
         try:
             answers[index] = clients[index].post(f"/proposals/{proposal}/decide", data=data)
@@ -403,11 +405,12 @@ def test_with_csrf_protection_on(app, tidy, proposal):
         panel = re.search(rf'id="proposal-{proposal}">(.*?)</form>', html, re.S).group(1)
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', panel).group(1)
         before = row(app, Appointment, proposal)
-        forged = client.post(f"/proposals/{proposal}/decide", data={"decision": "accept"})
+        forged = client.post(f"/proposals/{proposal}/decide", data={"decision": "accept", "confirmed": "1"})
         assert forged.status_code == 400
         assert row(app, Appointment, proposal) == before
         answer = client.post(
-            f"/proposals/{proposal}/decide", data={"decision": "accept", "csrf_token": token}
+            f"/proposals/{proposal}/decide",
+            data={"decision": "accept", "confirmed": "1", "csrf_token": token},
         )
         assert answer.status_code == 302
     finally:

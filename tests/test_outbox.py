@@ -90,7 +90,8 @@ def test_proposal_and_decision_mails_reach_both_sides_in_their_language(
         login(agency, "agentur")
         accepted, rejected, reason_word = words
         answer = agency.post(
-            f"/proposals/{proposal.id}/decide", data={"decision": decision, "reason": "Kein Promoter frei"}
+            f"/proposals/{proposal.id}/decide",
+            data={"decision": decision, "reason": "Kein Promoter frei", "confirmed": "1"},
         )
         assert answer.status_code == 302
         _deliver_all(session)

@@ -90,6 +90,7 @@ ID_ARGUMENTS = {
     "booking_id": "booking",
     "application_id": "application",
     "unavailability_id": "unavailability",
+    "change_id": "change_request",
 }
 
 

@@ -66,9 +66,10 @@ def world(app, rows):
 
 
 def add_rows(rows: Rows, world: dict, how_many: int) -> None:
-    """More of everything the measured pages list: requests with conflicts, proposals, contacts."""
+    """More of everything the measured pages list: requests with conflicts, proposals, contacts,
+    change requests (cancel and move)."""
     from app.models.crm import Contact, contact_territory
-    from app.models.planning import Appointment, Booking
+    from app.models.planning import Appointment, Booking, ChangeRequest
     from app.models.promoter import Unavailability
 
     campaign = world["campaign"]
@@ -109,6 +110,19 @@ def add_rows(rows: Rows, world: dict, how_many: int) -> None:
             status="proposed",
             proposed_by_id=contact,
         )
+        # The decision screen checks each move's new slot and lists each appointment's bookings.
+        for appointment, kind in zip(appointments, ("cancel", "move"), strict=True):
+            moved = {"new_date": day + dt.timedelta(days=1), "new_start_time": dt.time(9, 0)}
+            rows.add(
+                ChangeRequest,
+                appointment_id=appointment,
+                kind=kind,
+                status="pending",
+                reason=f"Grund {n}",
+                requested_by_id=contact,
+                created_at=dt.datetime.now(),
+                **({**moved, "new_end_time": dt.time(17, 0)} if kind == "move" else {}),
+            )
 
 
 PAGES = [

@@ -507,7 +507,9 @@ def test_the_dedicated_decision_plans_with_decider_time_and_mail(app, world, cli
 
     pk = add_appointment(app, world, status="proposed")
     mark = marks(app)
-    response = clients().post(f"/proposals/{pk}/decide", data={"decision": "accept", "reason": ""})
+    response = clients().post(
+        f"/proposals/{pk}/decide", data={"decision": "accept", "reason": "", "confirmed": "1"}
+    )
     assert response.status_code == 302
     stored = fresh_row(app, Appointment, pk)
     assert stored["status"] == "planned" and stored["decided_by_id"] == agentur_id(app)

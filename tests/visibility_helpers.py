@@ -355,7 +355,7 @@ def add_store_set(
     Every name carries ``tag``, so any page that shows one of these rows contains it.
     """
     from app.models.crm import Location
-    from app.models.planning import Application, Appointment, Booking, Job
+    from app.models.planning import Application, Appointment, Booking, ChangeRequest, Job
     from app.models.promoter import Promoter
 
     ids: dict[str, int] = {}
@@ -399,6 +399,18 @@ def add_store_set(
         proposed_by_id=proposed_by_id,
         note=f"Leakcheck proposal {tag}",
         version=1,
+    )
+    ids["change_request"] = rows.add(
+        ChangeRequest,
+        appointment_id=ids["appointment"],
+        kind="move",
+        status="pending",
+        new_date=day + dt.timedelta(days=2),
+        new_start_time=dt.time(8, 0),
+        new_end_time=dt.time(12, 0),
+        reason=f"Leakcheck change {tag}",
+        requested_by_id=proposed_by_id,
+        created_at=dt.datetime.now(),
     )
     ids["promoter"] = rows.add(
         Promoter,

@@ -54,10 +54,21 @@ _TABLE = AuditEntry.__table__
 def _audited() -> dict[type, str]:
     """Model class -> entity name (the table)."""
     from app.models.crm import Contact, Location, Territory
-    from app.models.planning import Application, Appointment, Booking, Job
+    from app.models.planning import Application, Appointment, Booking, ChangeRequest, Job
     from app.models.promoter import Promoter
 
-    models = (Appointment, Booking, Application, Job, Contact, Location, Territory, Promoter, User)
+    models = (
+        Appointment,
+        Booking,
+        Application,
+        Job,
+        ChangeRequest,
+        Contact,
+        Location,
+        Territory,
+        Promoter,
+        User,
+    )
     return {model: model.__tablename__ for model in models}
 
 

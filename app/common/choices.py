@@ -37,6 +37,13 @@ APPOINTMENT_STATUSES = {
     "done": _l("Done"),
 }
 APPOINTMENT_ORIGINS = {"agency": _l("Agency"), "customer": _l("Customer")}
+#: What a customer contact may ask of an existing appointment, and where that request stands.
+CHANGE_REQUEST_KINDS = {"cancel": _l("Cancel"), "move": _l("Move")}
+CHANGE_REQUEST_STATUSES = {
+    "pending": _l("Awaiting the agency's decision"),
+    "accepted": _l("Accepted"),
+    "rejected": _l("Rejected"),
+}
 BOOKING_STATUSES = {
     "requested": _l("Requested"),
     "confirmed": _l("Confirmed"),
@@ -71,11 +78,14 @@ MAIL_KINDS = {
     "booking_released": _l("Booking cancelled by the agency"),
     "booking_requests": _l("Booking requests"),
     "booking_withdrawn": _l("Request withdrawn"),
+    "change_request_decided": _l("Change request decided"),
+    "change_request_new": _l("New change request"),
     "digest_pending": _l("Proposals awaiting a decision"),
     "digest_week": _l("Week overview"),
     "password_reset": _l("Password reset"),
     "proposal_decided": _l("Proposal decided"),
     "proposal_new": _l("New proposal"),
+    "proposal_withdrawn": _l("Proposal withdrawn"),
     "appointment_change": _l("Appointment changed"),
     "change_summary": _l("Summary of appointment changes"),
 }
@@ -127,6 +137,8 @@ CODED_COLUMNS = {
     ("appointment", "origin"): APPOINTMENT_ORIGINS,
     ("booking", "status"): BOOKING_STATUSES,
     ("booking", "cancel_answer"): CANCEL_ANSWERS,
+    ("change_request", "kind"): CHANGE_REQUEST_KINDS,
+    ("change_request", "status"): CHANGE_REQUEST_STATUSES,
     ("outbox_message", "status"): OUTBOX_STATUSES,
     ("outbox_message", "kind"): MAIL_KINDS,
     ("outbox_message", "language"): LANGUAGES,

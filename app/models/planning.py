@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -28,6 +29,8 @@ from app.common.choices import (
     APPOINTMENT_STATUSES,
     BOOKING_STATUSES,
     CANCEL_ANSWERS,
+    CHANGE_REQUEST_KINDS,
+    CHANGE_REQUEST_STATUSES,
     JOB_STATUSES,
     check_in,
 )
@@ -231,3 +234,54 @@ class Booking(Model):
 
     def __repr__(self) -> str:
         return f"{self.promoter} @ {self.appointment}"
+
+
+class ChangeRequest(Model):
+    """A customer contact asks the agency to cancel or move an existing appointment.
+
+    At most one request per appointment waits for a decision (a partial unique index).
+    """
+
+    __tablename__ = "change_request"
+    __table_args__ = (
+        CheckConstraint(check_in("kind", CHANGE_REQUEST_KINDS), name="ck_change_request_kind"),
+        CheckConstraint(check_in("status", CHANGE_REQUEST_STATUSES), name="ck_change_request_status"),
+        CheckConstraint(
+            "kind = 'cancel' OR (new_date IS NOT NULL AND new_start_time IS NOT NULL "
+            "AND new_end_time IS NOT NULL AND new_end_time > new_start_time)",
+            name="ck_change_request_move",
+        ),
+        Index(
+            "uq_change_request_pending",
+            "appointment_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(
+        ForeignKey("appointment.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    appointment: Mapped[Appointment] = relationship()
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="pending", index=True)
+    new_date: Mapped[dt.date | None] = mapped_column(Date)
+    new_start_time: Mapped[dt.time | None] = mapped_column(Time)
+    new_end_time: Mapped[dt.time | None] = mapped_column(Time)
+    #: The contact's reason (required).
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    requested_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contact.id", ondelete="SET NULL"), index=True
+    )
+    requested_by: Mapped[Contact | None] = relationship()
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"{self.kind} {self.appointment}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, SelectField, TextAreaField, TimeField
+from wtforms import DateField, RadioField, SelectField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.common.forms import TranslatedForm, int_or_none
@@ -27,3 +27,23 @@ class ProposalSlotForm(TranslatedForm):
 
 class ProposalSubmitForm(TranslatedForm):
     """Wizard step 3: only the CSRF token; the data is in the wizard's state."""
+
+
+class ChangeRequestForm(TranslatedForm):
+    """A contact asks for an appointment to be cancelled or moved."""
+
+    kind = RadioField(
+        _l("What should happen?"),
+        choices=[("cancel", _l("Cancel the appointment")), ("move", _l("Move it to another date or time"))],
+        validators=[DataRequired(_l("Please choose whether to cancel or move the appointment."))],
+    )
+    date = DateField(_l("New date"), validators=[Optional()])
+    start_time = TimeField(_l("New start"), validators=[Optional()])
+    end_time = TimeField(_l("New end"), validators=[Optional()])
+    reason = TextAreaField(
+        _l("Reason"), validators=[DataRequired(_l("Please give a reason.")), Length(max=1000)]
+    )
+
+
+class WithdrawForm(TranslatedForm):
+    """Only the CSRF token: the proposal is in the address."""

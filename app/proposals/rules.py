@@ -4,18 +4,26 @@ warnings shown before proposing and before deciding."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from app.common.choices import APPOINTMENT_STATUSES, BOOKING_STATUSES, label
 from app.common.timezone import local_today
-from app.models.planning import Appointment, Job
-from app.rules.calendar import days_in_week, exceeds_planned_days, holiday_name, same_day_appointments
+from app.models.planning import Appointment, Booking, ChangeRequest, Job
+from app.rules.calendar import (
+    ACTIVE_APPOINTMENTS,
+    ACTIVE_BOOKINGS,
+    exceeds_planned_days,
+    holiday_name,
+    week_of,
+)
 from app.security.visibility import Scope
+from app.staffing.rules import Conflict
 
 
 class ProposalError(ValueError):
@@ -27,7 +35,14 @@ class ProposalError(ValueError):
 
 
 class AlreadyDecided(Exception):
-    """Somebody else decided this proposal first."""
+    """Somebody else decided this proposal (or change request) first."""
+
+
+class NotVisible(Exception):
+    """The appointment is not in the contact's territory (or does not exist): a 404."""
+
+
+PENDING_CHANGE = _l("A change of this appointment is already waiting for the agency's decision.")
 
 
 @dataclass
@@ -79,13 +94,68 @@ def check_slot(job: Job, date: dt.date | None, start: dt.time | None, end: dt.ti
         raise ProposalError(_l("The end must be after the start."), "end_time")
 
 
+@dataclass
+class ChangeDraft:
+    """What a contact asks of an existing appointment."""
+
+    kind: str  # cancel | move
+    reason: str | None
+    date: dt.date | None = None
+    start_time: dt.time | None = None
+    end_time: dt.time | None = None
+
+
+def can_request_change(appointment: Appointment) -> bool:
+    """Only planned appointments from today on can be asked to be cancelled or moved."""
+    return appointment.status == "planned" and appointment.date >= local_today()
+
+
+def check_change(session: Session, appointment: Appointment, draft: ChangeDraft) -> None:
+    """A change request the agency can act on: planned, future, a reason, a valid new slot."""
+    if not can_request_change(appointment):
+        raise ProposalError(_l("Only planned appointments from today on can be cancelled or moved."))
+    if draft.kind not in ("cancel", "move"):
+        raise ProposalError(_l("Please choose whether to cancel or move the appointment."), "kind")
+    if draft.kind == "move":
+        check_slot(appointment.job, draft.date, draft.start_time, draft.end_time)
+        if (draft.date, draft.start_time, draft.end_time) == (
+            appointment.date,
+            appointment.start_time,
+            appointment.end_time,
+        ):
+            raise ProposalError(_l("The new date and time are the same as now."), "date")
+    if not (draft.reason or "").strip():
+        raise ProposalError(_l("Please give a reason."), "reason")
+    pending = session.scalar(
+        select(func.count(ChangeRequest.id)).where(
+            ChangeRequest.appointment_id == appointment.id, ChangeRequest.status == "pending"
+        )
+    )
+    if pending:
+        raise ProposalError(PENDING_CHANGE)
+
+
 def warnings_for(session: Session, job: Job, date: dt.date, exclude_id: int | None = None) -> list[str]:
     """What the customer (and later the agency deciding) should know; none of it forbids the proposal.
 
     ``exclude_id``: the proposal itself, when the agency looks at it after it was made.
     """
+    monday, sunday = week_of(date)
+    stmt = select(Appointment.date).where(
+        Appointment.job_id == job.id,
+        Appointment.date.between(monday, sunday),
+        Appointment.status.in_(ACTIVE_APPOINTMENTS),
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Appointment.id != exclude_id)
+    return warnings_from(job, date, list(session.scalars(stmt)))
+
+
+def warnings_from(job: Job, date: dt.date, week_dates: list[dt.date]) -> list[str]:
+    """:func:`warnings_for` without the database: ``week_dates`` are the dates of the job's
+    other active appointments in ``date``'s week (one entry per appointment)."""
     found = []
-    if same_day_appointments(session, job.id, date, exclude_id):
+    if date in week_dates:
         found.append(_("The store already has an appointment on this day."))
     if date.weekday() == 6:
         found.append(_("This day is a Sunday; most stores are closed on Sundays."))
@@ -93,7 +163,7 @@ def warnings_for(session: Session, job: Job, date: dt.date, exclude_id: int | No
     if holiday:
         found.append(_("This day is a public holiday in the store's federal state: %(name)s.", name=holiday))
     if job.planned_days_per_week:
-        days = days_in_week(session, job.id, date, exclude_id=exclude_id, including_day=True)
+        days = len(set(week_dates) | {date})
         if exceeds_planned_days(days, job.planned_days_per_week):
             found.append(
                 _(
@@ -103,6 +173,91 @@ def warnings_for(session: Session, job: Job, date: dt.date, exclude_id: int | No
                 )
             )
     return found
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A day and time of a job to check before deciding: a proposal, or where a move would go."""
+
+    job: Job
+    date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    #: the appointment itself (the proposal, or the one to be moved)
+    exclude_id: int | None = None
+
+
+@dataclass
+class SlotCheck:
+    """What the agency should know before deciding about a slot."""
+
+    warnings: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+def duplicate_conflict(other: Appointment) -> Conflict:
+    return Conflict(
+        "duplicate",
+        _(
+            "Duplicate: the store already has an appointment (%(state)s) on this day at %(start)s–%(end)s.",
+            state=label(APPOINTMENT_STATUSES, other.status),
+            start=other.start_time.strftime("%H:%M"),
+            end=other.end_time.strftime("%H:%M"),
+        ),
+        True,
+    )
+
+
+def booked_conflict(booking: Booking) -> Conflict:
+    appointment = booking.appointment
+    return Conflict(
+        "booking",
+        _(
+            "%(promoter)s (%(state)s) already works at this store on this day, %(start)s–%(end)s.",
+            promoter=booking.promoter.full_name,
+            state=label(BOOKING_STATUSES, booking.status),
+            start=appointment.start_time.strftime("%H:%M"),
+            end=appointment.end_time.strftime("%H:%M"),
+        ),
+        False,
+    )
+
+
+def check_slots(session: Session, slots: list[Slot]) -> list[SlotCheck]:
+    """Warnings (as :func:`warnings_for`) and conflicts for many slots in two queries.
+
+    Conflicts: the store's other active appointments that day whose time overlaps
+    (a duplicate), and the promoters requested or booked at the store that day.
+    """
+    if not slots:
+        return []
+    first = min(week_of(s.date)[0] for s in slots)
+    last = max(week_of(s.date)[1] for s in slots)
+    others = session.scalars(
+        select(Appointment)
+        .where(
+            Appointment.job_id.in_({s.job.id for s in slots}),
+            Appointment.date.between(first, last),
+            Appointment.status.in_(ACTIVE_APPOINTMENTS),
+        )
+        .options(selectinload(Appointment.bookings).joinedload(Booking.promoter))
+        .order_by(Appointment.date, Appointment.start_time, Appointment.id)
+    ).all()
+    checks = []
+    for slot in slots:
+        monday, sunday = week_of(slot.date)
+        mine = [a for a in others if a.job_id == slot.job.id and a.id != slot.exclude_id]
+        check = SlotCheck(
+            warnings_from(slot.job, slot.date, [a.date for a in mine if monday <= a.date <= sunday])
+        )
+        for other in (a for a in mine if a.date == slot.date):
+            if other.start_time < slot.end_time and other.end_time > slot.start_time:
+                check.conflicts.append(duplicate_conflict(other))
+            for booking in other.bookings:
+                if booking.status in ACTIVE_BOOKINGS:
+                    check.conflicts.append(booked_conflict(booking))
+        checks.append(check)
+    return checks
 
 
 def usual_hours(session: Session, job: Job) -> tuple[dt.time, dt.time] | None:

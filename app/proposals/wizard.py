@@ -26,7 +26,7 @@ from app.models.crm import Location
 from app.models.planning import Appointment, Job, Project
 from app.portal import queries
 from app.portal.models import WizardDraft
-from app.proposals import operations, rules
+from app.proposals import change_pages, operations, rules
 from app.proposals.forms import ProposalSlotForm, ProposalStoreForm, ProposalSubmitForm
 
 #: Unfinished wizards older than this are removed when a new one starts.
@@ -272,7 +272,10 @@ def proposals():
         rows = db.session.scalars(
             _own_proposals().order_by(Appointment.created_at.desc(), Appointment.id.desc())
         ).all()
-    return render_template("portal/proposals.html", proposals=rows)
+    changes = change_pages.own_change_requests() if g.contact is not None else []
+    return render_template(
+        "portal/proposals.html", proposals=rows, changes=changes, change_state=change_pages.change_state
+    )
 
 
 def proposal(appointment_id: int):
@@ -299,5 +302,7 @@ def register_wizard(bp: Blueprint, login_required) -> None:
         ("/proposals/new/<token>/review", wizard_review, ["GET", "POST"]),
         ("/proposals/", proposals, None),
         ("/proposals/<int:appointment_id>", proposal, None),
+        ("/proposals/<int:appointment_id>/withdraw", change_pages.withdraw_proposal, ["GET", "POST"]),
+        ("/appointments/<int:appointment_id>/change", change_pages.change_request, ["GET", "POST"]),
     ):
         bp.add_url_rule(rule, view_func=login_required(view), methods=methods)

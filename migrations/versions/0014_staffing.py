@@ -1,7 +1,7 @@
 """staffing edge cases: withdrawn requests, cancellation requests, throttled application mails
 
 Revision ID: 0014_staffing
-Revises: 0012_change_notifications
+Revises: 0013_change_requests
 Create Date: 2026-12-01 11:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0014_staffing"
-down_revision = "0012_change_notifications"
+down_revision = "0013_change_requests"
 branch_labels = None
 depends_on = None
 
