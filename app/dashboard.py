@@ -66,6 +66,8 @@ def _cockpit(session, user_id: int) -> dict:
         "unanswered": queries.unanswered(session, today, counts["unanswered"]),
         "proposals": queries.pending_proposals(session, counts["proposals"]),
         "follow_ups": queries.follow_ups_due(session, user_id, today, counts["follow_ups"]),
+        "change_requests": counts["change_requests"],
+        "cancel_requests": counts["cancel_requests"],
     }
 
 

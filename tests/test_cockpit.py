@@ -42,7 +42,7 @@ def world(app, rows):
 def add_work(rows: Rows, world: dict, how_many: int) -> None:
     """Of each cockpit section one more row: today, unstaffed, an old request, a proposal, a task."""
     from app.models.crm import Task
-    from app.models.planning import Appointment, Booking
+    from app.models.planning import Appointment, Booking, ChangeRequest
 
     job = world["campaign"]["jobs"]["BY"]
     today = world["today"]
@@ -88,7 +88,7 @@ def add_work(rows: Rows, world: dict, how_many: int) -> None:
 def expected_counts(app, world) -> dict[str, int]:
     """The same numbers counted the slow way, in Python over every row."""
     from app.models.crm import Task
-    from app.models.planning import Appointment, Booking
+    from app.models.planning import Appointment, Booking, ChangeRequest
 
     today = world["today"]
     with db_session(app) as session:
@@ -103,6 +103,14 @@ def expected_counts(app, world) -> dict[str, int]:
             for b in session.scalars(select(Booking).where(Booking.status == "requested"))
             if b.created_at < now - dt.timedelta(hours=48) and by_id[b.appointment_id].date >= today
         ]
+        requests = session.scalar(
+            select(func.count(ChangeRequest.id)).where(ChangeRequest.status == "pending")
+        )
+        requests += sum(
+            1
+            for b in session.scalars(select(Booking).where(Booking.cancel_requested_at.is_not(None)))
+            if b.cancel_pending
+        )
         tasks = session.scalar(
             select(func.count(Task.id)).where(
                 Task.assignee_id == world["agentur"], Task.done.is_(False), Task.due_date <= today
@@ -120,6 +128,7 @@ def expected_counts(app, world) -> dict[str, int]:
             "unanswered": len(old_requests),
             "proposals": sum(1 for a in appointments if a.status == "proposed"),
             "follow-ups": tasks,
+            "change-requests": requests,
         }
 
 

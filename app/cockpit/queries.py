@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, contains_eager
 
 from app.common.models import utcnow
 from app.models.crm import Location, Task
-from app.models.planning import Appointment, Booking, Job, Project
+from app.models.planning import Appointment, Booking, ChangeRequest, Job, Project
 from app.models.promoter import Promoter
 from app.rules.calendar import ACTIVE_BOOKINGS, week_of
 
@@ -86,6 +86,15 @@ def _follow_ups_where(user_id: int, day: dt.date) -> tuple:
     return (Task.assignee_id == user_id, Task.done.is_(False), Task.due_date <= day)
 
 
+def _cancel_requested_where() -> tuple:
+    """A promoter asked to be taken off a confirmed booking and the agency has not answered."""
+    return (
+        Booking.status == "confirmed",
+        Booking.cancel_requested_at.is_not(None),
+        Booking.cancel_answer.is_(None),
+    )
+
+
 def counts(session: Session, user_id: int, day: dt.date, now: dt.datetime | None = None) -> dict[str, int]:
     """Every section's count in one statement."""
     now = now or utcnow()
@@ -107,6 +116,8 @@ def counts(session: Session, user_id: int, day: dt.date, now: dt.datetime | None
             ).label("unanswered"),
             count(Appointment.id, Appointment.status == "proposed").label("proposals"),
             count(Task.id, *_follow_ups_where(user_id, day)).label("follow_ups"),
+            count(ChangeRequest.id, ChangeRequest.status == "pending").label("change_requests"),
+            count(Booking.id, *_cancel_requested_where()).label("cancel_requests"),
         )
     ).one()
     return {key: int(value or 0) for key, value in row._mapping.items()}
