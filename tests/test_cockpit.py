@@ -40,7 +40,8 @@ def world(app, rows):
 
 
 def add_work(rows: Rows, world: dict, how_many: int) -> None:
-    """Of each cockpit section one more row: today, unstaffed, an old request, a proposal, a task."""
+    """Of each cockpit section one more row: today (with a change and a cancellation request),
+    unstaffed, an old request, a proposal, a task."""
     from app.models.crm import Task
     from app.models.planning import Appointment, Booking, ChangeRequest
 
@@ -49,8 +50,17 @@ def add_work(rows: Rows, world: dict, how_many: int) -> None:
     for _ in range(how_many):
         n = world["n"] = world["n"] + 1
         minute = dt.time(6, n % 50)
-        rows.add(
+        todays = rows.add(
             Appointment, job_id=job, date=today, start_time=minute, end_time=dt.time(20), status="planned"
+        )
+        rows.add(ChangeRequest, appointment_id=todays, kind="cancel", status="pending", reason="Umbau")
+        rows.add(
+            Booking,
+            appointment_id=todays,
+            promoter_id=world["promoter"],
+            status="confirmed",
+            cancel_requested_at=dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            cancel_reason="krank",
         )
         unstaffed = rows.add(
             Appointment,
@@ -140,7 +150,9 @@ def shown_counts(html: str) -> dict[str, int]:
 def test_the_cockpit_counts_what_needs_doing(app, rows, world):
     add_work(rows, world, 2)
     html = client_for(app, "agentur", "de").get("/").get_data(as_text=True)
-    assert shown_counts(html) == expected_counts(app, world)
+    shown = shown_counts(html)
+    assert shown == expected_counts(app, world)
+    assert shown["change-requests"] >= 4 and shown["unanswered"] >= 2 and shown["follow-ups"] >= 2
     assert "Termine heute" in html and "Anfragen seit mehr als 48 Stunden unbeantwortet" in html
     assert f"Anruf 1 {world['campaign']['tag']}" in html
 
