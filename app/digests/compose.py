@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from flask import current_app
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,9 +22,11 @@ from app.common.timezone import local_today
 from app.crm.followups import tasks_due
 from app.digests.models import DigestRun
 from app.models.crm import Contact, Location, Task
-from app.models.planning import Appointment, Job, project_manager
+from app.models.planning import Appointment, Job
 from app.outbox.enqueue import enqueue
+from app.proposals.queries import pending_proposals
 from app.rules.calendar import week_of
+from app.rules.recipients import agency_language, agency_recipients
 from app.security.visibility import Scope
 
 
@@ -65,29 +66,14 @@ def agency_pending_digest(session: Session, today: dt.date | None = None) -> int
     when there is either.
     """
     today = today or local_today()
-    pending = list(
-        session.scalars(
-            select(Appointment)
-            .join(Job, Job.id == Appointment.job_id)
-            .join(Location, Location.id == Job.location_id)
-            .where(Appointment.status == "proposed")
-            .options(joinedload(Appointment.job).joinedload(Job.location))
-            .order_by(Appointment.date, Appointment.start_time, Location.name)
-        ).unique()
-    )
+    pending = pending_proposals(session)
     by_recipient: dict[str, list[Appointment]] = defaultdict(list)
-    fallback = current_app.config.get("AGENCY_NOTIFY_EMAIL")
+    recipients: dict[int, list[str]] = {}
     for appointment in pending:
-        managers = session.scalars(
-            select(User.email)
-            .join(project_manager, project_manager.c.user_id == User.id)
-            .where(
-                project_manager.c.project_id == appointment.job.project_id,
-                User.active.is_(True),
-                User.email.is_not(None),
-            )
-        ).all()
-        for email in managers or ([fallback] if fallback else []):
+        project_id = appointment.job.project_id
+        if project_id not in recipients:
+            recipients[project_id] = agency_recipients(session, project_id)
+        for email in recipients[project_id]:
             by_recipient[email].append(appointment)
     tasks_by_recipient: dict[str, list[Task]] = defaultdict(list)
     for task in tasks_due(session, today):
@@ -98,7 +84,7 @@ def agency_pending_digest(session: Session, today: dt.date | None = None) -> int
         mail = {
             "kind": "digest_pending",
             "recipient": email,
-            "language": current_app.config["BABEL_DEFAULT_LOCALE"],
+            "language": agency_language(),
             "proposals": by_recipient.get(email, []),
             "tasks": tasks_by_recipient.get(email, []),
             "link": agency_url("/proposals/"),

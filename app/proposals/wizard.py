@@ -18,7 +18,6 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from app.audit.views import proposal_history
 from app.common.models import utcnow
 from app.common.timezone import local_today
 from app.extensions import db
@@ -28,6 +27,7 @@ from app.portal import queries
 from app.portal.models import WizardDraft
 from app.proposals import change_pages, operations, rules
 from app.proposals.forms import ProposalSlotForm, ProposalStoreForm, ProposalSubmitForm
+from app.proposals.history import proposal_history
 
 #: Unfinished wizards older than this are removed when a new one starts.
 DRAFT_LIFETIME = dt.timedelta(days=7)
