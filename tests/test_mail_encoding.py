@@ -70,7 +70,11 @@ def no_test_tasks(app):
 
 @pytest.fixture()
 def empty_outbox(session):
-    """Earlier tests' undelivered mails must not reach this test's SMTP server."""
+    """Earlier tests' undelivered mails must not reach this test's SMTP server.
+
+    Asked for before ``tidy``: SQLite reuses the ids of deleted rows, so the outbox's high-water
+    mark must be taken after this clean-up, or this test's own mails fall below it.
+    """
     from app.outbox.models import OutboxMessage
 
     session.execute(delete(OutboxMessage).where(OutboxMessage.status.in_(["pending", "sending"])))
@@ -250,7 +254,7 @@ def _deliver_everything(session) -> None:
 
 
 def test_every_mail_kind_with_worst_case_content_arrives_intact(
-    app, session, tidy, info, umlaut_stores, no_test_tasks, empty_outbox, smtp_server
+    app, session, empty_outbox, tidy, info, umlaut_stores, no_test_tasks, smtp_server
 ):
     from app.outbox.models import OutboxMessage
 
@@ -316,7 +320,7 @@ def test_every_mail_kind_with_worst_case_content_arrives_intact(
 
 
 def test_without_mail_server_the_file_holds_the_bytes_smtp_gets(
-    app, session, tidy, info, umlaut_stores, empty_outbox, smtp_server, tmp_path
+    app, session, empty_outbox, tidy, info, umlaut_stores, smtp_server, tmp_path
 ):
     """The demo's .eml files are the very message SMTP receives, and a re-send is identical."""
     from app.models.planning import Appointment

@@ -106,9 +106,12 @@ def test_booking_saved_through_remote_selects_and_shown(app, agency):
     from app.outbox.models import OutboxMessage
 
     with app.app_context():
+        confirmed = select(Booking.id).where(
+            Booking.appointment_id == Appointment.id, Booking.status == "confirmed"
+        )
         appointment = db.session.scalars(
             select(Appointment)
-            .where(Appointment.status == "planned")
+            .where(Appointment.status == "planned", ~confirmed.exists())
             .order_by(Appointment.id.desc())
             .limit(1)
         ).one()
