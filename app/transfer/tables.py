@@ -188,7 +188,7 @@ def iter_xlsx(
     """:func:`write_xlsx` (openpyxl write-only) into a temporary file, then sent in pieces:
     memory stays constant, the file lives on disk only while it is sent."""
     with tempfile.TemporaryFile() as spool:
-        _write_xlsx_to(spool, header, rows, title)
+        write_xlsx_to(spool, header, rows, title)
         spool.seek(0)
         while piece := spool.read(chunk):
             yield piece
@@ -204,11 +204,13 @@ def xlsx_safe(value):
 
 def write_xlsx(header: Sequence[str], rows: Iterable[Sequence], title: str = "Export") -> bytes:
     out = io.BytesIO()
-    _write_xlsx_to(out, header, rows, title)
+    write_xlsx_to(out, header, rows, title)
     return out.getvalue()
 
 
-def _write_xlsx_to(out, header: Sequence[str], rows: Iterable[Sequence], title: str) -> None:
+def write_xlsx_to(out, header: Sequence[str], rows: Iterable[Sequence], title: str) -> None:
+    """The rows as an XLSX workbook into the file ``out``: openpyxl's write-only mode, so
+    memory stays constant; numbers stay numbers, dates get German date formats."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
