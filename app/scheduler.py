@@ -1,12 +1,13 @@
 """The one scheduler process: ``flask --app app scheduler``.
 
 Never started inside web workers. Runs the outbox sender every minute,
-waiting imports and large exports every few seconds, the agency's daily digest of pending proposals, the customers' daily summary of
-appointment changes (at the same time) and the customers' weekly digest
-(times in TIMEZONE, see config.py). Running two by mistake sends nothing
-twice while both are alive: digests are guarded by a unique row, outbox rows
-by claims under a renewed lease (see :mod:`app.outbox.sender` for the one
-case of a repeat, a sender killed mid-send).
+waiting imports and large exports every few seconds, the agency's daily
+digest of pending proposals, the customers' daily summary of appointment
+changes (at the same time) and the customers' weekly digest (times in
+TIMEZONE, see config.py). Running two by mistake sends nothing twice while
+both are alive: digests are guarded by a unique row, outbox rows by claims
+under a renewed lease (see :mod:`app.outbox.sender` for the one case of a
+repeat, a sender killed mid-send).
 """
 
 from __future__ import annotations

@@ -53,7 +53,9 @@ def customer_appointments(
             .execution_options(yield_per=STREAM_BATCH)
         )
         statuses = {code: label(APPOINTMENT_STATUSES, code) for code in APPOINTMENT_STATUSES}
-        for _id, lines in groupby(session.execute(stmt), key=itemgetter(0)):
+        for _id, lines in groupby(
+            session.connection().execution_options(yield_per=STREAM_BATCH).execute(stmt), key=itemgetter(0)
+        ):
             group = list(lines)  # one appointment's bookings: a few lines
             first = group[0]
             names = [f"{line[8]} {line[9][:1]}." for line in group if line[8] is not None]

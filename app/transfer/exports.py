@@ -27,6 +27,11 @@ CHUNK = 500
 STREAM_BATCH = 2_000
 
 
+def _stream(session: Session, stmt: Select):
+    """The rows of a Core SELECT, fetched ``STREAM_BATCH`` at a time (no ORM rows)."""
+    return session.connection().execution_options(yield_per=STREAM_BATCH).execute(stmt)
+
+
 def locale() -> str:
     return "en" if str(get_locale() or "de") == "en" else "de"
 
@@ -49,9 +54,8 @@ def locations(session: Session) -> tuple[list[str], Iterator[list]]:
             .outerjoin(chain, chain.id == Location.retail_chain_id)
             .outerjoin(territory, territory.id == Location.territory_id)
             .order_by(Location.city, Location.name, Location.id)
-            .execution_options(yield_per=STREAM_BATCH)
         )
-        for name, chain_name, street, postcode, city, state, territory_name in session.execute(stmt):
+        for name, chain_name, street, postcode, city, state, territory_name in _stream(session, stmt):
             yield [
                 name,
                 chain_name or "",
@@ -87,10 +91,9 @@ def contacts(session: Session) -> tuple[list[str], Iterator[list]]:
             .outerjoin(contact_territory, contact_territory.c.contact_id == Contact.id)
             .outerjoin(Territory, Territory.id == contact_territory.c.territory_id)
             .order_by(Contact.last_name, Contact.first_name, Contact.id, Territory.name)
-            .execution_options(yield_per=STREAM_BATCH)
         )
         salutations = {code: label(SALUTATIONS, code) for code in SALUTATIONS}
-        for _id, lines in groupby(session.execute(stmt), key=itemgetter(0)):
+        for _id, lines in groupby(_stream(session, stmt), key=itemgetter(0)):
             group = list(lines)  # one contact's territories: a few lines
             first = group[0]
             names = [line[9] for line in group if line[9] is not None]
@@ -131,9 +134,8 @@ def projects(session: Session) -> tuple[list[str], Iterator[list]]:
             )
             .join(Company, Company.id == Project.customer_id)
             .order_by(Project.start_date.desc(), Project.name, Project.id)
-            .execution_options(yield_per=STREAM_BATCH)
         )
-        for name, customer, start, end, count, description in session.execute(stmt):
+        for name, customer, start, end, count, description in _stream(session, stmt):
             yield [name, customer, start, end, count, description or ""]
 
     return header, rows()
@@ -179,13 +181,12 @@ def appointments(session: Session, project_id: int | None = None) -> tuple[list[
             .outerjoin(Booking, active)
             .outerjoin(Promoter, Promoter.id == Booking.promoter_id)
             .order_by(Appointment.date, Appointment.start_time, Location.name, Appointment.id, Booking.id)
-            .execution_options(yield_per=STREAM_BATCH)
         )
         if project_id:
             stmt = stmt.where(Job.project_id == project_id)
         statuses = {code: label(APPOINTMENT_STATUSES, code) for code in APPOINTMENT_STATUSES}
         booking_words = {code: label(BOOKING_STATUSES, code) for code in BOOKING_STATUSES}
-        for _id, lines in groupby(session.execute(stmt), key=itemgetter(0)):
+        for _id, lines in groupby(_stream(session, stmt), key=itemgetter(0)):
             first = next(lines)
             names = []
             for line in chain((first,), lines):
