@@ -193,9 +193,10 @@ def iter_csv(header: Sequence[str], rows: Iterable[Sequence], batch: int = 1_000
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     out.write("\ufeff")
     writer.writerow([formula_safe(str(h)) for h in header])
-    value = _csv_value
+    value, starts = _csv_value, FORMULA_STARTS
     for number, row in enumerate(rows, start=1):
-        writer.writerow([value(v) for v in row])
+        # plain text (most cells) without a call; everything else by its type
+        writer.writerow([v if type(v) is str and not v.startswith(starts) else value(v) for v in row])
         if number % batch == 0:
             yield out.getvalue().encode("utf-8")
             out.seek(0)
