@@ -207,8 +207,10 @@ def iter_csv(header: Sequence[str], rows: Iterable[Sequence], batch: int = 1_000
 def iter_xlsx(
     header: Sequence[str], rows: Iterable[Sequence], title: str = "Export", chunk: int = 256 * 1024
 ) -> Iterator[bytes]:
-    """:func:`write_xlsx` (openpyxl write-only) into a temporary file, then sent in pieces:
-    memory stays constant, the file lives on disk only while it is sent."""
+    """:func:`write_xlsx` (see :mod:`app.transfer.xlsx`) into a temporary file, then sent
+    in pieces: memory stays constant, the file lives on disk only while it is sent. (The
+    first piece leaves once the whole file is written: a zip's sheet is not readable
+    before its end anyway.)"""
     with tempfile.TemporaryFile() as spool:
         write_xlsx_to(spool, header, rows, title)
         spool.seek(0)
