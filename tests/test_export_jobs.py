@@ -103,12 +103,17 @@ def test_a_large_export_runs_in_the_background_and_only_its_owner_downloads_it(a
     customer = client_for(app, "adm.nord", "de")
     assert customer.get(f"/transfer/export/{token}/download").status_code == 403
 
+    orphan = background / ("0" * 32 + ".csv")  # its row went with its user
+    orphan.write_text("x")
+    other = background / "notes.txt"
+    other.write_text("not an export")
     with app.app_context():
         from app.extensions import db
 
         removed = export_jobs.remove_stale(db.session, dt.datetime.utcnow() + dt.timedelta(hours=25))
     assert removed >= 1
     assert not stored.exists(), "removed after a day"
+    assert not orphan.exists() and other.exists(), "only export files are removed"
     assert client.get(f"/transfer/export/{token}/download").status_code == 404
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -38,6 +39,10 @@ KEEP = dt.timedelta(days=1)
 MAX_ATTEMPTS = 3
 #: Rows between two progress updates (each renews the lease).
 PROGRESS_ROWS = 5_000
+
+
+#: The export files in the folder (nothing else there is ever removed).
+FILE_NAME = re.compile(r"[0-9a-f]{32}\.(csv|xlsx)(\.part)?")
 
 
 class LostClaim(Exception):
@@ -105,6 +110,12 @@ def remove_stale(session: Session, now: dt.datetime | None = None) -> int:
             path.unlink(missing_ok=True)
         session.execute(delete(ExportJob).where(ExportJob.id == job_id))  # the file first, then the row
     session.commit()
+    # Files whose row went with its user or project (ON DELETE CASCADE).
+    if folder().is_dir():
+        cutoff = (now - KEEP).replace(tzinfo=dt.UTC).timestamp()
+        for path in folder().iterdir():
+            if FILE_NAME.fullmatch(path.name) and path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
     return len(stale)
 
 
