@@ -62,6 +62,10 @@ class Config:
     AGENCY_NOTIFY_EMAIL = os.environ.get("AGENCY_NOTIFY_EMAIL", "")
     # Without MAIL_SERVER, mails are written as .eml files here (the demo's mailbox).
     MAIL_FOLDER = os.environ.get("MAIL_FOLDER", str(INSTANCE_DIR / "mail"))
+    # Exports with more rows than this are written by the scheduler ("exports" job) into
+    # EXPORT_FOLDER (default: instance/exports), downloadable for a day by who asked.
+    EXPORT_BACKGROUND_ROWS = _int("EXPORT_BACKGROUND_ROWS", 50_000)
+    EXPORT_FOLDER = os.environ.get("EXPORT_FOLDER") or None
     MAIL_MESSAGE_ID_DOMAIN = os.environ.get("MAIL_MESSAGE_ID_DOMAIN", "promoplan.local")
     OUTBOX_MAX_ATTEMPTS = _int("OUTBOX_MAX_ATTEMPTS", 10)
     OUTBOX_BACKOFF_SECONDS = _int("OUTBOX_BACKOFF_SECONDS", 60)

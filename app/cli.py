@@ -21,9 +21,10 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
     app.cli.add_command(digests_cli)
     app.cli.add_command(scheduler_command)
-    from app.transfer.cli import imports_cli
+    from app.transfer.cli import exports_cli, imports_cli
 
     app.cli.add_command(imports_cli)
+    app.cli.add_command(exports_cli)
 
 
 @click.command("init-roles")

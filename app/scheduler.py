@@ -1,12 +1,13 @@
 """The one scheduler process: ``flask --app app scheduler``.
 
-Never started inside web workers. Runs the outbox sender every minute, the
-agency's daily digest of pending proposals, the customers' daily summary of
-appointment changes (at the same time) and the customers' weekly digest
-(times in TIMEZONE, see config.py). Running two by mistake sends nothing
-twice while both are alive: digests are guarded by a unique row, outbox rows
-by claims under a renewed lease (see :mod:`app.outbox.sender` for the one
-case of a repeat, a sender killed mid-send).
+Never started inside web workers. Runs the outbox sender every minute,
+waiting imports and large exports every few seconds, the agency's daily
+digest of pending proposals, the customers' daily summary of appointment
+changes (at the same time) and the customers' weekly digest (times in
+TIMEZONE, see config.py). Running two by mistake sends nothing twice while
+both are alive: digests are guarded by a unique row, outbox rows by claims
+under a renewed lease (see :mod:`app.outbox.sender` for the one case of a
+repeat, a sender killed mid-send).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def _job(app: Flask, name: str, func):
 def build_scheduler(app: Flask) -> BlockingScheduler:
     from app.digests.compose import agency_pending_digest, change_summary_digest, customer_week_digest
     from app.outbox.sender import send_pending
+    from app.transfer.export_jobs import run_pending as run_exports
     from app.transfer.jobs import run_pending as run_imports
 
     timezone = app.config["TIMEZONE"]
@@ -55,6 +57,14 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         "interval",
         seconds=int(app.config.get("IMPORT_POLL_SECONDS", 5)),
         id="imports",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        _job(app, "exports", run_exports),
+        "interval",
+        seconds=int(app.config.get("EXPORT_POLL_SECONDS", 5)),
+        id="exports",
         max_instances=1,
         coalesce=True,
     )

@@ -19,6 +19,6 @@ from app.models.promoter import Promoter, Unavailability  # noqa: F401
 from app.outbox.models import OutboxMessage  # noqa: F401
 from app.portal.models import WizardDraft  # noqa: F401
 from app.security.models import AccountToken, LoginState  # noqa: F401
-from app.transfer.models import ImportJob, ImportWrittenRow  # noqa: F401
+from app.transfer.models import ExportJob, ImportJob, ImportWrittenRow  # noqa: F401
 
 metadata = Model.metadata

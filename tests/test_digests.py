@@ -459,7 +459,14 @@ def test_the_scheduler_runs_the_digests_at_the_configured_times(app, tidy, info)
 
     scheduler = build_scheduler(app)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert sorted(jobs) == ["agency_digest", "change_summary", "customer_digest", "imports", "outbox"]
+    assert sorted(jobs) == [
+        "agency_digest",
+        "change_summary",
+        "customer_digest",
+        "exports",
+        "imports",
+        "outbox",
+    ]
     assert isinstance(jobs["outbox"].trigger, IntervalTrigger)
     assert jobs["outbox"].trigger.interval == dt.timedelta(minutes=1)
     for job_id in ("agency_digest", "change_summary", "customer_digest"):

@@ -187,3 +187,68 @@ def test_full_appointment_export_is_a_fixed_number_of_statements(app, rows, worl
     assert all(row[8] == f"{name} (Angefragt)" for row in requested)
     proposed = [row for row in table[1:] if row[3] == project and row[1] == "08:00"]
     assert proposed and all(row[7] == "Vorgeschlagen" and row[8] == "" for row in proposed)
+
+
+def _grow_lists(app, rows: Rows, world: dict) -> None:
+    """One more location, project (with a job), contact with two territories, and a
+    visible appointment with a confirmed and a requested booking for the customer adm.nord."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.models.crm import Contact, Location, Territory, contact_territory
+    from app.models.planning import Appointment, Booking, Job, Project
+    from app.models.promoter import Promoter
+    from app.security.visibility import Scope
+
+    campaign = world["campaign"]
+    n = world["grown"] = world.get("grown", 0) + 1
+    tag = f"{campaign['tag']}-{n}"
+    location = rows.add(
+        Location, name=f"Markt {tag}", street="Weg 1", city="Köln", postcode="50667", federal_state="NW"
+    )
+    project = rows.add(
+        Project,
+        name=f"Projekt {tag}",
+        customer_id=campaign["customer"],
+        start_date=world["start"],
+        end_date=world["start"] + dt.timedelta(days=9),
+    )
+    rows.add(Job, project_id=project, location_id=location, title=f"Job {tag}", status="open")
+    contact = rows.add(Contact, company_id=campaign["customer"], first_name="Eva", last_name=f"Z {tag}")
+    second = rows.add(Territory, name=f"Gebiet {tag}")
+    rows.link(contact_territory, contact_id=contact, territory_id=campaign["territory"])
+    rows.link(contact_territory, contact_id=contact, territory_id=second)
+    with db_session(app) as session:
+        user = session.scalar(select(User.id).where(User.username == "adm.nord"))
+        job = session.scalar(select(Job.id).where(Scope("customer", user).condition(Job)).limit(1))
+        other = session.scalar(select(Promoter.id).where(Promoter.id != world["promoter"]).limit(1))
+    day = world["start"] + dt.timedelta(days=200 + n)
+    appointment = rows.add(
+        Appointment, job_id=job, date=day, start_time=dt.time(9), end_time=dt.time(17), status="planned"
+    )
+    rows.add(Booking, appointment_id=appointment, promoter_id=world["promoter"], status="confirmed")
+    rows.add(Booking, appointment_id=appointment, promoter_id=other, status="requested")
+
+
+EXPORT_URLS = [
+    ("agentur", "/transfer/export?what=locations&format={fmt}"),
+    ("agentur", "/transfer/export?what=contacts&format={fmt}"),
+    ("agentur", "/transfer/export?what=projects&format={fmt}"),
+    ("adm.nord", "/portal/appointments/export.{fmt}?range=all&sort=date"),
+]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize(("username", "url"), EXPORT_URLS)
+def test_every_export_is_a_fixed_number_of_statements(app, rows, world, username, url, fmt):
+    url = url.format(fmt=fmt)
+    client = client_for(app, username, "de")
+    _grow_lists(app, rows, world)
+    few = statements_for(app, client, url)
+    lines_few = len(_export_lines(client.get(url)))
+    for _ in range(3):
+        _grow_lists(app, rows, world)
+    many = statements_for(app, client, url)
+    lines_many = len(_export_lines(client.get(url)))
+    assert lines_many == lines_few + 3, "every added row is in the export, once"
+    assert many == few, f"{url}: {few} statements with fewer rows, {many} with more"
+    assert many <= LIMIT

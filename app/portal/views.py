@@ -15,6 +15,7 @@ from flask import (
     render_template,
     request,
     session,
+    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
@@ -246,13 +247,15 @@ def appointments_export_xlsx():
 def _appointments_export(fmt: str):
     """The filtered list, all pages, as CSV or Excel (same rows and promoter names as the list)."""
     from app.portal.exports import customer_appointments
-    from app.transfer.tables import CONTENT_TYPES, write_file
+    from app.transfer.tables import CONTENT_TYPES, iter_csv, iter_xlsx
 
     _form, flt = _appointment_filter()
     if flt is None:
         abort(400)
     header, rows = customer_appointments(db.session, g.scope, flt)
-    response = current_app.response_class(write_file(fmt, header, rows, _("Appointments")))
+    # Streamed: any size in constant memory (the rows come from one SELECT in batches).
+    pieces = iter_xlsx(header, rows, _("Appointments")) if fmt == "xlsx" else iter_csv(header, rows)
+    response = current_app.response_class(stream_with_context(pieces))
     response.headers["Content-Type"] = CONTENT_TYPES[fmt]
     base = _("appointments")
     name = f"{base}-{local_today().isoformat()}.{fmt}"

@@ -179,6 +179,16 @@ class Scope:
             return false()
         return model.id.in_(subqueries[model]())
 
+    def booking_of_visible_appointment(self) -> ColumnElement[bool]:
+        """A condition on Booking for a query whose appointments are already restricted to
+        the visible ones: the bookings of them this scope may see, without a second
+        subquery (the customer's export joins them to its list)."""
+        if self.kind == "agency":
+            return true()
+        if self.kind == "customer":
+            return Booking.status.in_(CUSTOMER_BOOKING_STATES)
+        return self.condition(Booking)
+
     def rows(self, model) -> Select:
         return select(model).where(self.condition(model))
 

@@ -1,4 +1,4 @@
-"""``flask --app app imports run``: run the confirmed imports that are waiting, once."""
+"""``flask --app app imports run`` and ``exports run``: run the waiting jobs once."""
 
 from __future__ import annotations
 
@@ -16,3 +16,14 @@ def imports_run() -> None:
     from app.transfer.jobs import run_pending
 
     click.echo(f"imports run: {run_pending(db.session)}")
+
+
+exports_cli = AppGroup("exports", help="Large exports (normally run by the scheduler).")
+
+
+@exports_cli.command("run")
+def exports_run() -> None:
+    """Write every waiting export (and those whose runner died); remove day-old ones."""
+    from app.transfer.export_jobs import run_pending
+
+    click.echo(f"exports run: {run_pending(db.session)}")

@@ -13,11 +13,11 @@ from operator import itemgetter
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session, aliased
 
 from app.common.choices import APPOINTMENT_STATUSES, BOOKING_STATUSES, FEDERAL_STATES, SALUTATIONS, label
-from app.models.crm import Contact, Location
+from app.models.crm import Company, Contact, Location, Territory, contact_territory
 from app.models.planning import Appointment, Booking, Job, Project
 from app.models.promoter import Promoter
 from app.transfer.importers import CONTACTS, LOCATIONS
@@ -27,49 +27,86 @@ CHUNK = 500
 STREAM_BATCH = 2_000
 
 
+def _stream(session: Session, stmt: Select):
+    """The rows of a Core SELECT, fetched ``STREAM_BATCH`` at a time (no ORM rows)."""
+    return session.connection().execution_options(yield_per=STREAM_BATCH).execute(stmt)
+
+
 def locale() -> str:
     return "en" if str(get_locale() or "de") == "en" else "de"
 
 
 def locations(session: Session) -> tuple[list[str], Iterator[list]]:
+    """Every location with chain and territory: one Core SELECT, streamed."""
+
     def rows():
+        chain, territory = aliased(Company), aliased(Territory)
         stmt = (
-            select(Location)
-            .options(joinedload(Location.retail_chain), joinedload(Location.territory))
+            select(
+                Location.name,
+                chain.name,
+                Location.street,
+                Location.postcode,
+                Location.city,
+                Location.federal_state,
+                territory.name,
+            )
+            .outerjoin(chain, chain.id == Location.retail_chain_id)
+            .outerjoin(territory, territory.id == Location.territory_id)
             .order_by(Location.city, Location.name, Location.id)
         )
-        for item in session.scalars(stmt):
+        for name, chain_name, street, postcode, city, state, territory_name in _stream(session, stmt):
             yield [
-                item.name,
-                item.retail_chain.name if item.retail_chain else "",
-                item.street,
-                item.postcode,
-                item.city,
-                FEDERAL_STATES.get(item.federal_state, item.federal_state),
-                item.territory.name if item.territory else "",
+                name,
+                chain_name or "",
+                street,
+                postcode,
+                city,
+                FEDERAL_STATES.get(state, state),
+                territory_name or "",
             ]
 
     return LOCATIONS.header(locale()), rows()
 
 
 def contacts(session: Session) -> tuple[list[str], Iterator[list]]:
+    """Every contact with company and territories: one Core SELECT with the territories
+    outer-joined and sorted, folded into one line per contact while streaming."""
+
     def rows():
         stmt = (
-            select(Contact)
-            .options(joinedload(Contact.company), selectinload(Contact.territories))
-            .order_by(Contact.last_name, Contact.first_name, Contact.id)
+            select(
+                Contact.id,
+                Company.name,
+                Contact.salutation,
+                Contact.first_name,
+                Contact.last_name,
+                Contact.email,
+                Contact.phone,
+                Contact.position,
+                Contact.language,
+                Territory.name,
+            )
+            .join(Company, Company.id == Contact.company_id)
+            .outerjoin(contact_territory, contact_territory.c.contact_id == Contact.id)
+            .outerjoin(Territory, Territory.id == contact_territory.c.territory_id)
+            .order_by(Contact.last_name, Contact.first_name, Contact.id, Territory.name)
         )
-        for item in session.scalars(stmt).unique():
+        salutations = {code: label(SALUTATIONS, code) for code in SALUTATIONS}
+        for _id, lines in groupby(_stream(session, stmt), key=itemgetter(0)):
+            group = list(lines)  # one contact's territories: a few lines
+            first = group[0]
+            names = [line[9] for line in group if line[9] is not None]
             yield [
-                item.company.name,
-                label(SALUTATIONS, item.salutation),
-                item.first_name,
-                item.last_name,
-                item.email or "",
-                item.phone or "",
-                item.position or "",
-                item.language,
-                _joined(sorted(t.name for t in item.territories)),
+                first[1],
+                salutations.get(first[2], first[2]) if first[2] else "",
+                first[3],
+                first[4],
+                first[5] or "",
+                first[6] or "",
+                first[7] or "",
+                first[8],
+                _joined(names),
             ]
 
     return CONTACTS.header(locale()), rows()
@@ -81,23 +118,25 @@ def _joined(names: list[str]) -> str:
 
 
 def projects(session: Session) -> tuple[list[str], Iterator[list]]:
+    """Every project with its customer and number of jobs: one Core SELECT, streamed."""
     header = [_("Project"), _("Customer"), _("Start"), _("End"), _("Jobs"), _("Description")]
 
     def rows():
-        stmt = (
-            select(Project)
-            .options(joinedload(Project.customer), selectinload(Project.jobs))
-            .order_by(Project.start_date.desc(), Project.name)
+        jobs = (
+            select(func.count(Job.id))
+            .where(Job.project_id == Project.id)
+            .correlate(Project)
+            .scalar_subquery()
         )
-        for item in session.scalars(stmt).unique():
-            yield [
-                item.name,
-                item.customer.name,
-                item.start_date,
-                item.end_date,
-                len(item.jobs),
-                item.description or "",
-            ]
+        stmt = (
+            select(
+                Project.name, Company.name, Project.start_date, Project.end_date, jobs, Project.description
+            )
+            .join(Company, Company.id == Project.customer_id)
+            .order_by(Project.start_date.desc(), Project.name, Project.id)
+        )
+        for name, customer, start, end, count, description in _stream(session, stmt):
+            yield [name, customer, start, end, count, description or ""]
 
     return header, rows()
 
@@ -142,13 +181,12 @@ def appointments(session: Session, project_id: int | None = None) -> tuple[list[
             .outerjoin(Booking, active)
             .outerjoin(Promoter, Promoter.id == Booking.promoter_id)
             .order_by(Appointment.date, Appointment.start_time, Location.name, Appointment.id, Booking.id)
-            .execution_options(yield_per=STREAM_BATCH)
         )
         if project_id:
             stmt = stmt.where(Job.project_id == project_id)
         statuses = {code: label(APPOINTMENT_STATUSES, code) for code in APPOINTMENT_STATUSES}
         booking_words = {code: label(BOOKING_STATUSES, code) for code in BOOKING_STATUSES}
-        for _id, lines in groupby(session.execute(stmt), key=itemgetter(0)):
+        for _id, lines in groupby(_stream(session, stmt), key=itemgetter(0)):
             first = next(lines)
             names = []
             for line in chain((first,), lines):
@@ -164,6 +202,30 @@ def appointments(session: Session, project_id: int | None = None) -> tuple[list[
     return appointment_header(True), rows()
 
 
+def _ids(what: str, project_id: int | None) -> Select:
+    ids = {
+        "locations": select(Location.id),
+        "contacts": select(Contact.id),
+        "projects": select(Project.id),
+        "appointments": select(Appointment.id),
+    }[what]
+    if what == "appointments" and project_id:
+        ids = ids.join(Job, Job.id == Appointment.job_id).where(Job.project_id == project_id)
+    return ids
+
+
+def count_at_most(session: Session, what: str, limit: int, project_id: int | None = None) -> int:
+    """The export's number of rows, counted only up to ``limit + 1``: cheap at any size,
+    enough to decide between a download now and a background job."""
+    ids = _ids(what, project_id).limit(limit + 1).subquery()
+    return session.scalar(select(func.count()).select_from(ids)) or 0
+
+
+def total(session: Session, what: str, project_id: int | None = None) -> int:
+    """The export's exact number of rows (for a background job's progress)."""
+    return session.scalar(select(func.count()).select_from(_ids(what, project_id).subquery())) or 0
+
+
 EXPORTS = {
     "locations": locations,
     "contacts": contacts,
@@ -177,7 +239,6 @@ def sample(session: Session, kind: str) -> tuple[list[str], list[list]]:
     import datetime as dt
 
     from app.common.timezone import local_today
-    from app.models.crm import Company, Territory
     from app.transfer.importers import KINDS
 
     territory = session.scalar(select(Territory.name).order_by(Territory.name).limit(1)) or ""

@@ -66,3 +66,43 @@ class ImportWrittenRow(Model):
         ForeignKey("import_job.id", ondelete="CASCADE"), primary_key=True
     )
     row_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+EXPORT_KINDS = {k: k for k in ("locations", "contacts", "projects", "appointments")}
+EXPORT_FORMATS = {"csv": "csv", "xlsx": "xlsx"}
+#: queued: waiting for a runner; running: claimed (``claimed_by`` until ``lease_until``);
+#: done: the file is in the instance folder; failed.
+EXPORT_STATES = {s: s for s in ("queued", "running", "done", "failed")}
+
+
+class ExportJob(Model):
+    """A large export written by the scheduler into a file of the instance folder, which
+    only the user who asked for it may download (removed with the row after a day)."""
+
+    __tablename__ = "export_job"
+    __table_args__ = (
+        CheckConstraint(check_in("kind", EXPORT_KINDS), name="ck_export_job_kind"),
+        CheckConstraint(check_in("format", EXPORT_FORMATS), name="ck_export_job_format"),
+        CheckConstraint(check_in("state", EXPORT_STATES), name="ck_export_job_state"),
+        Index("ix_export_job_state_lease", "state", "lease_until"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The unguessable id in the export's URLs and of its file.
+    token: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    format: Mapped[str] = mapped_column(String(4), nullable=False)
+    #: Only this project's appointments (the appointment export of one project).
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), index=True)
+    #: The language of the user who asked (headers and labels of the file).
+    locale: Mapped[str] = mapped_column(String(5), nullable=False, default="de")
+    state: Mapped[str] = mapped_column(String(10), nullable=False, default="queued")
+    total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

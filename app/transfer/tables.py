@@ -143,15 +143,35 @@ def unquote_formula(value: str) -> str:
     return value
 
 
+def _csv_text(value: str) -> str:
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+#: How each type is written into a CSV cell (German dates; by exact type, for speed).
+_CSV_CELLS = {
+    str: _csv_text,
+    int: str,
+    float: str,
+    Decimal: str,
+    bool: str,
+    dt.date: lambda d: f"{d.day:02d}.{d.month:02d}.{d.year:04d}",
+    dt.time: lambda t: f"{t.hour:02d}:{t.minute:02d}",
+    dt.datetime: lambda d: f"{d.day:02d}.{d.month:02d}.{d.year:04d} {d.hour:02d}:{d.minute:02d}",
+}
+
+
 def _csv_value(value) -> str:
     if value is None:
         return ""
+    write = _CSV_CELLS.get(type(value))
+    if write is not None:
+        return write(value)
     if isinstance(value, dt.datetime):
-        return value.strftime("%d.%m.%Y %H:%M")
+        return _CSV_CELLS[dt.datetime](value)
     if isinstance(value, dt.date):
-        return value.strftime("%d.%m.%Y")
+        return _CSV_CELLS[dt.date](value)
     if isinstance(value, dt.time):
-        return value.strftime("%H:%M")
+        return _CSV_CELLS[dt.time](value)
     if isinstance(value, int | float | Decimal):
         return str(value)
     return formula_safe(str(value))
@@ -173,8 +193,10 @@ def iter_csv(header: Sequence[str], rows: Iterable[Sequence], batch: int = 1_000
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     out.write("\ufeff")
     writer.writerow([formula_safe(str(h)) for h in header])
+    value, starts = _csv_value, FORMULA_STARTS
     for number, row in enumerate(rows, start=1):
-        writer.writerow([_csv_value(v) for v in row])
+        # plain text (most cells) without a call; everything else by its type
+        writer.writerow([v if type(v) is str and not v.startswith(starts) else value(v) for v in row])
         if number % batch == 0:
             yield out.getvalue().encode("utf-8")
             out.seek(0)
@@ -185,10 +207,12 @@ def iter_csv(header: Sequence[str], rows: Iterable[Sequence], batch: int = 1_000
 def iter_xlsx(
     header: Sequence[str], rows: Iterable[Sequence], title: str = "Export", chunk: int = 256 * 1024
 ) -> Iterator[bytes]:
-    """:func:`write_xlsx` (openpyxl write-only) into a temporary file, then sent in pieces:
-    memory stays constant, the file lives on disk only while it is sent."""
+    """:func:`write_xlsx` (see :mod:`app.transfer.xlsx`) into a temporary file, then sent
+    in pieces: memory stays constant, the file lives on disk only while it is sent. (The
+    first piece leaves once the whole file is written: a zip's sheet is not readable
+    before its end anyway.)"""
     with tempfile.TemporaryFile() as spool:
-        _write_xlsx_to(spool, header, rows, title)
+        write_xlsx_to(spool, header, rows, title)
         spool.seek(0)
         while piece := spool.read(chunk):
             yield piece
@@ -204,42 +228,17 @@ def xlsx_safe(value):
 
 def write_xlsx(header: Sequence[str], rows: Iterable[Sequence], title: str = "Export") -> bytes:
     out = io.BytesIO()
-    _write_xlsx_to(out, header, rows, title)
+    write_xlsx_to(out, header, rows, title)
     return out.getvalue()
 
 
-def _write_xlsx_to(out, header: Sequence[str], rows: Iterable[Sequence], title: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+def write_xlsx_to(out, header: Sequence[str], rows: Iterable[Sequence], title: str) -> None:
+    """The rows as an XLSX workbook into the file ``out``, in constant memory (see
+    :mod:`app.transfer.xlsx`): numbers stay numbers, dates get German date formats,
+    text is never a formula."""
+    from app.transfer.xlsx import write_xlsx as write_sheet
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=title[:31] or "Export")
-    bold = Font(bold=True)
-    cells = []
-    for text in header:
-        cell = WriteOnlyCell(sheet, value=formula_safe(xlsx_safe(str(text))))
-        cell.font = bold
-        cells.append(cell)
-    sheet.append(cells)
-    for row in rows:
-        cells = []
-        for value in row:
-            value = xlsx_safe(value)
-            if isinstance(value, str):
-                cell = WriteOnlyCell(sheet, value=formula_safe(value))
-                cell.data_type = "s"  # never a formula, even if it starts with "="
-            else:
-                cell = WriteOnlyCell(sheet, value=value)
-                if isinstance(value, dt.datetime):
-                    cell.number_format = "DD.MM.YYYY HH:MM"
-                elif isinstance(value, dt.date):
-                    cell.number_format = "DD.MM.YYYY"
-                elif isinstance(value, dt.time):
-                    cell.number_format = "HH:MM"
-            cells.append(cell)
-        sheet.append(cells)
-    workbook.save(out)
+    write_sheet(out, header, rows, title)
 
 
 CONTENT_TYPES = {

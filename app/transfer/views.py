@@ -17,6 +17,7 @@ from flask import (
     jsonify,
     redirect,
     request,
+    send_file,
     stream_with_context,
     url_for,
 )
@@ -35,8 +36,8 @@ from wtforms.validators import DataRequired, Optional
 from app.common.forms import TranslatedForm
 from app.extensions import db
 from app.models.planning import Job, Project
-from app.transfer import exports, importers, jobs
-from app.transfer.models import ImportJob
+from app.transfer import export_jobs, exports, importers, jobs
+from app.transfer.models import ExportJob, ImportJob
 from app.transfer.tables import (
     CONTENT_TYPES,
     ILLEGAL_CHARACTERS,
@@ -147,6 +148,16 @@ def _status_message(job: ImportJob) -> str:
         return _failed_message(job)
     if job.state == "queued":
         return _("The import is waiting to be started …")
+    return _("%(done)d of %(total)d rows written …", done=job.done, total=job.total)
+
+
+def _export_message(job: ExportJob) -> str:
+    if job.state == "done":
+        return _("The export is ready: %(count)d rows.", count=job.total)
+    if job.state == "failed":
+        return _("The export failed. Please try again.")
+    if job.state == "queued":
+        return _("The export is waiting to be started …")
     return _("%(done)d of %(total)d rows written …", done=job.done, total=job.total)
 
 
@@ -322,14 +333,61 @@ class TransferView(BaseView):
     @agency_only
     @has_access
     def export(self):
+        """Small exports are streamed at once; larger ones become a background job."""
         what, fmt = request.args.get("what", ""), request.args.get("format", "csv")
         if what not in exports.EXPORTS or fmt not in FORMATS:
             abort(404)
+        project_id = _int_or_none(request.args.get("project")) if what == "appointments" else None
+        if export_jobs.is_large(db.session, what, project_id):
+            token = export_jobs.create(db.session, g.user.id, what, fmt, project_id, _locale())
+            return redirect(url_for("TransferView.export_progress", token=token))
         name = f"{what}-{dt.date.today().isoformat()}"
+        # Any size: streamed from one SELECT, never held in memory as a whole.
         if what == "appointments":
-            # Any size: streamed from one SELECT, never held in memory as a whole.
-            header, rows = exports.appointments(db.session, _int_or_none(request.args.get("project")))
-            pieces = iter_xlsx(header, rows, what) if fmt == "xlsx" else iter_csv(header, rows)
-            return _download(stream_with_context(pieces), fmt, name)
-        header, rows = exports.EXPORTS[what](db.session)
-        return _download(write_file(fmt, header, rows, what), fmt, name)
+            header, rows = exports.appointments(db.session, project_id)
+        else:
+            header, rows = exports.EXPORTS[what](db.session)
+        pieces = iter_xlsx(header, rows, what) if fmt == "xlsx" else iter_csv(header, rows)
+        return _download(stream_with_context(pieces), fmt, name)
+
+    def _own_export(self, token: str) -> ExportJob:
+        job = export_jobs.find(db.session, token, g.user.id) if TOKEN.fullmatch(token or "") else None
+        if job is None:
+            abort(404)
+        return job
+
+    @expose("/export/<string:token>")
+    @agency_only
+    @has_access
+    def export_progress(self, token: str):
+        job = self._own_export(token)
+        return self.render_template(
+            "transfer/export_progress.html", token=token, job=job, message=_export_message(job)
+        )
+
+    @expose("/export/<string:token>/status")
+    @agency_only
+    @has_access
+    def export_status(self, token: str):
+        job = self._own_export(token)
+        return jsonify(state=job.state, done=job.done, total=job.total, message=_export_message(job))
+
+    @expose("/export/<string:token>/download")
+    @agency_only
+    @has_access
+    def export_download(self, token: str):
+        job = self._own_export(token)
+        path = export_jobs.file_of(job)
+        if job.state != "done" or not path.is_file():
+            abort(404)
+        response = send_file(
+            path,
+            mimetype=CONTENT_TYPES[job.format].split(";")[0],
+            as_attachment=True,
+            download_name=f"{job.kind}-{job.created_at.date().isoformat()}.{job.format}",
+            conditional=False,
+            etag=False,
+        )
+        response.headers["Content-Type"] = CONTENT_TYPES[job.format]
+        response.headers["Cache-Control"] = "no-store"
+        return response
