@@ -119,12 +119,17 @@ PAGES = [
     ("agentur", "/bookingview/list/"),
     ("agentur", "/"),
     ("agentur", "/cockpit/week"),
+    # the appointment list with its store, city and promoter columns (the world's job only)
+    ("agentur", "/appointmentview/list/?job={job}&period=all"),
+    ("agentur", "/appointmentview/list/?store={store}&unstaffed=y"),
 ]
 
 
 @pytest.mark.parametrize(("username", "url"), PAGES)
 def test_statements_do_not_grow_with_rows(app, rows, world, username, url):
     client = client_for(app, username, "de")
+    campaign = world["campaign"]
+    url = url.format(job=campaign["jobs"]["BY"], store=campaign["locations"]["BY"])
     add_rows(rows, world, 1)
     few = statements_for(app, client, url)
     add_rows(rows, world, 4)

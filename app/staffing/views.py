@@ -29,8 +29,8 @@ class BookingView(AgencyModelView):
     add_title = _l("Add booking")
     edit_title = _l("Edit booking")
     list_columns = ["appointment", "appointment.job", "promoter", "status", "cancel_state"]
-    # No appointment filter: FAB would render a dropdown of every appointment.
-    search_columns = ["promoter", "status"]
+    # No appointment or promoter filter: FAB would render a dropdown of every row.
+    search_columns = ["status"]
     show_columns = [
         "appointment",
         "promoter",
@@ -120,7 +120,8 @@ class ApplicationView(AgencyModelView):
     add_title = _l("Add application")
     edit_title = _l("Edit application")
     list_columns = ["promoter", "job", "status", "created_at"]
-    search_columns = ["promoter", "job", "status"]
+    # No promoter or job filter: FAB would render a dropdown of every row.
+    search_columns = ["status", "created_at"]
     show_columns = ["promoter", "job", "status", "created_at"]
     # A new application is the promoter's own (staffing.apply); accept and reject are actions.
     add_columns = ["promoter", "job"]
