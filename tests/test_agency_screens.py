@@ -314,7 +314,7 @@ def _search_case(app, case: str):
         ),
         "appointment-job-date": (
             "AppointmentView",
-            {"_flt_0_job": job["id"], "_flt_0_date": appointment["date"].isoformat()},
+            {"job": job["id"], "_flt_0_date": appointment["date"].isoformat()},
             [Appointment.job_id == job["id"], Appointment.date == appointment["date"]],
         ),
     }[case]

@@ -110,7 +110,9 @@ def _list_url(kind: str, job_id: int | None) -> str:
         return url_for("LocationView.list")
     if kind == "contacts":
         return url_for("ContactView.list")
-    return url_for("AppointmentView.list", job=job_id, period="all") if job_id else url_for("AppointmentView.list")
+    if job_id:
+        return url_for("AppointmentView.list", job=job_id, period="all")
+    return url_for("AppointmentView.list")
 
 
 def _locale() -> str:
