@@ -197,6 +197,10 @@ def _register_views(appbuilder: AppBuilder) -> None:
         menu = appbuilder.menu.find(category)
         menu.icon, menu.label = category_icon, category_label
         last_category = category
+    # FAB made its Security category first; Administration comes last.
+    administration = appbuilder.menu.find("Security")
+    appbuilder.menu.menu.remove(administration)
+    appbuilder.menu.menu.append(administration)
 
     appbuilder.add_view_no_menu(AccountView)
 

@@ -54,6 +54,7 @@ def test_menus_by_task(app, locale):
                 entry,
                 menus[title],
             )
+    assert list(menus)[: len(EXPECTED[locale])] == list(EXPECTED[locale])  # by task, administration last
     # The audit trail is administration, not a territory; no "Reporting" menu without reports.
     territories = "Gebiete" if locale == "de" else "Territories"
     assert territories not in menus
