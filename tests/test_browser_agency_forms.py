@@ -38,7 +38,8 @@ WIDER_THAN_WINDOW = """() => {
     const box = el.closest(".select2-selection").getBoundingClientRect();
     const r = el.getBoundingClientRect();
     if (r.right > box.right + 1) {
-      wide.push(`chosen "${el.innerText.trim()}" ends at ${Math.round(r.right)} px, its field at ${Math.round(box.right)}`);
+      wide.push(`chosen "${el.innerText.trim()}" ends at ${Math.round(r.right)} px, ` +
+                `its field at ${Math.round(box.right)}`);
     }
   }
   return wide.slice(0, 5);
