@@ -68,8 +68,8 @@ def world(app, rows):
 def add_rows(rows: Rows, world: dict, how_many: int) -> None:
     """More of everything the measured pages list: requests with conflicts, proposals, contacts."""
     from app.models.crm import Contact, contact_territory
-    from app.models.planning import Appointment, Booking
-    from app.models.promoter import Unavailability
+    from app.models.planning import Application, Appointment, Booking
+    from app.models.promoter import Promoter, Unavailability
 
     campaign = world["campaign"]
     for _ in range(how_many):
@@ -90,6 +90,14 @@ def add_rows(rows: Rows, world: dict, how_many: int) -> None:
         # Two requests on the same day: each overlaps the other.
         for appointment in appointments:
             rows.add(Booking, appointment_id=appointment, promoter_id=world["promoter"], status="requested")
+        # a new applicant (the application list shows the newest first)
+        applicant = rows.add(Promoter, first_name=f"Bewerber {n}", last_name=uuid.uuid4().hex[:6])
+        rows.add(
+            Application,
+            promoter_id=applicant,
+            job_id=campaign["jobs"]["NW"],
+            created_at=dt.datetime(2100, 1, 1),
+        )
         if n % 2:
             rows.add(Unavailability, promoter_id=world["promoter"], start_date=day, end_date=day)
         contact = rows.add(
@@ -122,6 +130,7 @@ PAGES = [
     # the appointment list with its store, city and promoter columns (the world's job only)
     ("agentur", "/appointmentview/list/?job={job}&period=all"),
     ("agentur", "/appointmentview/list/?store={store}&unstaffed=y"),
+    ("agentur", "/applicationview/list/"),
 ]
 
 

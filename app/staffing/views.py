@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import g
 from flask_appbuilder.actions import action
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
@@ -114,7 +113,8 @@ class BookingView(AgencyModelView):
 
 
 class ApplicationView(AgencyModelView):
-    datamodel = SQLAInterface(Application)
+    # Promoter and job of the whole page in two statements, not two per row.
+    datamodel = eager_list(Application, selectinload(Application.promoter), selectinload(Application.job))
     list_title = _l("Applications")
     show_title = _l("Application")
     add_title = _l("Add application")
