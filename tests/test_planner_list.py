@@ -141,7 +141,7 @@ def test_no_dropdown_of_every_job_promoter_or_contact(app, world):
     """Job, contact and promoter are chosen by searching (remote selects), never from a list
     of every row, on the appointment, booking and application lists."""
     client = client_for(app, "agentur", "en")
-    for url in (LIST, "/bookingview/list/", "/applicationview/list/"):
+    for url in (LIST, "/bookingview/list/", "/applicationview/list/", "/transfer/"):
         html = client.get(url).get_data(as_text=True)
         selects = re.findall(r"<select[^>]*>.*?</select>", html, flags=re.S)
         for select in selects:
@@ -150,6 +150,14 @@ def test_no_dropdown_of_every_job_promoter_or_contact(app, world):
             if name and name.group(1) in ("job", "promoter", "proposed_by", "store", "appointment"):
                 assert "data-ajax--url" in select, (url, select[:300])
                 assert select.count("<option") <= 2, (url, select[:300])
+
+
+def test_import_form_chooses_the_job_by_search(app, world):
+    client = client_for(app, "agentur", "en")
+    html = client.get(f"/transfer/?job={world['jobs']['BY']}").get_data(as_text=True)
+    select = re.search(r'<select[^>]*name="job".*?</select>', html, re.S).group(0)
+    assert "data-ajax--url" in select
+    assert f"Job BY {world['tag']}" in select and "selected" in select
 
 
 def test_pager_stops_counting(app, world, monkeypatch):

@@ -28,12 +28,12 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms import HiddenField, SelectField
-from wtforms.validators import DataRequired, Optional
+from wtforms.validators import DataRequired
 
 from app.common.forms import TranslatedForm
 from app.extensions import db
+from app.lookups.remote_select import RemoteSelectField
 from app.models.planning import Job, Project
 from app.transfer import exports, importers, jobs
 from app.transfer.models import ImportJob
@@ -82,7 +82,8 @@ class ImportForm(TranslatedForm):
         choices=[(key, kind.label) for key, kind in importers.KINDS.items()],
         validators=[DataRequired()],
     )
-    job = SelectField(_l("Job (for appointments)"), coerce=_int_or_none, validators=[Optional()])
+    # Searched while typing (an agency has thousands of jobs), not a dropdown of every job.
+    job = RemoteSelectField(_l("Job (for appointments)"), kind="job")
     file = FileField(_l("File (CSV or Excel .xlsx)"))
     #: The token of the file kept from the last refused attempt (see jobs.keep_upload).
     kept = HiddenField()
@@ -94,17 +95,6 @@ class ImportForm(TranslatedForm):
 
 class ConfirmForm(FlaskForm):
     """Only the CSRF token."""
-
-
-def _jobs() -> list[Job]:
-    return list(
-        db.session.scalars(
-            select(Job)
-            .join(Project, Project.id == Job.project_id)
-            .options(joinedload(Job.project), joinedload(Job.location))
-            .order_by(Project.name, Job.title)
-        )
-    )
 
 
 def _job_label(job: Job) -> str:
@@ -172,7 +162,6 @@ class TransferView(BaseView):
 
     def _form(self) -> ImportForm:
         form = ImportForm()
-        form.job.choices = [("", "–")] + [(job.id, _job_label(job)) for job in _jobs()]
         return form
 
     def _index(self, form: ImportForm, status: int = 200):
@@ -200,7 +189,7 @@ class TransferView(BaseView):
     def index(self):
         form = self._form()
         if request.args.get("job") and not form.job.data:
-            form.job.data = _int_or_none(request.args.get("job"))
+            form.job.data = db.session.get(Job, _int_or_none(request.args.get("job")) or 0)
             form.kind.data = "appointments"
         kept = request.args.get("kept", "")
         if TOKEN.fullmatch(kept) and jobs.kept_upload(db.session, kept, g.user.id):
@@ -247,7 +236,7 @@ class TransferView(BaseView):
             return self._refuse(form, *upload, form.kind.data) if upload else self._index(form, 400)
         filename, data = upload
         kind = form.kind.data
-        job = db.session.get(Job, form.job.data) if form.job.data else None
+        job = form.job.data
         if kind == "appointments" and job is None:
             form.job.errors.append(_("Please choose the job the appointments belong to."))
             return self._refuse(form, filename, data, kind)
