@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from wtforms import BooleanField, Form, SelectField
 
 from app.common.dates import LocalDateField
@@ -77,7 +77,12 @@ class QuickFilter:
         if self.job_id is not None:
             where.append(Appointment.job_id == self.job_id)
         if self.unstaffed:
-            where.extend((Appointment.status == "planned", ~confirmed_booking_exists()))
+            status = Appointment.status
+            if self.store_id is not None or self.job_id is not None:
+                # The (job_id, date) index is the narrow one here; a plain status condition
+                # makes SQLite walk (status, date) through every store's planned appointments.
+                status = func.coalesce(status, "")
+            where.extend((status == "planned", ~confirmed_booking_exists()))
         return tuple(where)  # a tuple: FAB applies a list's items one by one
 
 
