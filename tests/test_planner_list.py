@@ -172,3 +172,11 @@ def test_pager_stops_counting(app, world, monkeypatch):
     # a small result is counted exactly
     exact = client.get(f"{LIST}?job={world['jobs']['BY']}&period=all").get_data(as_text=True)
     assert re.search(r"Record Count:</strong>\s*2\b", exact)
+
+
+def test_booking_list_stops_counting_too(app, world, monkeypatch):
+    from app.staffing.views import BookingView
+
+    monkeypatch.setattr(BookingView.datamodel, "count_ahead", 1)
+    client = client_for(app, "agentur", "en")
+    assert "more than 3" in client.get("/bookingview/list/?psize_BookingView=2").get_data(as_text=True)

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from app.common.choices import APPLICATION_STATUSES, BOOKING_STATUSES, CANCEL_STATES
-from app.common.eager_interface import eager_list
+from app.common.eager_interface import capped_list, eager_list
 from app.common.views import AgencyModelView, code_formatter, run_action
 from app.lookups.remote_select import remote_select
 from app.models.planning import Application, Appointment, Booking
@@ -17,8 +17,9 @@ from app.staffing import operations, write_paths
 
 
 class BookingView(AgencyModelView):
-    # Appointment, its job and the promoter of the whole page in three statements, not per row.
-    datamodel = eager_list(
+    # Appointment, its job and the promoter of the whole page in three statements, not per row;
+    # the pager counts at most 1,000 rows past the page shown (900,000 bookings at agency scale).
+    datamodel = capped_list(
         Booking,
         selectinload(Booking.appointment).selectinload(Appointment.job),
         selectinload(Booking.promoter),
