@@ -114,8 +114,17 @@ class PendingProposalsLabel:
     (once per request: a page that counted them already leaves the number in ``g``)."""
 
     def __str__(self) -> str:
-        from flask import g
         from flask_babel import gettext
+
+        count = self.count
+        if count is None:
+            return gettext("Proposals")
+        return gettext("Proposals (%(count)d)", count=count)
+
+    @property
+    def count(self) -> int | None:
+        """The pending proposals (None if they cannot be counted); also the navbar's badge."""
+        from flask import g
 
         from app.extensions import db
         from app.proposals.queries import pending_count
@@ -123,9 +132,9 @@ class PendingProposalsLabel:
         try:
             if g.get("pending_count") is None:
                 g.pending_count = pending_count(db.session)
-            return gettext("Proposals (%(count)d)", count=g.pending_count)
+            return g.pending_count
         except Exception:  # the menu must render even if counting fails
-            return gettext("Proposals")
+            return None
 
     def __html__(self) -> str:
         from markupsafe import escape
@@ -152,36 +161,52 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from app.staffing.views import ApplicationView, BookingView
     from app.transfer.views import TransferView
 
-    crm = ("CRM", _l("CRM"), "fa-address-book")
-    territories = ("Territories", _l("Territories"), "fa-map")
+    # Menus by task. "Security" is FAB's own category (users, roles for admins), shown as
+    # Administration with the agency's administrative screens.
     planning = ("Planning", _l("Planning"), "fa-calendar")
+    crm = ("CRM", _l("Customers and CRM"), "fa-address-book")
+    promoters = ("Promoters", _l("Promoters"), "fa-users")
+    admin = ("Security", _l("Administration"), "fa-cogs")
     screens = [
+        (PlanningBoardView, "Planning board", _l("Planning board"), planning, "fa-th"),
+        (AppointmentView, "Appointments", _l("Appointments"), planning, "fa-calendar-o"),
+        (ProposalsView, "Proposals", PendingProposalsLabel(), planning, "fa-inbox"),
+        (ConflictsView, "Conflicts", _l("Conflicts"), planning, "fa-exclamation-triangle"),
+        (RequestPromotersView, "Request promoters", _l("Request promoters"), planning, "fa-paper-plane"),
+        (GenerateAppointmentsView, "Generate appointments", _l("Generate appointments"), planning, "fa-plus"),
+        None,
+        (ProjectView, "Projects", _l("Projects"), planning, "fa-folder-open"),
+        (JobView, "Jobs", _l("Jobs"), planning, "fa-briefcase"),
         (CompanyView, "Companies", _l("Companies"), crm, "fa-building"),
         (ContactView, "Contacts", _l("Contacts"), crm, "fa-user"),
         (LocationView, "Locations", _l("Locations"), crm, "fa-map-marker"),
+        (TerritoryView, "Territories list", _l("Territories"), crm, "fa-map-o"),
+        None,
         (NoteView, "Notes", _l("Notes"), crm, "fa-sticky-note"),
         (TaskView, "Tasks", _l("Tasks"), crm, "fa-check-square"),
         (FollowUpsView, "My follow-ups", _l("My follow-ups"), crm, "fa-bell"),
-        (AuditView, "Audit trail", _l("Audit trail"), territories, "fa-history"),
-        (TransferView, "Import / Export", _l("Import / Export"), crm, "fa-exchange"),
-        (TerritoryView, "Territories list", _l("Territories"), territories, "fa-map-o"),
-        (VisibilityCheckView, "Visibility check", _l("Visibility check"), territories, "fa-eye"),
-        (ProposalsView, "Proposals", PendingProposalsLabel(), planning, "fa-inbox"),
-        (ProjectView, "Projects", _l("Projects"), planning, "fa-folder-open"),
-        (JobView, "Jobs", _l("Jobs"), planning, "fa-briefcase"),
-        (AppointmentView, "Appointments", _l("Appointments"), planning, "fa-calendar-o"),
-        (ApplicationView, "Applications", _l("Applications"), planning, "fa-hand-paper-o"),
-        (BookingView, "Bookings", _l("Bookings"), planning, "fa-check"),
-        (PlanningBoardView, "Planning board", _l("Planning board"), planning, "fa-th"),
-        (GenerateAppointmentsView, "Generate appointments", _l("Generate appointments"), planning, "fa-plus"),
-        (RequestPromotersView, "Request promoters", _l("Request promoters"), planning, "fa-paper-plane"),
-        (ConflictsView, "Conflicts", _l("Conflicts"), planning, "fa-exclamation-triangle"),
-        (PromoterView, "Promoters", _l("Promoters"), planning, "fa-users"),
-        (OutboxView, "Outbox", _l("Outbox"), planning, "fa-envelope"),
+        (PromoterView, "Promoters list", _l("Promoters"), promoters, "fa-user"),
+        (ApplicationView, "Applications", _l("Applications"), promoters, "fa-hand-paper-o"),
+        (BookingView, "Bookings", _l("Bookings"), promoters, "fa-check"),
+        (OutboxView, "Outbox", _l("Outbox"), admin, "fa-envelope"),
+        (AuditView, "Audit trail", _l("Audit trail"), admin, "fa-history"),
+        (TransferView, "Import / Export", _l("Import / Export"), admin, "fa-exchange"),
+        (VisibilityCheckView, "Visibility check", _l("Visibility check"), admin, "fa-eye"),
     ]
-    for view, name, label, (category, category_label, category_icon), icon in screens:
+    last_category = None
+    for screen in screens:
+        if screen is None:
+            appbuilder.add_separator(last_category)
+            continue
+        view, name, label, (category, category_label, category_icon), icon = screen
         register_agency_view(appbuilder, view, name, label, category, category_label, icon)
-        appbuilder.menu.find(category).icon = category_icon
+        menu = appbuilder.menu.find(category)
+        menu.icon, menu.label = category_icon, category_label
+        last_category = category
+    # FAB made its Security category first; Administration comes last.
+    administration = appbuilder.menu.find("Security")
+    appbuilder.menu.menu.remove(administration)
+    appbuilder.menu.menu.append(administration)
 
     appbuilder.add_view_no_menu(AccountView)
 

@@ -314,7 +314,7 @@ def _search_case(app, case: str):
         ),
         "appointment-job-date": (
             "AppointmentView",
-            {"_flt_0_job": job["id"], "_flt_0_date": appointment["date"].isoformat()},
+            {"job": job["id"], "_flt_0_date": appointment["date"].isoformat()},
             [Appointment.job_id == job["id"], Appointment.date == appointment["date"]],
         ),
     }[case]
@@ -672,7 +672,7 @@ def test_menu_has_the_agency_groups_and_screens(app, clients, user, locale):
     categories = menu_categories(html)
     links = menu_links(html)
     menu = app.appbuilder.menu
-    for group in ("CRM", "Territories", "Planning"):
+    for group in ("Planning", "CRM", "Promoters", "Security"):  # Security: shown as Administration
         item = menu.find(group)
         assert item is not None, f"menu group {group} missing"
         label = expected_text(item.label, locale)
@@ -694,7 +694,8 @@ def test_menu_has_the_agency_groups_and_screens(app, clients, user, locale):
 def test_admin_sees_the_security_menu(app, clients, locale):
     client = clients("admin", locale)
     html = client.get("/").get_data(as_text=True)
-    assert expected_text("Security", locale) in menu_categories(html)
+    # FAB's security screens sit in the Administration menu, next to outbox and audit trail
+    assert expected_text("Administration", locale) in menu_categories(html)
     links = menu_links(html)
     assert links.get("/users/list/") == expected_text("List Users", locale)
     response = client.get("/users/list/")

@@ -69,8 +69,8 @@ def add_rows(rows: Rows, world: dict, how_many: int) -> None:
     """More of everything the measured pages list: requests with conflicts, proposals, contacts,
     change requests (cancel and move)."""
     from app.models.crm import Contact, contact_territory
-    from app.models.planning import Appointment, Booking, ChangeRequest
-    from app.models.promoter import Unavailability
+    from app.models.planning import Application, Appointment, Booking, ChangeRequest
+    from app.models.promoter import Promoter, Unavailability
 
     campaign = world["campaign"]
     for _ in range(how_many):
@@ -91,6 +91,14 @@ def add_rows(rows: Rows, world: dict, how_many: int) -> None:
         # Two requests on the same day: each overlaps the other.
         for appointment in appointments:
             rows.add(Booking, appointment_id=appointment, promoter_id=world["promoter"], status="requested")
+        # a new applicant (the application list shows the newest first)
+        applicant = rows.add(Promoter, first_name=f"Bewerber {n}", last_name=uuid.uuid4().hex[:6])
+        rows.add(
+            Application,
+            promoter_id=applicant,
+            job_id=campaign["jobs"]["NW"],
+            created_at=dt.datetime(2100, 1, 1),
+        )
         if n % 2:
             rows.add(Unavailability, promoter_id=world["promoter"], start_date=day, end_date=day)
         contact = rows.add(
@@ -133,12 +141,18 @@ PAGES = [
     ("agentur", "/bookingview/list/"),
     ("agentur", "/"),
     ("agentur", "/cockpit/week"),
+    # the appointment list with its store, city and promoter columns (the world's job only)
+    ("agentur", "/appointmentview/list/?job={job}&period=all"),
+    ("agentur", "/appointmentview/list/?store={store}&unstaffed=y"),
+    ("agentur", "/applicationview/list/"),
 ]
 
 
 @pytest.mark.parametrize(("username", "url"), PAGES)
 def test_statements_do_not_grow_with_rows(app, rows, world, username, url):
     client = client_for(app, username, "de")
+    campaign = world["campaign"]
+    url = url.format(job=campaign["jobs"]["BY"], store=campaign["locations"]["BY"])
     add_rows(rows, world, 1)
     few = statements_for(app, client, url)
     add_rows(rows, world, 4)

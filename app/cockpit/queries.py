@@ -16,6 +16,7 @@ from app.models.crm import Location, Task
 from app.models.planning import Appointment, Booking, ChangeRequest, Job, Project
 from app.models.promoter import Promoter
 from app.rules.calendar import ACTIVE_BOOKINGS, week_of
+from app.staffing.rules import confirmed_booking_exists
 
 #: Rows shown per section; the count says how many there are in all.
 ROWS = 10
@@ -70,7 +71,7 @@ def _unstaffed_where(day: dt.date) -> tuple:
     return (
         Appointment.date.between(day, day + dt.timedelta(days=UNSTAFFED_DAYS - 1)),
         Appointment.status == "planned",
-        ~_confirmed_exists(),
+        ~confirmed_booking_exists(),
     )
 
 
@@ -141,14 +142,6 @@ def today(session: Session, day: dt.date, total: int) -> Section:
     return Section([TodayRow(a, names[a.id]) for a in rows], total)
 
 
-def _confirmed_exists():
-    return (
-        select(Booking.id)
-        .where(Booking.appointment_id == Appointment.id, Booking.status == "confirmed")
-        .exists()
-    )
-
-
 def unstaffed(session: Session, day: dt.date, total: int) -> Section:
     """Planned appointments of the next days without a confirmed promoter."""
     where = _unstaffed_where(day)
@@ -199,7 +192,7 @@ def follow_ups_due(session: Session, user_id: int, day: dt.date, total: int) -> 
 def week_progress(session: Session, day: dt.date) -> list[ProjectWeek]:
     """This week's appointments per running project: planned, done, staffed, cancelled."""
     monday, sunday = week_of(day)
-    staffed = case((_confirmed_exists(), 1), else_=0)
+    staffed = case((confirmed_booking_exists(), 1), else_=0)
     counts = (
         select(
             Job.project_id,

@@ -21,3 +21,64 @@ class EagerListInterface(FriendlyErrorsInterface):
 def eager_list(model, *loader_options) -> SQLAInterface:
     """The datamodel of a list screen whose columns show related rows."""
     return EagerListInterface(model, *loader_options)
+
+
+class CappedCount(int):
+    """A row count that stopped counting: the pager works with the number, the page shows
+    "more than …"."""
+
+    def __str__(self) -> str:
+        from flask_babel import format_decimal
+        from flask_babel import gettext as _
+
+        return _("more than %(count)s", count=format_decimal(int(self)))
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(str(self)))
+
+
+class CappedCountInterface(EagerListInterface):
+    """A list that counts at most ``count_ahead`` rows past the shown page, so that its pager
+    does not count a million rows on every page."""
+
+    def __init__(self, obj, *loader_options, count_ahead: int = 1000, session=None):
+        super().__init__(obj, *loader_options, session=session)
+        self.count_ahead = count_ahead
+
+    def query(
+        self,
+        filters=None,
+        order_column: str = "",
+        order_direction: str = "",
+        page: int | None = None,
+        page_size: int | None = None,
+        select_columns=None,
+        outer_default_load: bool = False,
+    ):
+        from sqlalchemy import func, select
+
+        query = self.session.query(self.obj)
+        limit = ((page or 0) + 1) * (page_size or 25) + self.count_ahead
+        inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})
+        keys = inner.with_entities(*self.obj.__mapper__.primary_key).limit(limit + 1).subquery()
+        count = self.session.scalar(select(func.count()).select_from(keys))
+        if count > limit:
+            count = CappedCount(limit)
+        rows = self.apply_all(
+            query,
+            filters,
+            order_column,
+            order_direction,
+            page,
+            page_size,
+            select_columns,
+            outer_default_load,
+        ).all()
+        return count, rows
+
+
+def capped_list(model, *loader_options, count_ahead: int = 1000) -> SQLAInterface:
+    """The datamodel of a list that may hold millions of rows (see ``CappedCountInterface``)."""
+    return CappedCountInterface(model, *loader_options, count_ahead=count_ahead)

@@ -23,7 +23,7 @@ from app.lookups.remote_select import remote_select
 from app.models.crm import Company, Contact, Location, Note, Task, Territory
 from app.privacy.views import PersonalDataActions
 from app.security.login_actions import LoginActions, linkable_logins
-from app.security.roles import CUSTOMER
+from app.security.roles import CUSTOMER, AgencyUsersFilter
 
 
 class OneOwner:
@@ -114,6 +114,15 @@ class TaskView(AgencyModelView):
         "done": boolean_field(_l("Done")),
         "contact": owner_contact_field(),
     }
+    # Only agency users can be assignees (not customers or promoters).
+    add_form_query_rel_fields = edit_form_query_rel_fields = search_form_query_rel_fields = {
+        "assignee": [["id", AgencyUsersFilter, None]]
+    }
+
+    def _init_forms(self) -> None:
+        """A new task is the current user's unless another assignee is chosen."""
+        super()._init_forms()
+        self.add_form.assignee.kwargs["default"] = lambda: g.user
 
 
 class ContactView(LoginActions, PersonalDataActions, AgencyModelView):

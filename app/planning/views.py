@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, TimeField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
@@ -15,12 +16,16 @@ from app.common.choices import (
     APPOINTMENT_STATUSES,
     JOB_STATUSES,
 )
+from app.common.eager_interface import capped_list
+from app.common.labels import COLUMN_LABELS
+from app.common.timezone import local_today
 from app.common.validators import After, UniqueTogether
 from app.common.views import AgencyModelView, as_list, code_formatter, run_action
 from app.common.widgets import BS3TimeWidget
 from app.lookups.remote_select import remote_select
-from app.models.planning import Appointment, Job, Project
+from app.models.planning import Appointment, Booking, Job, Project
 from app.planning import operations, write_paths
+from app.planning.appointment_list import ARGUMENTS, QuickFilterSet, read_quick_filter
 from app.staffing import operations as staffing
 from app.staffing.views import ApplicationView, BookingView
 
@@ -29,14 +34,42 @@ class StaleEditError(Exception):
     """Someone else saved the row after this form was opened."""
 
 
+def _confirmed_promoters(bookings) -> str:
+    return ", ".join(str(b.promoter) for b in bookings if b.status == "confirmed")
+
+
 class AppointmentView(AgencyModelView):
-    datamodel = SQLAInterface(Appointment)
+    # Store, city and promoters of the whole page in a fixed number of statements; the pager
+    # counts at most 1,000 rows past the page shown.
+    datamodel = capped_list(
+        Appointment,
+        selectinload(Appointment.job).selectinload(Job.location),
+        selectinload(Appointment.bookings).selectinload(Booking.promoter),
+    )
     list_title = _l("Appointments")
     show_title = _l("Appointment")
     add_title = _l("Add appointment")
     edit_title = _l("Edit appointment")
-    list_columns = ["date", "start_time", "end_time", "job", "status", "origin"]
-    search_columns = ["date", "job", "status", "origin", "proposed_by"]
+    list_template = "planning/appointment_list.html"
+    list_columns = [
+        "date",
+        "start_time",
+        "end_time",
+        "job.location.name",
+        "job.location.city",
+        "job",
+        "bookings",
+        "status",
+    ]
+    # No job or contact filter in FAB's filter bar (a dropdown of every row): the quick
+    # filters above the list choose store and job by searching.
+    search_columns = ["date", "status", "origin"]
+    label_columns = {
+        **COLUMN_LABELS,
+        "job.location.name": _l("Store"),
+        "job.location.city": _l("City"),
+        "bookings": _l("Confirmed promoters"),
+    }
     show_columns = [
         "job",
         "date",
@@ -67,6 +100,7 @@ class AppointmentView(AgencyModelView):
         "origin": code_formatter(APPOINTMENT_ORIGINS),
         "start_time": lambda t: t.strftime("%H:%M"),
         "end_time": lambda t: t.strftime("%H:%M"),
+        "bookings": _confirmed_promoters,
     }
     _time_fields = {
         "start_time": TimeField(_l("Start"), widget=BS3TimeWidget(), validators=[DataRequired()]),
@@ -84,6 +118,22 @@ class AppointmentView(AgencyModelView):
     def prefill_form(self, form, pk) -> None:
         item = self.datamodel.get(pk)
         form.expected_version.data = str(item.version)
+
+    def _get_list_widget(self, filters, **kwargs):
+        """FAB's list plus the quick filters (on the list page itself, not in related lists)."""
+        if request.endpoint == f"{type(self).__name__}.list":
+            date_filtered = any(flt.column_name == "date" for flt in filters.filters)
+            form, quick = read_quick_filter(request.args, date_filtered)
+            g.appointment_quick_filter = form
+            g.appointment_fab_args = [
+                (key, value)
+                for key, value in request.args.items(multi=True)
+                if key not in ARGUMENTS and not key.startswith("page_")
+            ]
+            conditions = quick.conditions(local_today())
+            if conditions:
+                filters = filters.copy().add_filter("id", QuickFilterSet, conditions)
+        return super()._get_list_widget(filters, **kwargs)
 
     def add_through_operation(self, item: Appointment) -> str:
         write_paths.plan_from(self.datamodel.session, item, g.user)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from flask import Flask
+from flask_appbuilder.models.filters import BaseFilter
 
 ADMIN = "Admin"
 AGENCY = "Agency"
@@ -106,3 +107,19 @@ def ensure_roles(appbuilder) -> list[str]:
             created.append(name)
     appbuilder.add_permissions(update_perms=True)
     return created
+
+
+def agency_user_condition():
+    """SQL: the user is an active agency user (role Agency or Admin), e.g. for task assignees."""
+    from flask_appbuilder.security.sqla.models import Role, User
+
+    return User.active.is_(True) & User.roles.any(Role.name.in_((AGENCY, ADMIN)))
+
+
+class AgencyUsersFilter(BaseFilter):
+    """A FAB filter (``*_query_rel_fields``) that leaves only agency users in a user select."""
+
+    name = "agency users"
+
+    def apply(self, query, value):
+        return query.filter(agency_user_condition())

@@ -283,3 +283,12 @@ def booking_conflicts_of(
 
 def _state_word(status: str) -> str:
     return str({"requested": _l("a requested"), "confirmed": _l("a confirmed")}.get(status, status))
+
+
+def confirmed_booking_exists():
+    """SQL: the appointment (``Appointment``) has a confirmed promoter — "staffed"."""
+    return (
+        select(Booking.id)
+        .where(Booking.appointment_id == Appointment.id, Booking.status == "confirmed")
+        .exists()
+    )

@@ -26,6 +26,7 @@ Writing, on SQLite as on PostgreSQL:
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import logging
@@ -131,12 +132,64 @@ def confirm(session: Session, token: str, user_id: int, locale: str, worker: str
             ImportJob.token == token,
             ImportJob.user_id == user_id,
             ImportJob.state == "pending",
+            ImportJob.claimed_by.is_(None),  # not a kept upload (see keep_upload)
             ImportJob.created_at > utcnow() - PENDING_LIFETIME,
         )
         .values(**values)
     )
     session.commit()
     return result.rowcount == 1
+
+
+#: ``claimed_by`` of a pending job that holds an uploaded file, not checked rows.
+KEPT_UPLOAD = "kept-upload"
+
+
+def keep_upload(session: Session, user_id: int, kind: str, filename: str, data: bytes) -> str:
+    """Keep an uploaded file after a refused form (a pending job that cannot be confirmed),
+    so that the user can correct the choice without choosing the file again; its token."""
+    remove_stale(session)
+    token = secrets.token_hex(16)
+    session.add(
+        ImportJob(
+            token=token,
+            user_id=user_id,
+            kind=kind,
+            filename=(filename or "")[:255] or None,
+            state="pending",
+            claimed_by=KEPT_UPLOAD,
+            total=0,
+            rows=base64.b64encode(data).decode("ascii"),
+        )
+    )
+    session.commit()
+    return token
+
+
+def kept_upload(session: Session, token: str, user_id: int) -> tuple[str, bytes] | None:
+    """File name and content of the user's kept upload (None if unknown or expired)."""
+    job = session.scalar(
+        select(ImportJob).where(
+            ImportJob.token == token,
+            ImportJob.user_id == user_id,
+            ImportJob.state == "pending",
+            ImportJob.claimed_by == KEPT_UPLOAD,
+            ImportJob.created_at > utcnow() - PENDING_LIFETIME,
+        )
+    )
+    if job is None:
+        return None
+    return job.filename or "", base64.b64decode(job.rows or "")
+
+
+def drop_upload(session: Session, token: str, user_id: int) -> None:
+    """Forget a kept upload (its file was checked successfully or replaced)."""
+    session.execute(
+        delete(ImportJob).where(
+            ImportJob.token == token, ImportJob.user_id == user_id, ImportJob.claimed_by == KEPT_UPLOAD
+        )
+    )
+    session.commit()
 
 
 def remove_stale(session: Session) -> None:

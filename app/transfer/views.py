@@ -29,12 +29,12 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-from wtforms import SelectField
-from wtforms.validators import DataRequired, Optional
+from wtforms import HiddenField, SelectField
+from wtforms.validators import DataRequired
 
 from app.common.forms import TranslatedForm
 from app.extensions import db
+from app.lookups.remote_select import RemoteSelectField
 from app.models.planning import Job, Project
 from app.transfer import export_jobs, exports, importers, jobs
 from app.transfer.models import ExportJob, ImportJob
@@ -83,23 +83,19 @@ class ImportForm(TranslatedForm):
         choices=[(key, kind.label) for key, kind in importers.KINDS.items()],
         validators=[DataRequired()],
     )
-    job = SelectField(_l("Job (for appointments)"), coerce=_int_or_none, validators=[Optional()])
-    file = FileField(_l("File (CSV or Excel .xlsx)"), validators=[FileRequired()])
+    # Searched while typing (an agency has thousands of jobs), not a dropdown of every job.
+    job = RemoteSelectField(_l("Job (for appointments)"), kind="job")
+    file = FileField(_l("File (CSV or Excel .xlsx)"))
+    #: The token of the file kept from the last refused attempt (see jobs.keep_upload).
+    kept = HiddenField()
+
+    def validate_file(self, field) -> None:
+        if not field.data and not self.kept.data:
+            FileRequired()(self, field)
 
 
 class ConfirmForm(FlaskForm):
     """Only the CSRF token."""
-
-
-def _jobs() -> list[Job]:
-    return list(
-        db.session.scalars(
-            select(Job)
-            .join(Project, Project.id == Job.project_id)
-            .options(joinedload(Job.project), joinedload(Job.location))
-            .order_by(Project.name, Job.title)
-        )
-    )
 
 
 def _job_label(job: Job) -> str:
@@ -111,7 +107,9 @@ def _list_url(kind: str, job_id: int | None) -> str:
         return url_for("LocationView.list")
     if kind == "contacts":
         return url_for("ContactView.list")
-    return url_for("AppointmentView.list", _flt_0_job=job_id) if job_id else url_for("AppointmentView.list")
+    if job_id:
+        return url_for("AppointmentView.list", job=job_id, period="all")
+    return url_for("AppointmentView.list")
 
 
 def _locale() -> str:
@@ -175,7 +173,6 @@ class TransferView(BaseView):
 
     def _form(self) -> ImportForm:
         form = ImportForm()
-        form.job.choices = [("", "–")] + [(job.id, _job_label(job)) for job in _jobs()]
         return form
 
     def _index(self, form: ImportForm, status: int = 200):
@@ -192,6 +189,7 @@ class TransferView(BaseView):
                     ("projects", _("Projects")),
                 ],
                 projects=projects,
+                kept_filename=self._kept_filename(form),
             ),
             status,
         )
@@ -202,9 +200,35 @@ class TransferView(BaseView):
     def index(self):
         form = self._form()
         if request.args.get("job") and not form.job.data:
-            form.job.data = _int_or_none(request.args.get("job"))
+            form.job.data = db.session.get(Job, _int_or_none(request.args.get("job")) or 0)
             form.kind.data = "appointments"
+        kept = request.args.get("kept", "")
+        if TOKEN.fullmatch(kept) and jobs.kept_upload(db.session, kept, g.user.id):
+            form.kept.data = kept
+            form.kind.data = request.args.get("kind") or form.kind.data
         return self._index(form)
+
+    def _kept_filename(self, form: ImportForm) -> str | None:
+        token = form.kept.data or ""
+        kept = jobs.kept_upload(db.session, token, g.user.id) if TOKEN.fullmatch(token) else None
+        return kept[0] if kept else None
+
+    def _upload_data(self, form: ImportForm) -> tuple[str, bytes] | None:
+        """The new file, or else the kept one; None if the kept one has expired."""
+        upload = form.file.data
+        if upload:
+            if form.kept.data:
+                jobs.drop_upload(db.session, form.kept.data, g.user.id)
+                form.kept.data = ""
+            return ILLEGAL_CHARACTERS.sub("", upload.filename or "")[:255], upload.read()
+        token = form.kept.data or ""
+        return jobs.kept_upload(db.session, token, g.user.id) if TOKEN.fullmatch(token) else None
+
+    def _refuse(self, form: ImportForm, filename: str, data: bytes, kind: str):
+        """The form again with its errors, the file kept so that it need not be chosen again."""
+        if not form.kept.data:
+            form.kept.data = jobs.keep_upload(db.session, g.user.id, kind, filename, data)
+        return self._index(form, 400)
 
     # ------------------------------------------------------------ import
 
@@ -213,31 +237,41 @@ class TransferView(BaseView):
     @has_access
     def upload(self):
         form = self._form()
-        if not form.validate_on_submit():
+        valid = form.validate_on_submit()
+        upload = self._upload_data(form) if form.kind.data in importers.KINDS else None
+        if upload is None and form.kept.data and not form.file.data:
+            form.kept.data = ""
+            form.file.errors = [_("The file chosen before has expired. Please choose it again.")]
             return self._index(form, 400)
+        if not valid:
+            return self._refuse(form, *upload, form.kind.data) if upload else self._index(form, 400)
+        filename, data = upload
         kind = form.kind.data
-        job = db.session.get(Job, form.job.data) if form.job.data else None
+        job = form.job.data
         if kind == "appointments" and job is None:
             form.job.errors.append(_("Please choose the job the appointments belong to."))
-            return self._index(form, 400)
-        upload = form.file.data
-        filename = ILLEGAL_CHARACTERS.sub("", upload.filename or "")[:255]
+            return self._refuse(form, filename, data, kind)
         try:
-            checked = importers.check(kind, read_table(filename, upload.read()), db.session, job)
+            checked = importers.check(kind, read_table(filename, data), db.session, job)
         except FileProblem as problem:
             form.file.errors.append(str(problem.message))
-            return self._index(form, 400)
+            return self._refuse(form, filename, data, kind)
         finally:
             db.session.rollback()
         token = None
         if checked.ok:
             token = jobs.create(db.session, g.user.id, kind, checked.rows, job.id if job else None, filename)
-        return self._preview(checked, filename, job, token)
+            if form.kept.data:
+                jobs.drop_upload(db.session, form.kept.data, g.user.id)
+        elif not form.kept.data:
+            form.kept.data = jobs.keep_upload(db.session, g.user.id, kind, filename, data)
+        return self._preview(checked, filename, job, token, kept=form.kept.data or None)
 
-    def _preview(self, checked, filename: str, job: Job | None, token: str | None):
+    def _preview(self, checked, filename: str, job: Job | None, token: str | None, kept: str | None = None):
         kind = importers.KINDS[checked.kind]
         return self.render_template(
             "transfer/preview.html",
+            kept=kept,
             checked=checked,
             kind=kind,
             filename=filename,
