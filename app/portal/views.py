@@ -51,7 +51,8 @@ def customer_required(view):
             return redirect(url_for("portal.login", next=request.full_path.rstrip("?")))
         if not _is_customer(g.user) or not g.user.active:
             abort(403)
-        g.scope = scope_for(g.user)
+        # the visible job ids once per request: every query below filters on them
+        g.scope = scope_for(g.user).resolved(db.session)
         g.contact = db.session.scalar(g.scope.contact())
         return view(*args, **kwargs)
 
