@@ -68,8 +68,16 @@ keep_on_own_host(bp, "CUSTOMER_HOST")
 
 @bp.app_context_processor
 def _portal_helpers():
+    # Translated once per page, not once per row (a head of sales' week has hundreds of rows).
+    labels: dict[str | None, str] = {}
+
+    def status_label(code: str | None) -> str:
+        if code not in labels:
+            labels[code] = label(APPOINTMENT_STATUSES, code)
+        return labels[code]
+
     return {
-        "status_label": lambda code: label(APPOINTMENT_STATUSES, code),
+        "status_label": status_label,
         "origin_label": lambda code: label(APPOINTMENT_ORIGINS, code),
         "proposal_state": proposal_state,
     }

@@ -189,8 +189,10 @@ def overlapping_pairs(
     rows = session.execute(
         select(b1, b2)
         .join(a1, a1.id == b1.appointment_id)
-        .join(b2, and_(b2.promoter_id == b1.promoter_id, b2.id > b1.id))
-        .join(a2, a2.id == b2.appointment_id)
+        # joined on (promoter, date): the other appointments of that day first, then their
+        # bookings of the same promoter — not every booking of the promoter, checked afterwards
+        .join(a2, a2.date == a1.date)
+        .join(b2, and_(b2.appointment_id == a2.id, b2.promoter_id == b1.promoter_id, b2.id > b1.id))
         .where(
             *_active_appointment_filter(start, end, None, a1),
             *(
