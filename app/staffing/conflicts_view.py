@@ -42,8 +42,10 @@ class ConflictsView(BaseView):
         project = db.session.get(Project, int(project_arg)) if project_arg.isdigit() else None
         start = _start_date(request.args.get("start", ""), today)
         end = start + dt.timedelta(weeks=weeks, days=-1)
-        found = current_conflicts(db.session, start, end, project.id if project else None, current_language())
-        counts = {kind: len(items) for kind, items in found.items()}
+        found = current_conflicts(
+            db.session, start, end, project.id if project else None, current_language(), limit=ROW_CAP
+        )
+        counts = {kind: getattr(items, "total", len(items)) for kind, items in found.items()}
         window = {"weeks": weeks, **({"project": project.id} if project else {})}
         return self.render_template(
             "planning/conflicts.html",
