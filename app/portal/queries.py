@@ -55,6 +55,45 @@ class AppointmentRow:
     appointment: Appointment
     promoters: list[str] = field(default_factory=list)
 
+    # what the list templates show (the start page's WeekRow has the same names)
+    @property
+    def date(self) -> dt.date:
+        return self.appointment.date
+
+    @property
+    def start_time(self) -> dt.time:
+        return self.appointment.start_time
+
+    @property
+    def end_time(self) -> dt.time:
+        return self.appointment.end_time
+
+    @property
+    def status(self) -> str:
+        return self.appointment.status
+
+    @property
+    def store(self) -> str:
+        return self.appointment.job.location.name
+
+    @property
+    def city(self) -> str:
+        return self.appointment.job.location.city
+
+
+@dataclass
+class WeekRow:
+    """A start-page row from plain columns (no ORM objects: hundreds per page)."""
+
+    id: int
+    date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    status: str
+    store: str
+    city: str
+    promoters: list[str] = field(default_factory=list)
+
 
 @dataclass
 class Page:
@@ -124,9 +163,8 @@ def _sort(scope: Scope, sort: str) -> tuple:
     return (day.desc() if sort == "-date" else day, *order[1:])
 
 
-def with_promoters(session: Session, scope: Scope, appointments: list[Appointment]) -> list[AppointmentRow]:
-    """Attach the display names of the promoters the scope may see (confirmed only)."""
-    ids = [a.id for a in appointments]
+def _promoter_names(session: Session, scope: Scope, ids: list[int]) -> dict[int, list[str]]:
+    """The display names of the promoters the scope may see (confirmed only), per appointment."""
     names: dict[int, list[str]] = defaultdict(list)
     if ids:
         # plain columns, no ORM objects: a head of sales' week has hundreds of bookings
@@ -138,6 +176,12 @@ def with_promoters(session: Session, scope: Scope, appointments: list[Appointmen
         )
         for appointment_id, first_name, last_name in bookings:
             names[appointment_id].append(f"{first_name} {last_name[:1]}.")
+    return names
+
+
+def with_promoters(session: Session, scope: Scope, appointments: list[Appointment]) -> list[AppointmentRow]:
+    """Attach the display names of the promoters the scope may see (confirmed only)."""
+    names = _promoter_names(session, scope, [a.id for a in appointments])
     return [AppointmentRow(a, names.get(a.id, [])) for a in appointments]
 
 
@@ -152,25 +196,29 @@ def start_page(session: Session, scope: Scope, today: dt.date | None = None) -> 
     """Today's assignments and this week's appointments, with counts."""
     today = today or local_today()
     monday, sunday = week_of(today)
-    week_rows = with_promoters(
-        session,
-        scope,
-        list(
-            session.scalars(
-                _appointments(scope)
-                .where(Appointment.date.between(monday, sunday))
-                .where(_status(scope).in_(("planned", "done", "proposed")))
-                .order_by(Appointment.date, Appointment.start_time, Location.name)
-            ).unique()
-        ),
+    columns = (
+        Appointment.id,
+        Appointment.date,
+        Appointment.start_time,
+        Appointment.end_time,
+        Appointment.status,
+        Location.name,
+        Location.city,
     )
+    week = session.execute(
+        scope.appointments()
+        .with_only_columns(*columns)
+        .join(Job, Job.id == Appointment.job_id)
+        .join(Location, Location.id == Job.location_id)
+        .where(Appointment.date.between(monday, sunday))
+        .where(_status(scope).in_(("planned", "done", "proposed")))
+        .order_by(Appointment.date, Appointment.start_time, Location.name)
+    ).all()
+    names = _promoter_names(session, scope, [row.id for row in week])
+    week_rows = [WeekRow(*row, promoters=names.get(row.id, [])) for row in week]
     # Today's assignments are this week's visible rows of today (one query for both lists);
     # already sorted by time and store.
-    today_rows = [
-        row
-        for row in week_rows
-        if row.appointment.date == today and row.appointment.status in ("planned", "done")
-    ]
+    today_rows = [row for row in week_rows if row.date == today and row.status in ("planned", "done")]
     return {
         "today": today,
         "monday": monday,
