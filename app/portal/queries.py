@@ -16,13 +16,15 @@ from app.models.promoter import Promoter
 from app.rules.calendar import week_of
 from app.security.visibility import Scope
 
+#: Each order ends with the id: without a total order PostgreSQL may return rows of equal
+#: keys in another order for each page, so that paging skips or repeats rows.
 SORTS = {
-    "date": (Appointment.date, Appointment.start_time, Location.name),
-    "-date": (Appointment.date.desc(), Appointment.start_time.desc(), Location.name),
-    "store": (Location.name, Appointment.date, Appointment.start_time),
-    "-store": (Location.name.desc(), Appointment.date, Appointment.start_time),
-    "status": (Appointment.status, Appointment.date, Appointment.start_time),
-    "-status": (Appointment.status.desc(), Appointment.date, Appointment.start_time),
+    "date": (Appointment.date, Appointment.start_time, Location.name, Appointment.id),
+    "-date": (Appointment.date.desc(), Appointment.start_time.desc(), Location.name, Appointment.id),
+    "store": (Location.name, Appointment.date, Appointment.start_time, Appointment.id),
+    "-store": (Location.name.desc(), Appointment.date, Appointment.start_time, Appointment.id),
+    "status": (Appointment.status, Appointment.date, Appointment.start_time, Appointment.id),
+    "-status": (Appointment.status.desc(), Appointment.date, Appointment.start_time, Appointment.id),
 }
 RANGES = ("today", "this_week", "next_week", "custom", "all")
 
