@@ -389,6 +389,7 @@ def seen_by_scope(app: Flask, user_id: int) -> dict[str, dict[str, set[int]]]:
             for label, scope in (
                 ("Scope('customer')", Scope("customer", user_id)),
                 ("scope_for", scope_for(user)),
+                ("scope_for().resolved()", scope_for(user).resolved(session)),
             ):
                 subqueries = {
                     "project": scope.project_ids,

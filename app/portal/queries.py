@@ -12,16 +12,19 @@ from sqlalchemy.orm import Session, contains_eager, joinedload
 from app.common.timezone import local_today
 from app.models.crm import Location
 from app.models.planning import Appointment, Booking, Job, Project
+from app.models.promoter import Promoter
 from app.rules.calendar import week_of
 from app.security.visibility import Scope
 
+#: Each order ends with the id: without a total order PostgreSQL may return rows of equal
+#: keys in another order for each page, so that paging skips or repeats rows.
 SORTS = {
-    "date": (Appointment.date, Appointment.start_time, Location.name),
-    "-date": (Appointment.date.desc(), Appointment.start_time.desc(), Location.name),
-    "store": (Location.name, Appointment.date, Appointment.start_time),
-    "-store": (Location.name.desc(), Appointment.date, Appointment.start_time),
-    "status": (Appointment.status, Appointment.date, Appointment.start_time),
-    "-status": (Appointment.status.desc(), Appointment.date, Appointment.start_time),
+    "date": (Appointment.date, Appointment.start_time, Location.name, Appointment.id),
+    "-date": (Appointment.date.desc(), Appointment.start_time.desc(), Location.name, Appointment.id),
+    "store": (Location.name, Appointment.date, Appointment.start_time, Appointment.id),
+    "-store": (Location.name.desc(), Appointment.date, Appointment.start_time, Appointment.id),
+    "status": (Appointment.status, Appointment.date, Appointment.start_time, Appointment.id),
+    "-status": (Appointment.status.desc(), Appointment.date, Appointment.start_time, Appointment.id),
 }
 RANGES = ("today", "this_week", "next_week", "custom", "all")
 
@@ -54,6 +57,45 @@ class AppointmentRow:
     appointment: Appointment
     promoters: list[str] = field(default_factory=list)
 
+    # what the list templates show (the start page's WeekRow has the same names)
+    @property
+    def date(self) -> dt.date:
+        return self.appointment.date
+
+    @property
+    def start_time(self) -> dt.time:
+        return self.appointment.start_time
+
+    @property
+    def end_time(self) -> dt.time:
+        return self.appointment.end_time
+
+    @property
+    def status(self) -> str:
+        return self.appointment.status
+
+    @property
+    def store(self) -> str:
+        return self.appointment.job.location.name
+
+    @property
+    def city(self) -> str:
+        return self.appointment.job.location.city
+
+
+@dataclass
+class WeekRow:
+    """A start-page row from plain columns (no ORM objects: hundreds per page)."""
+
+    id: int
+    date: dt.date
+    start_time: dt.time
+    end_time: dt.time
+    status: str
+    store: str
+    city: str
+    promoters: list[str] = field(default_factory=list)
+
 
 @dataclass
 class Page:
@@ -77,6 +119,14 @@ def _appointments(scope: Scope) -> Select:
     )
 
 
+def _status(scope: Scope):
+    """The status column for filtering. Once the visible jobs are known the query must go
+    from them through ``appointment (job_id, date)``; without statistics (no ANALYZE)
+    SQLite prefers the (status, date) index and reads every appointment of the period
+    (11,000 a week at agency scale) — ``status || ''`` keeps it off that index."""
+    return Appointment.status.concat("") if scope.visible_jobs is not None else Appointment.status
+
+
 def feed_appointments(scope: Scope) -> Select:
     """The scope's appointments with job and store, for calendars and the feed."""
     return _appointments(scope)
@@ -95,23 +145,45 @@ def filtered_appointments(scope: Scope, flt: AppointmentFilter, today: dt.date |
     if flt.job:
         stmt = stmt.where(Appointment.job_id == flt.job)
     if flt.status:
-        stmt = stmt.where(Appointment.status == flt.status)
-    return stmt.order_by(*SORTS.get(flt.sort, SORTS["date"]))
+        stmt = stmt.where(_status(scope) == flt.status)
+    return stmt.order_by(*_sort(scope, flt.sort))
+
+
+#: Up to this many visible jobs a list sorted by date reads the jobs' appointments and sorts
+#: them (a few thousand rows), rather than walking the date index of every appointment.
+FEW_JOBS = 500
+
+
+def _sort(scope: Scope, sort: str) -> tuple:
+    """The ORDER BY of a list. With few visible jobs the date is sorted as an expression, so
+    that the planner cannot walk ``appointment (date, …)`` from the first date on and discard
+    the other customers' rows (PostgreSQL: 120,000 rows for the first page of "all")."""
+    order = SORTS.get(sort, SORTS["date"])
+    if scope.visible_jobs is None or len(scope.visible_jobs) > FEW_JOBS or sort not in ("date", "-date"):
+        return order
+    day = func.coalesce(Appointment.date, Appointment.date)
+    return (day.desc() if sort == "-date" else day, *order[1:])
+
+
+def _promoter_names(session: Session, scope: Scope, ids: list[int]) -> dict[int, list[str]]:
+    """The display names of the promoters the scope may see (confirmed only), per appointment."""
+    names: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        # plain columns, no ORM objects: a head of sales' week has hundreds of bookings
+        bookings = session.execute(
+            select(Booking.appointment_id, Promoter.first_name, Promoter.last_name)
+            .join(Promoter, Promoter.id == Booking.promoter_id)
+            .where(scope.condition(Booking), Booking.appointment_id.in_(ids))
+            .order_by(Booking.id)
+        )
+        for appointment_id, first_name, last_name in bookings:
+            names[appointment_id].append(f"{first_name} {last_name[:1]}.")
+    return names
 
 
 def with_promoters(session: Session, scope: Scope, appointments: list[Appointment]) -> list[AppointmentRow]:
     """Attach the display names of the promoters the scope may see (confirmed only)."""
-    ids = [a.id for a in appointments]
-    names: dict[int, list[str]] = defaultdict(list)
-    if ids:
-        bookings = session.scalars(
-            scope.bookings()
-            .where(Booking.appointment_id.in_(ids))
-            .options(joinedload(Booking.promoter))
-            .order_by(Booking.id)
-        )
-        for booking in bookings:
-            names[booking.appointment_id].append(booking.promoter.display_name)
+    names = _promoter_names(session, scope, [a.id for a in appointments])
     return [AppointmentRow(a, names.get(a.id, [])) for a in appointments]
 
 
@@ -126,25 +198,29 @@ def start_page(session: Session, scope: Scope, today: dt.date | None = None) -> 
     """Today's assignments and this week's appointments, with counts."""
     today = today or local_today()
     monday, sunday = week_of(today)
-    week_rows = with_promoters(
-        session,
-        scope,
-        list(
-            session.scalars(
-                _appointments(scope)
-                .where(Appointment.date.between(monday, sunday))
-                .where(Appointment.status.in_(("planned", "done", "proposed")))
-                .order_by(Appointment.date, Appointment.start_time, Location.name)
-            ).unique()
-        ),
+    columns = (
+        Appointment.id,
+        Appointment.date,
+        Appointment.start_time,
+        Appointment.end_time,
+        Appointment.status,
+        Location.name,
+        Location.city,
     )
+    week = session.execute(
+        scope.appointments()
+        .with_only_columns(*columns)
+        .join(Job, Job.id == Appointment.job_id)
+        .join(Location, Location.id == Job.location_id)
+        .where(Appointment.date.between(monday, sunday))
+        .where(_status(scope).in_(("planned", "done", "proposed")))
+        .order_by(Appointment.date, Appointment.start_time, Location.name)
+    ).all()
+    names = _promoter_names(session, scope, [row.id for row in week])
+    week_rows = [WeekRow(*row, promoters=names.get(row.id, [])) for row in week]
     # Today's assignments are this week's visible rows of today (one query for both lists);
     # already sorted by time and store.
-    today_rows = [
-        row
-        for row in week_rows
-        if row.appointment.date == today and row.appointment.status in ("planned", "done")
-    ]
+    today_rows = [row for row in week_rows if row.date == today and row.status in ("planned", "done")]
     return {
         "today": today,
         "monday": monday,

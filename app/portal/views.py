@@ -52,7 +52,8 @@ def customer_required(view):
             return redirect(url_for("portal.login", next=request.full_path.rstrip("?")))
         if not _is_customer(g.user) or not g.user.active:
             abort(403)
-        g.scope = scope_for(g.user)
+        # the visible job ids once per request: every query below filters on them
+        g.scope = scope_for(g.user).resolved(db.session)
         g.contact = db.session.scalar(g.scope.contact())
         return view(*args, **kwargs)
 
@@ -68,8 +69,16 @@ keep_on_own_host(bp, "CUSTOMER_HOST")
 
 @bp.app_context_processor
 def _portal_helpers():
+    # Translated once per page, not once per row (a head of sales' week has hundreds of rows).
+    labels: dict[str | None, str] = {}
+
+    def status_label(code: str | None) -> str:
+        if code not in labels:
+            labels[code] = label(APPOINTMENT_STATUSES, code)
+        return labels[code]
+
     return {
-        "status_label": lambda code: label(APPOINTMENT_STATUSES, code),
+        "status_label": status_label,
         "origin_label": lambda code: label(APPOINTMENT_ORIGINS, code),
         "proposal_state": proposal_state,
     }

@@ -20,7 +20,7 @@ from flask import Flask, g, has_request_context, session
 from flask_appbuilder.security.sqla.models import User
 from flask_login import user_logged_in
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from app.common.models import utcnow
 from app.security.models import LoginState
@@ -90,6 +90,8 @@ def load_session_user(db_session: Session, value: str) -> User | None:
         select(User)
         .join(LoginState, LoginState.user_id == User.id)
         .where(User.id == user_id, LoginState.session_token == token)
+        # the roles decide the system on every request: loaded with the user, not separately
+        .options(joinedload(User.roles))
     )
     return user if user is not None and user.is_active else None
 

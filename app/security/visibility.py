@@ -50,6 +50,21 @@ class Scope:
 
     kind: str
     user_id: int | None = None
+    #: The visible job ids, fetched once (:meth:`resolved`); None = computed in SQL each time.
+    visible_jobs: tuple[int, ...] | None = None
+
+    def resolved(self, session) -> Scope:
+        """The same scope with the customer's visible job ids fetched once (one query).
+
+        Every later query filters ``job_id IN (ids)`` instead of repeating the
+        territory tree and the project links — the planner then drives the query
+        from the visible jobs through ``appointment (job_id, date)`` instead of
+        walking a date index and discarding millions of foreign rows. Only for one
+        request: the ids are a snapshot.
+        """
+        if self.kind != "customer" or self.visible_jobs is not None:
+            return self
+        return Scope(self.kind, self.user_id, tuple(session.scalars(self.job_ids())))
 
     # -- building blocks -------------------------------------------------
 
@@ -113,6 +128,8 @@ class Scope:
             return self._promoter_job_ids()
         if self.kind != "customer":
             return select(Job.id).where(false())
+        if self.visible_jobs is not None:
+            return select(Job.id).where(Job.id.in_(self.visible_jobs))
         return (
             select(Job.id)
             .join(Location, Location.id == Job.location_id)
@@ -131,17 +148,30 @@ class Scope:
             return select(Appointment.id)
         if self.kind == "promoter":
             return select(Booking.appointment_id).where(Booking.promoter_id.in_(self.promoter_ids()))
-        return select(Appointment.id).where(Appointment.job_id.in_(self.job_ids()))
+        return select(Appointment.id).where(self._customer_job(Appointment.job_id))
 
     def booking_ids(self) -> Select:
         if self.kind == "agency":
             return select(Booking.id)
         if self.kind == "promoter":
             return select(Booking.id).where(Booking.promoter_id.in_(self.promoter_ids()))
-        return select(Booking.id).where(
-            Booking.appointment_id.in_(self.appointment_ids()),
-            Booking.status.in_(CUSTOMER_BOOKING_STATES),
-        )
+        return select(Booking.id).where(self._customer_booking())
+
+    def _customer_booking(self) -> ColumnElement[bool]:
+        state = Booking.status.in_(CUSTOMER_BOOKING_STATES)
+        if self.visible_jobs is not None:
+            # per booking (a page's few hundred), not the list of every visible appointment
+            return state & exists(
+                select(Appointment.id).where(
+                    Appointment.id == Booking.appointment_id, Appointment.job_id.in_(self.visible_jobs)
+                )
+            )
+        return Booking.appointment_id.in_(self.appointment_ids()) & state
+
+    def _customer_job(self, column) -> ColumnElement[bool]:
+        if self.visible_jobs is not None:
+            return column.in_(self.visible_jobs)
+        return column.in_(self.job_ids())
 
     def application_ids(self) -> Select:
         if self.kind == "agency":
@@ -163,8 +193,14 @@ class Scope:
         """A WHERE condition restricting ``model`` to the visible rows."""
         if self.kind == "agency":
             return true()
-        if model is Appointment and self.kind == "customer":
-            return Appointment.job_id.in_(self.job_ids())
+        if self.kind == "customer":
+            # direct conditions on the row (no "id IN (ids of the same table)" detour)
+            if model is Appointment:
+                return self._customer_job(Appointment.job_id)
+            if model is Job:
+                return self._customer_job(Job.id)
+            if model is Booking:
+                return self._customer_booking()
         subqueries = {
             Project: self.project_ids,
             Job: self.job_ids,

@@ -180,47 +180,80 @@ def _active_appointment_filter(start: dt.date, end: dt.date, project_id: int | N
     return criteria
 
 
+class Found(list):
+    """The conflicts of one kind, perhaps only the first ``limit`` of them; ``total`` counts all."""
+
+    def __init__(self, items=(), total: int | None = None):
+        super().__init__(items)
+        self.total = len(self) if total is None else total
+
+
 def overlapping_pairs(
-    session: Session, start: dt.date, end: dt.date, project_id: int | None = None
-) -> list[FoundConflict]:
-    """Requested/confirmed bookings of one promoter whose times overlap on one day (one query)."""
-    b1, b2 = aliased(Booking), aliased(Booking)
-    a1, a2 = aliased(Appointment), aliased(Appointment)
-    rows = session.execute(
-        select(b1, b2)
-        .join(a1, a1.id == b1.appointment_id)
-        .join(b2, and_(b2.promoter_id == b1.promoter_id, b2.id > b1.id))
-        .join(a2, a2.id == b2.appointment_id)
-        .where(
-            *_active_appointment_filter(start, end, None, a1),
-            *(
-                [or_(a1.job_id.in_(_project_jobs(project_id)), a2.job_id.in_(_project_jobs(project_id)))]
-                if project_id
-                else []
+    session: Session, start: dt.date, end: dt.date, project_id: int | None = None, limit: int | None = None
+) -> Found:
+    """Requested/confirmed bookings of one promoter whose times overlap on one day.
+
+    The active bookings of the period (a CTE) are joined with themselves on
+    (promoter, date), so only a promoter's bookings of the same day are compared; ids
+    first (all pairs, for the count), then the rows of the first ``limit`` pairs.
+    """
+    active = (
+        select(
+            Booking.id.label("booking_id"),
+            Booking.promoter_id,
+            Appointment.job_id,
+            Appointment.date,
+            Appointment.start_time,
+            Appointment.end_time,
+        )
+        .join(Appointment, Appointment.id == Booking.appointment_id)
+        .where(*_active_appointment_filter(start, end, None), Booking.status.in_(ACTIVE_BOOKINGS))
+        .cte("active_booking")
+    )
+    x1, x2 = active.alias("x1"), active.alias("x2")
+    stmt = (
+        select(x1.c.booking_id, x2.c.booking_id)
+        .join(
+            x2,
+            and_(
+                x2.c.promoter_id == x1.c.promoter_id,
+                x2.c.date == x1.c.date,
+                x2.c.booking_id > x1.c.booking_id,
             ),
-            b1.status.in_(ACTIVE_BOOKINGS),
-            b2.status.in_(ACTIVE_BOOKINGS),
-            a2.status.in_(ACTIVE_APPOINTMENTS),
-            times_overlap_sql(a1, a2),
         )
-        .order_by(a1.date, a1.start_time)
-        .options(
-            joinedload(b1.appointment).joinedload(Appointment.job).joinedload(Job.location),
-            joinedload(b2.appointment).joinedload(Appointment.job).joinedload(Job.location),
-            joinedload(b1.promoter),
+        .where(times_overlap_sql(x1.c, x2.c))
+        .order_by(x1.c.date, x1.c.start_time, x1.c.booking_id, x2.c.booking_id)
+    )
+    if project_id:
+        jobs = _project_jobs(project_id)
+        stmt = stmt.where(or_(x1.c.job_id.in_(jobs), x2.c.job_id.in_(jobs)))
+    pairs = session.execute(stmt).all()
+    shown = pairs if limit is None else pairs[:limit]
+    bookings = {
+        b.id: b
+        for b in session.scalars(
+            select(Booking)
+            .where(Booking.id.in_({i for pair in shown for i in pair}))
+            .options(
+                joinedload(Booking.appointment).joinedload(Appointment.job).joinedload(Job.location),
+                joinedload(Booking.promoter),
+            )
         )
-    ).all()
-    return [
-        FoundConflict(
-            "overlap",
-            first.appointment.date,
-            overlap_conflict(second),
-            appointment=first.appointment,
-            promoter=first.promoter,
-            other=second.appointment,
-        )
-        for first, second in rows
-    ]
+    }
+    return Found(
+        (
+            FoundConflict(
+                "overlap",
+                bookings[first].appointment.date,
+                overlap_conflict(bookings[second]),
+                appointment=bookings[first].appointment,
+                promoter=bookings[first].promoter,
+                other=bookings[second].appointment,
+            )
+            for first, second in shown
+        ),
+        len(pairs),
+    )
 
 
 def bookings_on_unavailable_days(
@@ -342,11 +375,17 @@ def duplicate_appointments(
 
 
 def current_conflicts(
-    session: Session, start: dt.date, end: dt.date, project_id: int | None = None, language: str = "de"
+    session: Session,
+    start: dt.date,
+    end: dt.date,
+    project_id: int | None = None,
+    language: str = "de",
+    limit: int | None = None,
 ) -> dict[str, list[FoundConflict]]:
-    """Every conflict between ``start`` and ``end``, by kind."""
+    """Every conflict between ``start`` and ``end``, by kind (overlaps: the first ``limit``,
+    with ``.total`` counting all)."""
     return {
-        "overlap": overlapping_pairs(session, start, end, project_id),
+        "overlap": overlapping_pairs(session, start, end, project_id, limit),
         "unavailable": bookings_on_unavailable_days(session, start, end, project_id),
         "week_full": full_weeks(session, start, end, project_id),
         "holiday": holiday_appointments(session, start, end, project_id, language),

@@ -1,0 +1,78 @@
+"""The conflicts page shows a window of weeks with links to the earlier and later ones,
+and at most ROW_CAP rows per kind while its heading counts them all."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from tests.helpers import Rows, client_for
+from tests.planning_helpers import make_campaign, next_monday
+
+TEN, SIX = dt.time(10), dt.time(18)
+
+
+@pytest.fixture()
+def rows(app):
+    tracker = Rows(app)
+    yield tracker
+    tracker.cleanup()
+
+
+def _duplicates_table(html: str) -> list[tuple[int, int]]:
+    table = html.split('id="conflicts-duplicate"', 1)[1].split("</table>", 1)[0]
+    found = re.findall(r'<tr data-appointment="(\d+)" data-other="(\d+)">', table)
+    return [(int(a), int(b)) for a, b in found]
+
+
+def _heading_count(html: str) -> int:
+    part = html.split('id="conflicts-duplicate"', 1)[0]
+    return int(re.findall(r"<h3>[^<]*<small>(\d+)</small></h3>", part)[-1])
+
+
+def test_rows_are_capped_and_the_window_moves(app, rows, monkeypatch):
+    from app.models.planning import Appointment
+    from app.staffing import conflicts_view
+
+    monday = next_monday(app, weeks=1)
+    ids = make_campaign(rows, ("HH",), monday, monday + dt.timedelta(days=60), planned_days=None)
+    tue = monday + dt.timedelta(days=1)
+    made = [
+        rows.add(
+            Appointment,
+            job_id=ids["jobs"]["HH"],
+            date=tue,
+            start_time=TEN,
+            end_time=SIX,
+            status="planned",
+            origin="agency",
+            version=1,
+        )
+        for _ in range(3)
+    ]
+    pairs = [(made[0], made[1]), (made[0], made[2]), (made[1], made[2])]
+    client = client_for(app, "agentur", locale="en")
+    url = f"/planning/conflicts/?project={ids['project']}&weeks=2"
+
+    html = client.get(url).get_data(as_text=True)
+    assert _duplicates_table(html) == pairs and _heading_count(html) == 3
+    assert 'id="capped-duplicate"' not in html
+
+    monkeypatch.setattr(conflicts_view, "ROW_CAP", 1)
+    html = client.get(url).get_data(as_text=True)
+    assert _duplicates_table(html) == pairs[:1]
+    assert _heading_count(html) == 3
+    assert "The first 1 of 3 are shown" in html
+
+    # the later window (two weeks on) has none; its "earlier" link leads back to this one
+    later = re.search(r'href="([^"]+)" id="next-window"', html).group(1).replace("&amp;", "&")
+    html = client.get(later).get_data(as_text=True)
+    assert _duplicates_table(html) == [] and _heading_count(html) == 0
+    today = dt.date.fromisoformat(re.search(r"start=([0-9-]+)", later).group(1)) - dt.timedelta(weeks=2)
+    earlier = re.search(r'href="([^"]+)" id="previous-window"', html).group(1)
+    assert f"start={today.isoformat()}" in earlier
+
+    # a broken start date is today's window, not an error
+    assert client.get(url + "&start=31.02.2026").status_code == 200
