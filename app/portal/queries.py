@@ -59,6 +59,10 @@ class AppointmentRow:
 
     # what the list templates show (the start page's WeekRow has the same names)
     @property
+    def id(self) -> int:
+        return self.appointment.id
+
+    @property
     def date(self) -> dt.date:
         return self.appointment.date
 
