@@ -472,3 +472,11 @@ def test_accepting_a_request_for_an_appointment_cancelled_meanwhile(app, tidy, i
     assert t("This appointment cannot be cancelled any more.", "de") in shown
     assert changes(app, pk)[0]["status"] == "pending"
     assert mails(app, tidy, "change_request_decided") == []
+
+
+def test_the_proposals_page_title_is_text_only(app):
+    """The list of own proposals and change requests: its window title is a title, not the table."""
+    html = portal_client(app, "adm.nord").get("/portal/proposals/").get_data(as_text=True)
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert title.startswith("Meine Terminvorschläge") and "<" not in title and "change-requests" not in title
+    assert html.count('id="change-requests"') == 1
