@@ -16,6 +16,16 @@ from app.models.planning import (  # noqa: F401
     Project,
 )
 from app.models.promoter import Promoter, Unavailability  # noqa: F401
+from app.models.reporting import (  # noqa: F401
+    Question,
+    Questionnaire,
+    QuestionnairePage,
+    QuestionnaireVersion,
+    Report,
+    ReportAnswer,
+    ReportFile,
+    ReportReminder,
+)
 from app.outbox.models import OutboxMessage  # noqa: F401
 from app.portal.models import WizardDraft  # noqa: F401
 from app.security.models import AccountToken, LoginState  # noqa: F401

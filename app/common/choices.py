@@ -88,6 +88,8 @@ MAIL_KINDS = {
     "proposal_withdrawn": _l("Proposal withdrawn"),
     "appointment_change": _l("Appointment changed"),
     "change_summary": _l("Summary of appointment changes"),
+    "report_missing": _l("Report missing"),
+    "report_returned": _l("Report returned for correction"),
 }
 #: What happened to an appointment, as told to the people it concerns (app.changes).
 CHANGE_KINDS = {
@@ -122,6 +124,29 @@ FEDERAL_STATES = {
 }
 
 
+#: Campaign reporting (app.reporting): questionnaires, their questions and the reports.
+QUESTIONNAIRE_KINDS = {"day": _l("Day report"), "week": _l("Weekly report")}
+QUESTION_KINDS = {
+    "text": _l("Text"),
+    "long_text": _l("Long text"),
+    "integer": _l("Whole number"),
+    "decimal": _l("Decimal number"),
+    "yes_no": _l("Yes / no"),
+    "single_choice": _l("Single choice"),
+    "multiple_choice": _l("Multiple choice"),
+    "date": _l("Date"),
+    "time": _l("Time"),
+    "photo": _l("Photo"),
+    "file": _l("File"),
+    "group": _l("Repeating group"),
+}
+REPORT_STATUSES = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted"),
+    "returned": _l("Returned for correction"),
+    "approved": _l("Approved"),
+}
+
 #: Coded columns by (table, column): the agency screens show their labels, not the codes.
 CODED_COLUMNS = {
     ("company", "kind"): COMPANY_KINDS,
@@ -138,6 +163,10 @@ CODED_COLUMNS = {
     ("booking", "status"): BOOKING_STATUSES,
     ("booking", "cancel_answer"): CANCEL_ANSWERS,
     ("change_request", "kind"): CHANGE_REQUEST_KINDS,
+    ("questionnaire", "kind"): QUESTIONNAIRE_KINDS,
+    ("question", "kind"): QUESTION_KINDS,
+    ("report", "kind"): QUESTIONNAIRE_KINDS,
+    ("report", "status"): REPORT_STATUSES,
     ("change_request", "status"): CHANGE_REQUEST_STATUSES,
     ("outbox_message", "status"): OUTBOX_STATUSES,
     ("outbox_message", "kind"): MAIL_KINDS,

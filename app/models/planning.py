@@ -68,6 +68,16 @@ class Project(Model):
     start_date: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
     end_date: Mapped[dt.date] = mapped_column(Date, nullable=False)
     description: Mapped[str | None] = mapped_column(Text)
+    #: Reporting: the questionnaires of its appointments (day) and jobs (week), unless
+    #: a job or appointment has its own (app.reporting.definitions).
+    day_questionnaire_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire.id", ondelete="RESTRICT"), index=True
+    )
+    day_questionnaire = relationship("Questionnaire", foreign_keys=[day_questionnaire_id])
+    week_questionnaire_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire.id", ondelete="RESTRICT"), index=True
+    )
+    week_questionnaire = relationship("Questionnaire", foreign_keys=[week_questionnaire_id])
     contacts: Mapped[list[Contact]] = relationship(secondary=project_contact)
     managers: Mapped[list[User]] = relationship(secondary=project_manager)
     jobs: Mapped[list[Job]] = relationship(back_populates="project")
@@ -100,6 +110,14 @@ class Job(Model):
     description: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="draft", index=True)
     planned_days_per_week: Mapped[int | None] = mapped_column(Integer)
+    day_questionnaire_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire.id", ondelete="RESTRICT"), index=True
+    )
+    day_questionnaire = relationship("Questionnaire", foreign_keys=[day_questionnaire_id])
+    week_questionnaire_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire.id", ondelete="RESTRICT"), index=True
+    )
+    week_questionnaire = relationship("Questionnaire", foreign_keys=[week_questionnaire_id])
     appointments: Mapped[list[Appointment]] = relationship(back_populates="job")
     applications: Mapped[list[Application]] = relationship(back_populates="job", passive_deletes=True)
 
@@ -169,6 +187,14 @@ class Appointment(Model):
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id", ondelete="SET NULL"))
     updated_by: Mapped[User | None] = relationship(foreign_keys=[updated_by_id])
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    #: Reporting: this appointment's own day-report questionnaire (else its job's, else
+    #: its project's); the actual times come from its approved day report.
+    day_questionnaire_id: Mapped[int | None] = mapped_column(
+        ForeignKey("questionnaire.id", ondelete="RESTRICT"), index=True
+    )
+    day_questionnaire = relationship("Questionnaire", foreign_keys=[day_questionnaire_id])
+    actual_start_time: Mapped[dt.time | None] = mapped_column(Time)
+    actual_end_time: Mapped[dt.time | None] = mapped_column(Time)
     #: The customer wizard's token: one proposal per completed wizard, by the database.
     request_token: Mapped[str | None] = mapped_column(String(40))
     # booking.appointment_id cascades in the database; let it (no NULLing first).

@@ -13,6 +13,11 @@ The customer rule:
 - a contact without territory, a location without territory, an inactive user
   or a user without contact sees nothing.
 
+Reports (campaign reporting): a customer sees only *approved* reports, of the
+jobs they see (``report.job_id``, set for day and weekly reports alike), and the
+files of those reports; a promoter sees the reports they wrote and their files;
+the agency everything.
+
 The promoter rule: a promoter (an active user linked to an active promoter)
 sees the jobs open for applications and the jobs they applied to, those jobs'
 locations and projects, their own applications, their own bookings and the
@@ -33,6 +38,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.models.crm import Contact, Location, Territory, contact_territory
 from app.models.planning import Application, Appointment, Booking, Job, Project, project_contact
 from app.models.promoter import Promoter, Unavailability
+from app.models.reporting import Report, ReportFile
 from app.security.roles import ADMIN, AGENCY, CUSTOMER
 from app.security.systems import system_of
 
@@ -187,6 +193,23 @@ class Scope:
             return select(Unavailability.id).where(Unavailability.promoter_id.in_(self.promoter_ids()))
         return select(Unavailability.id).where(false())
 
+    def report_ids(self) -> Select:
+        if self.kind == "agency":
+            return select(Report.id)
+        if self.kind == "promoter":
+            return select(Report.id).where(Report.promoter_id.in_(self.promoter_ids()))
+        return select(Report.id).where(self._customer_report())
+
+    def _customer_report(self) -> ColumnElement[bool]:
+        if self.kind != "customer":
+            return false()
+        return (Report.status == "approved") & self._customer_job(Report.job_id)
+
+    def report_file_ids(self) -> Select:
+        if self.kind == "agency":
+            return select(ReportFile.id)
+        return select(ReportFile.id).where(ReportFile.report_id.in_(self.report_ids()))
+
     # -- conditions and row queries --------------------------------------
 
     def condition(self, model) -> ColumnElement[bool]:
@@ -201,6 +224,8 @@ class Scope:
                 return self._customer_job(Job.id)
             if model is Booking:
                 return self._customer_booking()
+            if model is Report:
+                return self._customer_report()
         subqueries = {
             Project: self.project_ids,
             Job: self.job_ids,
@@ -210,6 +235,8 @@ class Scope:
             Application: self.application_ids,
             Promoter: self.promoter_ids,
             Unavailability: self.unavailability_ids,
+            Report: self.report_ids,
+            ReportFile: self.report_file_ids,
         }
         if model not in subqueries:
             return false()
@@ -242,6 +269,12 @@ class Scope:
 
     def bookings(self) -> Select:
         return self.rows(Booking)
+
+    def reports(self) -> Select:
+        return self.rows(Report)
+
+    def report_files(self) -> Select:
+        return self.rows(ReportFile)
 
     def contact(self) -> Select:
         return select(Contact).where(Contact.id.in_(self.contact_ids()))
