@@ -176,7 +176,9 @@ class TransferView(BaseView):
         return form
 
     def _index(self, form: ImportForm, status: int = 200):
-        projects = db.session.scalars(select(Project).order_by(Project.start_date.desc(), Project.name)).all()
+        # Preselected: the newest project; the others are searched as the user types (a remote
+        # select: an agency has hundreds of projects over the years).
+        newest = db.session.scalar(select(Project).order_by(Project.start_date.desc(), Project.name).limit(1))
         return (
             self.render_template(
                 "transfer/index.html",
@@ -188,7 +190,7 @@ class TransferView(BaseView):
                     ("appointments", _("Appointments")),
                     ("projects", _("Projects")),
                 ],
-                projects=projects,
+                newest_project=newest,
                 kept_filename=self._kept_filename(form),
             ),
             status,
