@@ -266,6 +266,12 @@ def test_a_truncated_image_is_refused(app, clean_files):
     assert "beschädigt" in refused(app, clean_files, data[: len(data) // 2])
 
 
+def test_a_broken_png_is_refused(app, clean_files):
+    data = bytearray(image_bytes((300, 200)))
+    data[60:80] = b"\xff" * 20  # inside the pixel data: the checksum no longer matches
+    assert "beschädigt" in refused(app, clean_files, bytes(data), name="x.png", content_type="image/png")
+
+
 def test_an_empty_file_is_refused(app, clean_files):
     assert "leer" in refused(app, clean_files, b"")
 
@@ -518,12 +524,28 @@ def test_the_owner_promoter_and_the_agency_get_the_file(app, served):
         assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data == PDF
         disposition = pdf.headers["Content-Disposition"]
         assert disposition.startswith("attachment;") and 'filename="Bericht Marz.pdf"' in disposition
+        assert "filename*=UTF-8''Bericht%20M%C3%A4rz.pdf" in disposition
+        assert pdf.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
         assert client.get(f"/reporting/files/{served['pdf']}/thumbnail").status_code == 404
     # the promoter's own system path works as well (PROMOTER_HOST routes every path below /promoter)
     assert (
         session_client(app, "promoter01").get(f"/promoter/reporting/files/{served['photo']}").status_code
         == 200
     )
+
+
+def test_a_cached_file_is_not_sent_again(app, served):
+    client = session_client(app, "promoter01")
+    first = client.get(f"/reporting/files/{served['photo']}")
+    etag = first.headers["ETag"]
+    again = client.get(f"/reporting/files/{served['photo']}", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    thumbnail = client.get(f"/reporting/files/{served['photo']}/thumbnail", headers={"If-None-Match": etag})
+    assert thumbnail.status_code == 200 and thumbnail.data
+    # the tag is no key to the file
+    other = session_client(app, "promoter02")
+    response = other.get(f"/reporting/files/{served['photo']}", headers={"If-None-Match": etag})
+    assert response.status_code == 404
 
 
 def test_another_promoter_gets_404(app, served):
@@ -587,3 +609,17 @@ def test_english_and_german_pages_get_the_same_bytes(app, served):
     client = session_client(app, "agentur")
     set_language(client, "en")
     assert client.get(f"/reporting/files/{served['photo']}").status_code == 200
+
+
+def test_file_urls_stay_in_the_current_system(app):
+    from app.reporting.file_views import file_url
+
+    for path, expected in (
+        ("/", "/reporting/files/7"),
+        ("/portal/reports/3", "/portal/reporting/files/7"),
+        ("/promoter/reports/3", "/promoter/reporting/files/7"),
+        ("/promoterx", "/reporting/files/7"),
+    ):
+        with app.test_request_context(path):
+            assert file_url(7) == expected, path
+            assert file_url(7, thumbnail=True) == expected + "/thumbnail"

@@ -11,6 +11,7 @@ customer's and the promoter's own host too (CUSTOMER_HOST, PROMOTER_HOST); use
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from urllib.parse import quote
@@ -72,41 +73,62 @@ def _visible_file(file_id: int) -> ReportFile | None:
     return report_file
 
 
-def download_name(report_file: ReportFile, thumbnail: bool = False) -> str:
-    """A file name that is safe in a header: the sent name's stem in plain ASCII and the
-    stored type's extension (the sent extension means nothing)."""
-    extension = "jpg" if thumbnail or report_file.content_type == "image/jpeg" else "pdf"
-    if report_file.content_type not in ("image/jpeg", "application/pdf"):
-        extension = "bin"
+#: Stored types and their extension; images of these types are shown inline.
+SERVED_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "application/pdf": "pdf"}
+CACHE_SECONDS = 600
+
+
+def download_names(report_file: ReportFile, thumbnail: bool = False) -> tuple[str, str]:
+    """(ASCII name, Unicode name) that are safe in a header: the sent name's stem without
+    quotes, slashes or control characters, and the stored type's extension (the sent
+    extension means nothing)."""
+    content_type = "image/jpeg" if thumbnail else report_file.content_type
+    extension = SERVED_TYPES.get(content_type, "bin")
     stem = (report_file.original_name or "").rsplit(".", 1)[0]
-    stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    stem = re.sub(r"[^A-Za-z0-9._ -]+", "", stem).strip(" .-")[:80] or f"file-{report_file.id}"
-    suffix = "-thumbnail" if thumbnail else ""
-    return f"{stem}{suffix}.{extension}"
+    stem = re.sub(r'[\\/"\';:*?<>|%]+', " ", "".join(ch for ch in stem if ch.isprintable()))
+    stem = re.sub(r"\s+", " ", stem).strip(" .-")[:80]
+    plain = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    plain = re.sub(r"[^A-Za-z0-9._ -]+", "", plain).strip(" .-")
+    fallback = f"file-{report_file.id}"
+    suffix = f"{'-thumbnail' if thumbnail else ''}.{extension}"
+    return f"{plain or fallback}{suffix}", f"{stem or fallback}{suffix}"
+
+
+def _etag(key: str) -> str:
+    # keys are never reused: the key names the bytes
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 def _serve(file_id: int, thumbnail: bool, login_endpoint: str | None) -> Response:
     report_file = _visible_file(file_id)
     if report_file is None:
         return _login_redirect(login_endpoint)
-    if thumbnail and not report_file.thumbnail_key:
-        abort(404)
-    try:
-        data = read_file(report_file, thumbnail)
-    except KeyError:
+    key = report_file.thumbnail_key if thumbnail else report_file.storage_key
+    if not key:
         abort(404)
     content_type = "image/jpeg" if thumbnail else report_file.content_type
+    if content_type not in SERVED_TYPES:
+        content_type = "application/octet-stream"
     inline = content_type.startswith("image/")
-    name = download_name(report_file, thumbnail)
-    response = Response(data, mimetype=content_type)
-    response.headers["Content-Disposition"] = (
-        f"{'inline' if inline else 'attachment'}; filename=\"{name}\"; filename*=UTF-8''{quote(name)}"
-    )
+    etag = _etag(key)
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        try:
+            data = read_file(report_file, thumbnail)
+        except KeyError:
+            abort(404)
+        response = Response(data, mimetype=content_type)
+        plain, full = download_names(report_file, thumbnail)
+        response.headers["Content-Disposition"] = (
+            f"{'inline' if inline else 'attachment'}; filename=\"{plain}\"; filename*=UTF-8''{quote(full)}"
+        )
+        if not inline:
+            response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.set_etag(etag)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Cache-Control"] = f"private, max-age={CACHE_SECONDS}"
     response.headers["Vary"] = "Cookie, Authorization"
-    if not inline:
-        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
 

@@ -29,7 +29,7 @@ from app.models.reporting import Question, Report, ReportFile
 from app.reporting.images import DEFAULT_MAX_MEGAPIXELS, CleanFile, UploadError, clean_upload
 from app.reporting.storage import Storage, new_key, storage_for
 
-__all__ = ["UploadError", "store_upload", "remove_file", "file_limits"]
+__all__ = ["UploadError", "store_upload", "remove_file", "read_file", "file_limits", "request_size_limit"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,14 @@ def file_limits() -> tuple[int, int, float]:
         int(float(config.get("REPORT_MAX_REPORT_MB") or 60) * MB),
         float(config.get("REPORT_MAX_MEGAPIXELS") or DEFAULT_MAX_MEGAPIXELS),
     )
+
+
+def request_size_limit() -> int:
+    """A bound for ``request.max_content_length`` of a view that takes uploads: one
+    report's files plus one file and room for the form (werkzeug then answers 413
+    instead of spooling a huge body to disk)."""
+    max_file, max_report, _megapixels = file_limits()
+    return max_report + max_file + MB
 
 
 def _megabytes(size: int) -> str:

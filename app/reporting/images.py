@@ -139,13 +139,13 @@ def clean_image(
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise too_large_image(max_megapixels) from None
-        except (UnidentifiedImageError, SyntaxError, TypeError) as error:
+        except UnidentifiedImageError as error:
             raise not_allowed(kind) from error
-        except (OSError, ValueError, EOFError, MemoryError) as error:
+        except Exception as error:  # any other decoder failure (struct.error, MemoryError, …)
             raise UploadError(_l("The image could not be read (damaged or incomplete).")) from error
         try:
             cleaned = _normalise(image)
-        except (OSError, ValueError, SyntaxError, TypeError, AttributeError, KeyError) as error:
+        except Exception as error:  # a broken EXIF block, an odd mode: refused, never a 500
             raise UploadError(_l("The image could not be read (damaged or incomplete).")) from error
         finally:
             image.close()
