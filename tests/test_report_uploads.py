@@ -623,3 +623,43 @@ def test_file_urls_stay_in_the_current_system(app):
         with app.test_request_context(path):
             assert file_url(7) == expected, path
             assert file_url(7, thumbnail=True) == expected + "/thumbnail"
+
+
+def test_files_on_the_customer_and_promoter_hosts(app, database_url, clean_files, served):
+    from app import create_app
+    from tests.conftest import DEMO_PASSWORD
+
+    hosts = {"CUSTOMER_HOST": "kunden.promoplan.test", "PROMOTER_HOST": "team.promoplan.test"}
+    hosted = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "AUTH_RATE_LIMITED": False,
+            "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "REPORT_STORAGE_PATH": app.config["REPORT_STORAGE_PATH"],
+            **hosts,
+        }
+    )
+    set_status(app, clean_files, "approved")
+    for username, host in (("adm.nord", hosts["CUSTOMER_HOST"]), ("promoter01", hosts["PROMOTER_HOST"])):
+        client = hosted.test_client()
+        login = client.post(
+            "/login", headers={"Host": host}, data={"username": username, "password": DEMO_PASSWORD}
+        )
+        assert login.status_code == 302 and "/login" not in login.headers["Location"], username
+        prefix = "/portal" if host == hosts["CUSTOMER_HOST"] else "/promoter"
+        for path in (f"/reporting/files/{served['photo']}", f"{prefix}/reporting/files/{served['photo']}"):
+            response = client.get(path, headers={"Host": host})
+            assert response.status_code == 200 and response.mimetype == "image/jpeg", (username, path)
+        south = client.get(f"/reporting/files/{served['south']}", headers={"Host": host}).status_code
+        assert south == (404 if username == "adm.nord" else 200)  # promoter01 wrote both reports
+        with hosted.test_request_context(f"{prefix}/", headers={"Host": host}):
+            from app.reporting.file_views import file_url
+
+            assert file_url(served["photo"]) == f"{prefix}/reporting/files/{served['photo']}"
+    with hosted.app_context():
+        from app.extensions import db
+
+        db.session.remove()
