@@ -603,6 +603,8 @@ def test_api_tokens_work(app, clean_files, served):
     ):
         response = forged.get(f"/reporting/files/{served['pdf']}", headers={"Authorization": header})
         assert response.status_code in (401, 404) and response.data != PDF
+    basic = forged.get(f"/reporting/files/{served['pdf']}", headers={"Authorization": "Basic dXNlcjpwdw=="})
+    assert basic.status_code == 302 and basic.data != PDF
 
 
 def test_english_and_german_pages_get_the_same_bytes(app, served):

@@ -40,8 +40,8 @@ def _user():
     user = g.get("user")
     if getattr(user, "is_authenticated", False):
         return user
-    if not request.headers.get("Authorization"):
-        return None
+    if not request.headers.get("Authorization", "").lower().startswith("bearer "):
+        return None  # no token (a proxy's Basic authentication is none either)
     try:
         verify_jwt_in_request(optional=True)
         user = get_current_user()
