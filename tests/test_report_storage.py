@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import threading
 
@@ -37,6 +38,7 @@ def test_local_storage_round_trip(tmp_path):
     assert storage.open(key) == b"hello"
     storage.put(key, b"replaced", "image/jpeg")
     assert storage.open(key) == b"replaced"
+    assert [name for name, _stamp in storage.list_keys()] == [key]
     storage.delete(key)
     assert not storage.exists(key)
     storage.delete(key)  # deleting twice is harmless
@@ -144,7 +146,18 @@ def test_s3_storage_round_trip(s3):
     assert storage.open(key) == b"\xff\xd8 jpeg bytes"
     stored = s3.head_object(Bucket="promoplan-reports", Key=f"reports/{key}")
     assert stored["ContentType"] == "image/jpeg"
+    other = new_key()
+    storage.put(other, b"x", "application/octet-stream")
+    s3.put_object(Bucket="promoplan-reports", Key="outside-the-prefix", Body=b"x")
+    listed = dict(storage.list_keys())
+    assert set(listed) == {key, other}
+    assert all(
+        abs((stamp - dt.datetime.now(dt.UTC).replace(tzinfo=None)).total_seconds()) < 300
+        for stamp in listed.values()
+    )
     storage.delete(key)
+    storage.delete(other)
+    s3.delete_object(Bucket="promoplan-reports", Key="outside-the-prefix")
     assert not storage.exists(key)
     with pytest.raises(KeyError):
         storage.open(key)

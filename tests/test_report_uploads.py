@@ -665,3 +665,28 @@ def test_files_on_the_customer_and_promoter_hosts(app, database_url, clean_files
         from app.extensions import db
 
         db.session.remove()
+
+
+def test_the_orphan_sweep_deletes_old_unreferenced_bytes_only(app, clean_files):
+    import os
+    import time
+
+    from app.extensions import db
+    from app.reporting.files import delete_orphans
+    from app.reporting.storage import new_key, storage_for
+
+    storage = storage_for(app)
+    _id, key, thumbnail_key = store(app, clean_files, image_bytes())
+    orphan, young = new_key("jpg"), new_key("jpg")
+    storage.put(orphan, b"left by a crash", "image/jpeg")
+    storage.put(young, b"a transaction still running", "image/jpeg")
+    temporary = storage.path(orphan).parent / ".upload-crashed"
+    temporary.write_bytes(b"half")
+    old = time.time() - 2 * 3600
+    for path in (storage.path(key), storage.path(thumbnail_key), storage.path(orphan), temporary):
+        os.utime(path, (old, old))
+    with app.app_context():
+        assert delete_orphans(db.session, older_than=3600) == 2
+    assert stored_exists(app, key) and stored_exists(app, thumbnail_key) and stored_exists(app, young)
+    assert not stored_exists(app, orphan) and not temporary.exists()
+    storage.delete(young)

@@ -11,12 +11,14 @@ The bytes follow the transaction (no orphans, no dangling rows):
 - bytes of a file removed by :func:`remove_file` are deleted only after the commit
   (a rollback keeps row and bytes).
 
-Only a process that dies between storing and committing leaves unreferenced bytes;
-their keys are random and nothing links to them.
+Only a process that dies between storing and committing leaves unreferenced bytes
+(their keys are random and nothing links to them); :func:`delete_orphans` sweeps them
+(run it now and then, e.g. daily from the scheduler).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 
@@ -29,7 +31,15 @@ from app.models.reporting import Question, Report, ReportFile
 from app.reporting.images import DEFAULT_MAX_MEGAPIXELS, CleanFile, UploadError, clean_upload
 from app.reporting.storage import Storage, new_key, storage_for
 
-__all__ = ["UploadError", "store_upload", "remove_file", "read_file", "file_limits", "request_size_limit"]
+__all__ = [
+    "UploadError",
+    "store_upload",
+    "remove_file",
+    "read_file",
+    "delete_orphans",
+    "file_limits",
+    "request_size_limit",
+]
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +213,43 @@ def read_file(report_file: ReportFile, thumbnail: bool = False) -> bytes:
     if not key:
         raise KeyError(report_file.id)
     return storage_for(current_app).open(key)
+
+
+def delete_orphans(session: Session, storage: Storage | None = None, *, older_than: float = 24 * 3600) -> int:
+    """Delete stored bytes that no report file refers to and that are older than
+    ``older_than`` seconds (left by a process that died between storing and committing;
+    younger ones may belong to a transaction still running). Returns how many."""
+    storage = storage or storage_for(current_app)
+    cutoff = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=older_than)
+    deleted = 0
+    batch: list[str] = []
+
+    def sweep(keys: list[str]) -> int:
+        plain = [key for key in keys if "/" not in key]
+        used = set(session.scalars(select(ReportFile.storage_key).where(ReportFile.storage_key.in_(plain))))
+        used |= set(
+            session.scalars(select(ReportFile.thumbnail_key).where(ReportFile.thumbnail_key.in_(plain)))
+        )
+        count = 0
+        for key in keys:
+            if key in used:
+                continue
+            if "/" in key:  # a crashed local write's temporary file
+                storage.delete_temporary(key)
+            else:
+                storage.delete(key)
+            count += 1
+        return count
+
+    for key, modified in storage.list_keys():
+        if modified < cutoff:
+            batch.append(key)
+        if len(batch) >= 500:
+            deleted += sweep(batch)
+            batch = []
+    if batch:
+        deleted += sweep(batch)
+    return deleted
 
 
 # -- the bytes follow the transaction ---------------------------------------

@@ -14,10 +14,12 @@ key can walk out of its folder or bucket prefix.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import secrets
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,6 +38,10 @@ class Storage(Protocol):
     def delete(self, key: str) -> None: ...
 
     def exists(self, key: str) -> bool: ...
+
+    def list_keys(self) -> Iterator[tuple[str, dt.datetime]]:
+        """Every stored key with its last change (naive UTC), for the orphan sweep."""
+        ...
 
 
 def new_key(extension: str = "") -> str:
@@ -89,6 +95,29 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
+
+    def list_keys(self) -> Iterator[tuple[str, dt.datetime]]:
+        if not self.root.is_dir():
+            return
+        for folder in sorted(self.root.iterdir()):
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                # well-formed keys only (a crashed write's ".upload-…" temporary file too)
+                if path.is_file() and (KEY_PATTERN.fullmatch(path.name) or path.name.startswith(".upload-")):
+                    modified = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(tzinfo=None)
+                    yield (
+                        path.name if not path.name.startswith(".") else f"{folder.name}/{path.name}",
+                        modified,
+                    )
+
+    def delete_temporary(self, name: str) -> None:
+        """Delete a crashed write's temporary file ("xx/.upload-…" as listed)."""
+        folder, _, file_name = name.partition("/")
+        if len(folder) == 2 and file_name.startswith(".upload-") and "/" not in file_name:
+            path = self.root / folder / file_name
+            if path.resolve().parent.parent == self.root:
+                path.unlink(missing_ok=True)
 
     def __repr__(self) -> str:
         return f"LocalStorage({str(self.root)!r})"
@@ -152,6 +181,14 @@ class S3Storage:
                 return False
             raise
         return True
+
+    def list_keys(self) -> Iterator[tuple[str, dt.datetime]]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix)
+        for page in pages:
+            for item in page.get("Contents", []):
+                key = item["Key"][len(self.prefix) :]
+                if KEY_PATTERN.fullmatch(key):
+                    yield key, item["LastModified"].astimezone(dt.UTC).replace(tzinfo=None)
 
     def __repr__(self) -> str:
         return f"S3Storage({self.bucket!r}, prefix={self.prefix!r})"
