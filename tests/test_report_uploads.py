@@ -690,3 +690,22 @@ def test_the_orphan_sweep_deletes_old_unreferenced_bytes_only(app, clean_files):
     assert stored_exists(app, key) and stored_exists(app, thumbnail_key) and stored_exists(app, young)
     assert not stored_exists(app, orphan) and not temporary.exists()
     storage.delete(young)
+
+
+def test_the_status_is_read_again_before_a_file_is_added(app, clean_files):
+    """A report submitted (or approved) meanwhile by another request: the stale object in
+    this request says "draft", the database decides."""
+    from sqlalchemy.orm.attributes import set_committed_value
+
+    from app.extensions import db
+    from app.models.promoter import Promoter
+    from app.reporting.operations import ReportError, add_file
+
+    set_status(app, clean_files, "submitted")
+    with app.app_context():
+        report = _report(db.session, clean_files)
+        set_committed_value(report, "status", "draft")
+        owner = db.session.get(Promoter, clean_files["promoter01"])
+        with pytest.raises(ReportError):
+            add_file(db.session, report, owner, "documents", upload(image_bytes()))
+        db.session.rollback()
