@@ -709,3 +709,18 @@ def test_the_status_is_read_again_before_a_file_is_added(app, clean_files):
         with pytest.raises(ReportError):
             add_file(db.session, report, owner, "documents", upload(image_bytes()))
         db.session.rollback()
+
+
+def test_a_large_phone_photo_is_shrunk_and_turned(app, clean_files):
+    """5000×3000 JPEG, green top-left corner, orientation 8 (turn 90° anticlockwise to show):
+    stored 1536×2560 with the green corner at the bottom left."""
+    image = Image.new("RGB", (5000, 3000), (255, 0, 0))
+    image.paste((0, 255, 0), (0, 0, 500, 300))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 8
+    out = io.BytesIO()
+    image.save(out, "JPEG", exif=exif, quality=90)
+    _id, key, _thumbnail = store(app, clean_files, out.getvalue())
+    with Image.open(io.BytesIO(stored(app, key))) as result:
+        assert result.size == (1536, 2560)
+        assert result.getpixel((20, 2540))[1] > 200 and result.getpixel((20, 20))[1] < 60
