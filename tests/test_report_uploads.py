@@ -571,6 +571,15 @@ def test_customers_see_approved_files_of_their_territory_only(app, clean_files, 
     assert north.get(f"/reporting/files/{served['south']}").status_code == 404
     assert south.get(photo).status_code == 404
     assert south.get(f"/portal/reporting/files/{served['south']}").status_code == 200
+    # each system's prefix is for its own users (as every page there)
+    assert north.get(f"/promoter/reporting/files/{served['photo']}").status_code == 403
+    for username in ("promoter01", "agentur"):
+        assert (
+            session_client(app, username).get(f"/portal/reporting/files/{served['photo']}").status_code == 403
+        )
+    assert (
+        session_client(app, "agentur").get(f"/promoter/reporting/files/{served['photo']}").status_code == 403
+    )
 
 
 def test_visitors_are_sent_to_the_login(app, served):

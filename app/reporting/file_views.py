@@ -4,9 +4,10 @@
 user of any of the three systems (the session cookie) and API clients (a bearer token
 of FAB's API login). A file outside the user's visibility scope
 (:meth:`app.security.visibility.Scope.report_file_ids`) and an unknown id get the same
-404. The same routes exist below ``/portal`` and ``/promoter``, so that they work on the
-customer's and the promoter's own host too (CUSTOMER_HOST, PROMOTER_HOST); use
-:func:`file_url` to link to a file from the current system.
+404. The same routes exist below ``/portal`` (for customers) and ``/promoter`` (for
+promoters), so that they work on the customer's and the promoter's own host too
+(CUSTOMER_HOST, PROMOTER_HOST); use :func:`file_url` to link to a file from the current
+system.
 """
 
 from __future__ import annotations
@@ -23,15 +24,18 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.reporting import ReportFile
 from app.reporting.files import read_file
+from app.security.systems import system_of
 from app.security.visibility import scope_for
 
 bp = Blueprint("reporting_files", __name__)
 
-#: (URL prefix, endpoint suffix, login endpoint) of the three systems.
+#: (URL prefix, endpoint suffix, login endpoint, the only system served there): the
+#: customer's and the promoter's prefix serve their own system's users (others: 403, as
+#: on every page of those systems); the plain path serves everybody.
 SYSTEMS = (
-    ("", "", None),
-    ("/portal", "_portal", "portal.login"),
-    ("/promoter", "_promoter", "promoter.login"),
+    ("", "", None, None),
+    ("/portal", "_portal", "portal.login", "customer"),
+    ("/promoter", "_promoter", "promoter.login", "promoter"),
 )
 
 
@@ -58,11 +62,13 @@ def _login_redirect(login_endpoint: str | None):
     return redirect(url_for(login_endpoint, next=request.full_path.rstrip("?")))
 
 
-def _visible_file(file_id: int) -> ReportFile | None:
+def _visible_file(file_id: int, system: str | None) -> ReportFile | None:
     """The file if the user may see it; None for a visitor (who is sent to the login)."""
     user = _user()
     if user is None:
         return None
+    if system is not None and system_of(user) != system:
+        abort(403)
     report_file = db.session.scalar(
         select(ReportFile).where(
             ReportFile.id == file_id, ReportFile.id.in_(scope_for(user).report_file_ids())
@@ -99,8 +105,8 @@ def _etag(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _serve(file_id: int, thumbnail: bool, login_endpoint: str | None) -> Response:
-    report_file = _visible_file(file_id)
+def _serve(file_id: int, thumbnail: bool, login_endpoint: str | None, system: str | None) -> Response:
+    report_file = _visible_file(file_id, system)
     if report_file is None:
         return _login_redirect(login_endpoint)
     key = report_file.thumbnail_key if thumbnail else report_file.storage_key
@@ -132,12 +138,12 @@ def _serve(file_id: int, thumbnail: bool, login_endpoint: str | None) -> Respons
     return response
 
 
-def _register(prefix: str, suffix: str, login_endpoint: str | None) -> None:
+def _register(prefix: str, suffix: str, login_endpoint: str | None, system: str | None) -> None:
     def serve_file(file_id: int) -> Response:
-        return _serve(file_id, False, login_endpoint)
+        return _serve(file_id, False, login_endpoint, system)
 
     def serve_thumbnail(file_id: int) -> Response:
-        return _serve(file_id, True, login_endpoint)
+        return _serve(file_id, True, login_endpoint, system)
 
     bp.add_url_rule(f"{prefix}/reporting/files/<int:file_id>", f"file{suffix}", serve_file)
     bp.add_url_rule(
@@ -145,13 +151,13 @@ def _register(prefix: str, suffix: str, login_endpoint: str | None) -> None:
     )
 
 
-for _prefix, _suffix, _login in SYSTEMS:
-    _register(_prefix, _suffix, _login)
+for _prefix, _suffix, _login, _system in SYSTEMS:
+    _register(_prefix, _suffix, _login, _system)
 
 
 def file_url(report_file: ReportFile | int, thumbnail: bool = False) -> str:
     """The URL of a file (or its thumbnail) in the system of the current request."""
     file_id = report_file if isinstance(report_file, int) else report_file.id
     path = request.path if has_request_context() else ""
-    suffix = next((s for p, s, _ in SYSTEMS if p and (path == p or path.startswith(p + "/"))), "")
+    suffix = next((s for p, s, *_ in SYSTEMS if p and (path == p or path.startswith(p + "/"))), "")
     return url_for(f"reporting_files.{'thumbnail' if thumbnail else 'file'}{suffix}", file_id=file_id)
