@@ -91,7 +91,7 @@ class FreshContextClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(database_url) -> Iterator[Flask]:
+def app(database_url, tmp_path_factory) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
     from app import create_app
@@ -107,6 +107,8 @@ def app(database_url) -> Iterator[Flask]:
             "AUTH_RATE_LIMITED": False,
             "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "SERVER_NAME": None,
+            # report photos and files of the tests: never in the instance folder
+            "REPORT_STORAGE_PATH": str(tmp_path_factory.mktemp("uploads")),
         }
     )
     application.test_client_class = FreshContextClient

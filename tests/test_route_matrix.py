@@ -91,6 +91,7 @@ ID_ARGUMENTS = {
     "application_id": "application",
     "unavailability_id": "unavailability",
     "change_id": "change_request",
+    "file_id": "report_file",
 }
 
 
@@ -153,6 +154,7 @@ def records(app):
         sets[name] = {**base, **store, "territory": demo[territory]}
     for record_set in sets.values():
         _for_the_promoter_system(rows, record_set, day)
+    _with_report_files(rows, sets, tags)
     snapshot_models = _snapshot_models()
     yield {"tags": tags, "sets": sets, "models": snapshot_models}
     rows.cleanup()
@@ -171,6 +173,39 @@ def _for_the_promoter_system(rows, record_set: dict[str, int], day) -> None:
     )
     with rows.app.app_context(), db.engine.begin() as conn:
         conn.execute(update(Job.__table__).where(Job.id == record_set["job"]).values(status="staffed"))
+
+
+def _with_report_files(rows, sets: dict[str, dict[str, int]], tags: dict[str, str]) -> None:
+    """An approved day report of each set's promoter with a stored file (a PDF whose bytes
+    and name carry the set's tag) for ``<file_id>``."""
+    from app.models.reporting import Questionnaire, QuestionnaireVersion, Report, ReportFile
+    from app.reporting.storage import new_key, storage_for
+
+    questionnaire = rows.add(Questionnaire, name=f"Leakcheck {tags['other']}", kind="day")
+    version = rows.add(QuestionnaireVersion, questionnaire_id=questionnaire, number=1)
+    storage = storage_for(rows.app)
+    for name, record_set in sets.items():
+        report = rows.add(
+            Report,
+            kind="day",
+            appointment_id=record_set["appointment"],
+            job_id=record_set["job"],
+            questionnaire_version_id=version,
+            promoter_id=record_set["promoter"],
+            status="approved",
+        )
+        key = new_key("pdf")
+        data = f"%PDF-1.4 Leakcheck {tags[name]}".encode()
+        storage.put(key, data, "application/pdf")
+        record_set["report_file"] = rows.add(
+            ReportFile,
+            report_id=report,
+            question_key="documents",
+            storage_key=key,
+            content_type="application/pdf",
+            byte_size=len(data),
+            original_name=f"Leakcheck {tags[name]}.pdf",
+        )
 
 
 def _snapshot_models():
