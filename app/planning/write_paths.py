@@ -69,8 +69,14 @@ def plan_from(session: Session, item: Appointment, user: User | None) -> Appoint
     if item.status not in (None, "planned"):
         raise appointment_status_refusal(None, item.status)
     job, date, start, end, note = item.job, item.date, item.start_time, item.end_time, item.note
-    discard_unsaved(session, item, "job")
-    return operations.plan_appointment(session, job, date, start, end, user=user, note=note)
+    questionnaire = item.day_questionnaire
+    discard_unsaved(session, item, "job", "day_questionnaire")
+    appointment = operations.plan_appointment(
+        session, job, date, start, end, user=user, note=note, commit=False
+    )
+    appointment.day_questionnaire = questionnaire
+    session.commit()
+    return appointment
 
 
 def update_appointment(session: Session, item: Appointment, user: User | None) -> None:
