@@ -39,10 +39,15 @@ def rows(app):
     from app.models.reporting import Question, Questionnaire, QuestionnairePage, QuestionnaireVersion, Report
 
     with app.app_context(), db.engine.begin() as conn:
-        for model in (Project, Job):
-            conn.execute(update(model).values(day_questionnaire_id=None, week_questionnaire_id=None))
-        conn.execute(update(Appointment).values(day_questionnaire_id=None))
         ids = select(Questionnaire.id).where(Questionnaire.name.like(f"%{TAG}%"))
+        for model in (Project, Job, Appointment):
+            conn.execute(
+                update(model).where(model.day_questionnaire_id.in_(ids)).values(day_questionnaire_id=None)
+            )
+        for model in (Project, Job):
+            conn.execute(
+                update(model).where(model.week_questionnaire_id.in_(ids)).values(week_questionnaire_id=None)
+            )
         versions = select(QuestionnaireVersion.id).where(QuestionnaireVersion.questionnaire_id.in_(ids))
         conn.execute(delete(Report).where(Report.questionnaire_version_id.in_(versions)))
         conn.execute(
