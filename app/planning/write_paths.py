@@ -71,12 +71,16 @@ def plan_from(session: Session, item: Appointment, user: User | None) -> Appoint
     job, date, start, end, note = item.job, item.date, item.start_time, item.end_time, item.note
     questionnaire = item.day_questionnaire
     discard_unsaved(session, item, "job", "day_questionnaire")
-    appointment = operations.plan_appointment(
-        session, job, date, start, end, user=user, note=note, commit=False
+    return operations.plan_appointment(
+        session,
+        job,
+        date,
+        start,
+        end,
+        user=user,
+        note=note,
+        day_questionnaire_id=questionnaire.id if questionnaire is not None else None,
     )
-    appointment.day_questionnaire = questionnaire
-    session.commit()
-    return appointment
 
 
 def update_appointment(session: Session, item: Appointment, user: User | None) -> None:
