@@ -539,6 +539,8 @@ def test_editor_forms_show_what_is_wrong(app, locale):
     base = editor_url(questionnaire_id)
     html = page(client, base + "pages/add", method="POST", data={"title_de": "", "title_en": "Sales"})
     assert t("Please enter a German title.", locale) in text(html)
+    html = page(client, base + "rename", method="POST", data={"name": " ", "description": "d"})
+    assert t("Please enter a name.", locale) in text(html)
     html = page(client, base + f"pages/{ids['page']}/edit", method="POST", data={"title_de": "x" * 201})
     assert t("At most %(count)d characters.", locale, count=200) in text(html)
     add_question = base + f"pages/{ids['page']}/questions/add"
