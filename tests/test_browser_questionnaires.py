@@ -67,7 +67,12 @@ def test_editor_on_phone_and_desktop(app, browser, live_server, campaign, size, 
         page.locator(".add-sub-question").first.click()
         page.wait_for_load_state()
         check(page, "question-form", problems, where)
+        # the form shows the settings of the chosen kind
+        page.select_option("#kind", "single_choice")
+        assert page.locator("#choices").is_visible() and not page.locator("#min_value").is_visible()
         page.select_option("#kind", "integer")
+        assert page.locator("#min_value").is_visible() and not page.locator("#choices").is_visible()
+        assert not page.locator("#max_count").is_visible()
         page.fill("#label_de", "Verkostungen")
         page.fill("#label_en", "Tastings")
         page.fill("#min_value", "0")
