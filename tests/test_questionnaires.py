@@ -622,6 +622,7 @@ def test_editor_changes_and_publishes(app):
     assert "Version 1 is published." in flashes(html)
     assert re.search(r"published</span> \d{2}/\d{2}/\d{4}, \d{1,2}:\d{2}", html) or "published" in text(html)
     assert fresh(app, questionnaire_id)[0] == [(1, True)]
+    assert 'id="live-version-note"' in page(client, base)
     de = agency(app, "de")
     html = page(de, base)
     row = re.search(r'<tr data-version="1">.*?</tr>', html, re.S).group(0)

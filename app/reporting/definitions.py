@@ -1,4 +1,12 @@
-"""Questionnaires: which one an appointment or a job uses, and their versions."""
+"""Questionnaires: which one an appointment or a job uses, their versions, and their editing.
+
+Editing goes through :func:`working_version`: the newest version is changed in place as
+long as no report uses it; once one does, the first change copies it (pages, questions,
+groups with their sub-questions) into the next, unpublished version, and the reports keep
+theirs. The editor's forms send the ids of the newest version's pages and questions; the
+functions below find their copies. Refusals are :class:`DefinitionError` with a message
+for the user and the form field it concerns. No commit here: the caller commits.
+"""
 
 from __future__ import annotations
 
