@@ -157,6 +157,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from app.planning.views import AppointmentView, JobView, ProjectView
     from app.promoter.views import PromoterView
     from app.proposals.views import ProposalsView
+    from app.reporting.questionnaire_views import QuestionnairesView
     from app.security.roles import register_agency_view
     from app.security.views import AccountView, VisibilityCheckView
     from app.staffing.conflicts_view import ConflictsView
@@ -169,6 +170,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     planning = ("Planning", _l("Planning"), "fa-calendar")
     crm = ("CRM", _l("Customers and CRM"), "fa-address-book")
     promoters = ("Promoters", _l("Promoters"), "fa-users")
+    reporting = ("Reporting", _l("Reporting"), "fa-clipboard")
     admin = ("Security", _l("Administration"), "fa-cogs")
     screens = [
         (PlanningBoardView, "Planning board", _l("Planning board"), planning, "fa-th"),
@@ -191,6 +193,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
         (PromoterView, "Promoters list", _l("Promoters"), promoters, "fa-user"),
         (ApplicationView, "Applications", _l("Applications"), promoters, "fa-hand-paper-o"),
         (BookingView, "Bookings", _l("Bookings"), promoters, "fa-check"),
+        (QuestionnairesView, "Questionnaires", _l("Questionnaires"), reporting, "fa-list-alt"),
         (OutboxView, "Outbox", _l("Outbox"), admin, "fa-envelope"),
         (AuditView, "Audit trail", _l("Audit trail"), admin, "fa-history"),
         (TransferView, "Import / Export", _l("Import / Export"), admin, "fa-exchange"),

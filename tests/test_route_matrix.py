@@ -78,6 +78,11 @@ PLAIN_ARGUMENTS = {
     "group_by": "username",
     "kind": "promoter",
     "token": "0123456789abcdef0123456789abcdef",
+    # the questionnaire editor (agency only; questionnaires are no customer's or promoter's record)
+    "questionnaire_id": "1",
+    "page_id": "1",
+    "question_id": "1",
+    "version_id": "1",
 }
 #: URL arguments ``<x_id>`` name the record set's key ``x`` (a proposal for appointment_id:
 #: the routes with that argument are about customer proposals).

@@ -3,6 +3,10 @@
 from flask_babel import lazy_gettext as _l
 
 COLUMN_LABELS = {
+    "day_questionnaire": _l("Day report questionnaire"),
+    "week_questionnaire": _l("Weekly report questionnaire"),
+    "effective_day_questionnaire": _l("Day report questionnaire"),
+    "effective_week_questionnaire": _l("Weekly report questionnaire"),
     "name": _l("Name"),
     "description": _l("Description"),
     "parent": _l("Parent territory"),

@@ -43,8 +43,10 @@ def plan_appointment(
     user: User | None = None,
     note: str | None = None,
     commit: bool = True,
+    day_questionnaire_id: int | None = None,
 ) -> Appointment:
-    """A new appointment planned by the agency (state "planned", origin "agency")."""
+    """A new appointment planned by the agency (state "planned", origin "agency"), with its
+    own day-report questionnaire if one is given (else its job's or project's applies)."""
     _check_times(start_time, end_time)
     appointment = Appointment(
         job=job,
@@ -54,6 +56,7 @@ def plan_appointment(
         status="planned",
         origin="agency",
         note=note or None,
+        day_questionnaire_id=day_questionnaire_id,
         created_by=user,
         updated_by=user,
     )
