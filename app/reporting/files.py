@@ -87,9 +87,12 @@ def _megabytes(size: int) -> str:
 
 def upload_question(session: Session, report: Report, question_key: str, group_key: str | None) -> Question:
     """The photo or file question ``question_key`` of the report's questionnaire version."""
+    question_key = str(question_key or "")
+    if not question_key or len(question_key) > 60 or "\x00" in question_key:
+        raise UploadError(_l("This question takes no photos or files."))
     question = session.scalar(
         select(Question).where(
-            Question.version_id == report.questionnaire_version_id, Question.key == str(question_key)[:60]
+            Question.version_id == report.questionnaire_version_id, Question.key == question_key
         )
     )
     if question is None or question.kind not in UPLOAD_KINDS:
