@@ -353,6 +353,7 @@ def test_max_count_per_question_and_group_row(app, clean_files):
     store(app, clean_files, image_bytes())
     store(app, clean_files, image_bytes())
     assert "Höchstens 2" in refused(app, clean_files, image_bytes())
+    assert "Höchstens 2" in refused(app, clean_files, image_bytes(), group_key="")
     store(app, clean_files, image_bytes(), "shelf", group_key="products", item=0)
     assert "Höchstens 1" in refused(app, clean_files, image_bytes(), "shelf", group_key="products", item=0)
     store(app, clean_files, image_bytes(), "shelf", group_key="products", item=1)

@@ -137,6 +137,7 @@ def store_upload(
     Adds the :class:`ReportFile` row (flushed, not committed) and returns it. Raises
     :class:`UploadError` with a message for the user; nothing is stored then.
     """
+    group_key = group_key or None
     question = upload_question(session, report, question_key, group_key)
     if not isinstance(item, int) or isinstance(item, bool) or item < 0:
         raise UploadError(_l("This question takes no photos or files."))
