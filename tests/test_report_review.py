@@ -306,7 +306,7 @@ def test_corrections_are_saved_and_audited_old_to_new(app, data, agency):
     assert contacts[0]["username"] == "agentur" and "contacts" in contacts[0]["summary"]
     with app.test_request_context():
         readable = visible_text(str(changes_table(json.dumps({"actual_end": ["17:45", "18:00"]}))))
-    assert "17:45 → 18:00" in readable and "Actual end" in readable
+    assert "17:45 → 18:00" in readable and t("Actual end", "de") in readable
 
 
 @pytest.mark.parametrize(
