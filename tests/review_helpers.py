@@ -192,7 +192,9 @@ class ReviewData:
             )
 
 
-def make_review_data(app: Flask, store_index: int = 0, language: str = "de") -> ReviewData:
+def make_review_data(
+    app: Flask, store_index: int = 0, language: str = "de", job_id: int | None = None
+) -> ReviewData:
     """A published day questionnaire (figures, a choice, a group per product, remarks, a photo),
     a promoter of its own at a northern Supertoy store."""
     from app.extensions import db
@@ -254,7 +256,7 @@ def make_review_data(app: Flask, store_index: int = 0, language: str = "de") -> 
     data = ReviewData(
         app=app,
         tag=tag,
-        job_id=store.job_id,
+        job_id=job_id or store.job_id,
         project_id=info.project_id,
         questionnaire_id=questionnaire,
         version_id=version,
