@@ -91,6 +91,7 @@ ID_ARGUMENTS = {
     "application_id": "application",
     "unavailability_id": "unavailability",
     "change_id": "change_request",
+    "report_id": "report",
 }
 
 
@@ -171,12 +172,40 @@ def _for_the_promoter_system(rows, record_set: dict[str, int], day) -> None:
     )
     with rows.app.app_context(), db.engine.begin() as conn:
         conn.execute(update(Job.__table__).where(Job.id == record_set["job"]).values(status="staffed"))
+    _a_submitted_report(rows, record_set)
+
+
+def _a_submitted_report(rows, record_set: dict[str, int]) -> None:
+    """A submitted day report on the set's appointment (for ``<report_id>``), its comment tagged."""
+    from app.common.models import utcnow
+    from app.models.reporting import Questionnaire, QuestionnaireVersion, Report
+
+    now = utcnow()
+    tag = f"set{record_set['job']}"
+    questionnaire = rows.add(Questionnaire, name=f"Leakcheck Fragebogen {tag}", kind="day", created_at=now)
+    version = rows.add(
+        QuestionnaireVersion, questionnaire_id=questionnaire, number=1, published_at=now, created_at=now
+    )
+    record_set["report"] = rows.add(
+        Report,
+        kind="day",
+        appointment_id=record_set["appointment"],
+        job_id=record_set["job"],
+        questionnaire_version_id=version,
+        promoter_id=record_set["promoter"],
+        status="submitted",
+        submitted_at=now,
+        created_at=now,
+        updated_at=now,
+        revision=1,
+    )
 
 
 def _snapshot_models():
     from app.models.crm import Company, Contact, Location, Note, Task, Territory
     from app.models.planning import Application, Appointment, Booking, Job, Project
     from app.models.promoter import Promoter, Unavailability
+    from app.models.reporting import Report
 
     return (
         Company,
@@ -192,6 +221,7 @@ def _snapshot_models():
         Booking,
         Promoter,
         Unavailability,
+        Report,
     )
 
 
@@ -210,6 +240,7 @@ def _set_key(model) -> str | None:
         "Booking": "booking",
         "Promoter": "promoter",
         "Unavailability": "unavailability",
+        "Report": "report",
     }.get(model.__name__)
 
 
