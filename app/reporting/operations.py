@@ -425,9 +425,13 @@ def _claim_reminder(session: Session, appointment_id: int) -> bool:
     if dialect in ("postgresql", "sqlite"):
         insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
         statement = (
-            insert_(ReportReminder).values(**values).on_conflict_do_nothing(index_elements=["appointment_id"])
+            insert_(ReportReminder)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["appointment_id"])
+            .returning(ReportReminder.appointment_id)
         )
-        return session.execute(statement).rowcount == 1
+        # RETURNING, not rowcount: psycopg reports no row count for this statement.
+        return session.execute(statement).first() is not None
     try:
         with session.begin_nested():
             session.execute(insert(ReportReminder).values(**values))
