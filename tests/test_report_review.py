@@ -428,3 +428,27 @@ def test_the_queue_lists_submitted_reports_oldest_first_in_the_users_language(ap
     # nonsense filters fall back to the submitted reports, never a 500
     odd = agency.get("/reports/review/?status=%00&project=99999999999999999999&page=-3")
     assert odd.status_code in (200, 400)
+
+
+def test_the_queue_is_paged(app, data, agency, monkeypatch):
+    from app.common.models import utcnow
+    from app.reporting import review_queries
+
+    monkeypatch.setattr(review_queries, "PAGE_SIZE", 2)
+    now = utcnow()
+    made = [
+        data.report(data.appointment(_past(app, 2 + i)), submitted_at=now - dt.timedelta(hours=10 - i))
+        for i in range(5)
+    ]
+    seen: list[int] = []
+    for page in range(1, 200):
+        html = agency.get(f"/reports/review/?project={data.project_id}&page={page}").get_data(as_text=True)
+        ids = [int(n) for n in re.findall(r'data-report="(\d+)"', html)]
+        assert 1 <= len(ids) <= 2
+        if ids[0] in seen:  # past the last page: the last page again
+            break
+        seen += ids
+    mine = [pk for pk in seen if pk in made]
+    assert mine == made  # oldest first, each once
+    beyond = agency.get(f"/reports/review/?project={data.project_id}&page=999")
+    assert beyond.status_code == 200

@@ -48,7 +48,8 @@ def review_queue(
         session.scalar(select(func.count(Report.id)).join(Job, Job.id == Report.job_id).where(*conditions))
         or 0
     )
-    pages = max(1, -(-total // PAGE_SIZE))
+    size = PAGE_SIZE
+    pages = max(1, -(-total // size))
     page = min(max(1, page), pages)
     reports = list(
         session.scalars(
@@ -65,11 +66,11 @@ def review_queue(
                 contains_eager(Report.appointment),
             )
             .order_by(Report.submitted_at.asc(), Report.id.asc())
-            .limit(PAGE_SIZE)
-            .offset((page - 1) * PAGE_SIZE)
+            .limit(size)
+            .offset((page - 1) * size)
         )
     )
-    return QueuePage(reports=reports, total=total, page=page)
+    return QueuePage(reports=reports, total=total, page=page, page_size=size)
 
 
 def report_for_review(session: Session, report_id: int) -> Report | None:
