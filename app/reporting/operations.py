@@ -445,6 +445,7 @@ def remind_missing_reports(session: Session, now: dt.datetime | None = None) -> 
 
     Per appointment, in one transaction: the reminder row first (its primary key lets only
     one of several scheduler processes through), then the mails. Returns the mails queued.
+    A scheduler job: it ends the caller's transaction (rollback) and commits per appointment.
     """
     candidates = missing_report_candidates(session, now)
     session.rollback()  # the read is done; each appointment gets its own short write
