@@ -452,3 +452,15 @@ def test_the_queue_is_paged(app, data, agency, monkeypatch):
     assert mine == made  # oldest first, each once
     beyond = agency.get(f"/reports/review/?project={data.project_id}&page=999")
     assert beyond.status_code == 200
+
+
+@pytest.mark.parametrize("comment", ["Bitte\x00korrigieren", "x" * 4001])
+def test_hostile_comments_change_nothing_and_never_fail(app, data, agency, comment):
+    from app.models.reporting import Report
+
+    report_id = data.report(data.appointment(_past(app)))
+    before = row(app, Report, report_id)
+    answer = agency.post(f"/reports/review/{report_id}/return", data={"revision": "1", "comment": comment})
+    assert answer.status_code < 500
+    assert row(app, Report, report_id) == before
+    assert _mails(app, data, "report_returned") == []
