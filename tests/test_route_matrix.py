@@ -97,6 +97,7 @@ ID_ARGUMENTS = {
     "unavailability_id": "unavailability",
     "change_id": "change_request",
     "file_id": "report_file",
+    "report_id": "report",
 }
 
 
@@ -202,6 +203,7 @@ def _with_report_files(rows, sets: dict[str, dict[str, int]], tags: dict[str, st
         key = new_key("pdf")
         data = f"%PDF-1.4 Leakcheck {tags[name]}".encode()
         storage.put(key, data, "application/pdf")
+        record_set["report"] = report
         record_set["report_file"] = rows.add(
             ReportFile,
             report_id=report,
@@ -217,6 +219,7 @@ def _snapshot_models():
     from app.models.crm import Company, Contact, Location, Note, Task, Territory
     from app.models.planning import Application, Appointment, Booking, Job, Project
     from app.models.promoter import Promoter, Unavailability
+    from app.models.reporting import Report
 
     return (
         Company,
@@ -232,6 +235,7 @@ def _snapshot_models():
         Booking,
         Promoter,
         Unavailability,
+        Report,
     )
 
 
@@ -250,6 +254,7 @@ def _set_key(model) -> str | None:
         "Booking": "booking",
         "Promoter": "promoter",
         "Unavailability": "unavailability",
+        "Report": "report",
     }.get(model.__name__)
 
 
