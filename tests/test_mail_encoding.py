@@ -172,6 +172,10 @@ def _queue_every_kind(session, info, stores) -> None:
     _insert_appointments(
         session, north_jobs, friday + dt.timedelta(days=3), 500, status="planned", origin="agency"
     )
+    # The demo's customers get the weekly mail (another test file may have switched a
+    # contact's weekly mail off through the portal's settings page).
+    session.execute(update(Contact).where(Contact.user_id.is_not(None)).values(digest_opt_out=False))
+    session.commit()
     assert customer_week_digest(session, friday) >= 2
 
     promoter = session.scalar(select(Promoter).where(Promoter.email.is_not(None)).order_by(Promoter.id))
