@@ -197,14 +197,14 @@ def promotion_days(store: Store, start: dt.date, weeks: int = PROJECT_WEEKS) -> 
     return days
 
 
-def with_today(days: list[dt.date], today: dt.date) -> list[dt.date]:
+def with_today(days: list[dt.date], today: dt.date, closed: frozenset[dt.date]) -> list[dt.date]:
     """promoter01's store works today: today replaces the week's day closest to it (so the
     week keeps its number of days); on a Sunday or a holiday it is added all the same."""
     if today in days:
         return days
     monday = week_of(today)[0]
     week = [day for day in days if monday <= day < monday + dt.timedelta(days=7)]
-    if week and today.weekday() < 6:
+    if week and today.weekday() < 6 and today not in closed:
         days = [day for day in days if day != min(week, key=lambda d: (abs((d - today).days), d))]
     return sorted([*days, today])
 
@@ -487,7 +487,7 @@ def _schedule(
         showcase = 0
         days = promotion_days(store, start)
         if index == 0:
-            days = with_today(days, today)
+            days = with_today(days, today, closed_days(store.state, today, today))
         days_by_store[index] = set(days)
         for day in days:
             rng = random.Random(f"{RANDOM_SEED}:{store.name}:{day.isoformat()}")
