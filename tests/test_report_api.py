@@ -438,3 +438,11 @@ def test_a_page_of_reports_takes_the_same_queries_whatever_its_size(app, jwt):
         return len(seen)
 
     assert statements(2) == statements(200)
+
+
+def test_the_api_description_lists_the_report_routes(app):
+    spec = session_client(app, "agentur").get("/api/v1/_openapi").get_json()
+    paths = [path for path in spec["paths"] if "/report/" in path]
+    assert len(paths) == 2, paths
+    for path in paths:
+        assert set(spec["paths"][path]) == {"get"}
