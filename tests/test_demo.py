@@ -508,3 +508,52 @@ def test_promoter01_has_a_report_due_today(app_ctx, session):
         )
     ).all()
     assert len(returned) == 1
+
+
+def test_generated_photos_of_the_display(session):
+    """The demo's photos (stored through the report storage's ``put``): one JPEG with a
+    thumbnail for each recent day report, in the region's colour; a second run adds none."""
+    import io
+
+    from PIL import Image
+
+    from app.demo.photos import RECENT_DAYS, attach_photos
+    from app.models.reporting import ReportFile
+
+    today = local_today()
+    stored: dict[str, tuple[bytes, str]] = {}
+
+    def put(key: str, data: bytes, content_type: str) -> None:
+        assert key not in stored
+        stored[key] = (data, content_type)
+
+    project = _project(session)
+    try:
+        added = attach_photos(session, project.id, today, put)
+        session.flush()
+        files = session.scalars(select(ReportFile).where(ReportFile.storage_key.in_(stored))).all()
+        recent = set(
+            session.scalars(
+                select(Report.id)
+                .join(Appointment, Appointment.id == Report.appointment_id)
+                .join(Job, Job.id == Report.job_id)
+                .where(
+                    Job.project_id == project.id, Appointment.date >= today - dt.timedelta(days=RECENT_DAYS)
+                )
+            )
+        )
+        assert added == len(files) == len(recent) > 0
+        assert {f.report_id for f in files} == recent
+        colours = {}
+        for f in files:
+            photo = Image.open(io.BytesIO(stored[f.storage_key][0]))
+            thumbnail = Image.open(io.BytesIO(stored[f.thumbnail_key][0]))
+            assert (photo.format, photo.size) == ("JPEG", (f.width, f.height))
+            assert thumbnail.format == "JPEG" and max(thumbnail.size) == 320
+            assert f.byte_size == len(stored[f.storage_key][0]) and stored[f.storage_key][1] == f.content_type
+            territory = session.get(Report, f.report_id).job.location.territory.name
+            colours.setdefault(territory, photo.getpixel((5, 5)))
+        assert set(colours) == {NORTH, SOUTH} and colours[NORTH] != colours[SOUTH]
+        assert attach_photos(session, project.id, today, put) == 0
+    finally:
+        session.rollback()
