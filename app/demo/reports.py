@@ -9,8 +9,8 @@ actual times, as the agency's approval sets it); the last day's wait for review;
 were returned with a comment and a few are missing (their appointments stay planned).
 Past weeks of every store have an approved weekly report.
 
-Photos are not generated here yet: they need the report storage
-(:mod:`app.reporting.storage`).
+The photos of the display are made by :mod:`app.demo.photos` and stored through the
+report storage (:mod:`app.reporting.storage`).
 """
 
 from __future__ import annotations
