@@ -9,8 +9,9 @@ actual times, as the agency's approval sets it); the last day's wait for review;
 were returned with a comment and a few are missing (their appointments stay planned).
 Past weeks of every store have an approved weekly report.
 
-The photos of the display are made by :mod:`app.demo.photos` and stored through the
-report storage (:mod:`app.reporting.storage`).
+The photos of the display are made by :func:`app.demo.photos.attach_photos`, which
+stores them through the report storage's ``put`` (not called by ``seed_demo`` until the
+storage, :mod:`app.reporting.storage`, is part of the app).
 """
 
 from __future__ import annotations
