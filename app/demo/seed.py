@@ -3,7 +3,9 @@
 ``seed_demo`` is idempotent: master data (companies, territories, stores, contacts,
 promoters, logins) is looked up by its natural key and created only when missing;
 the campaign (project, jobs, applications, appointments, bookings, notes, tasks) is
-built only when the project does not exist yet. Re-running it resets the passwords
+built only when the project does not exist yet, its reporting (questionnaires and
+reports, :mod:`app.demo.reports`) only when the day questionnaire does not exist yet.
+Re-running it resets the passwords
 of the demo logins. Everything happens in one transaction.
 """
 
