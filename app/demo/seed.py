@@ -5,8 +5,8 @@ promoters, logins) is looked up by its natural key and created only when missing
 the campaign (project, jobs, applications, appointments, bookings, notes, tasks) is
 built only when the project does not exist yet, its reporting (questionnaires and
 reports, :mod:`app.demo.reports`) only when the day questionnaire does not exist yet.
-Re-running it resets the passwords
-of the demo logins. Everything happens in one transaction.
+Re-running it resets the passwords of the demo logins. Everything happens in one
+transaction.
 """
 
 from __future__ import annotations
