@@ -127,6 +127,7 @@ def _rows(session: Session, ids: Select) -> list[dict[str, Any]]:
     rows = []
     for r in reports:
         version_kinds = kinds.get(r.questionnaire_version_id, {})
+        day = r.date or r.week_start
         rows.append(
             {
                 "id": r.id,
@@ -134,7 +135,7 @@ def _rows(session: Session, ids: Select) -> list[dict[str, Any]]:
                 "appointment_id": r.appointment_id,
                 "job_id": r.job_id,
                 "location_id": r.location_id,
-                "date": (r.date or r.week_start).isoformat() if (r.date or r.week_start) else None,
+                "date": day.isoformat() if day else None,
                 "week_start": r.week_start.isoformat() if r.week_start else None,
                 "status": r.status,
                 "promoter_id": r.promoter_id,
