@@ -89,6 +89,9 @@ PLAIN_ARGUMENTS = {
     "group_by": "username",
     "kind": "promoter",
     "token": "0123456789abcdef0123456789abcdef",
+    # campaign reporting: a weekly report's Monday, a questionnaire's version number
+    "week_start": "2025-01-06",
+    "number": "1",
 }
 #: URL arguments ``<x_id>`` name the record set's key ``x`` (a proposal for appointment_id:
 #: the routes with that argument are about customer proposals).
