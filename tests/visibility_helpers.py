@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -617,13 +618,14 @@ def add_report_set(rows: Rows, tag: str, store_set: dict[str, int], day: dt.date
                 value_number=number,
             )
         if status in ("draft", "approved"):
+            key = secrets.token_urlsafe(24)  # the storage's key format: 32 characters
             ids[f"file_{status}"] = rows.add(
                 ReportFile,
                 report_id=report,
                 question_key="shelf",
                 item=0,
-                storage_key=f"leakcheck-{tag}-{status}",
-                thumbnail_key=f"leakcheck-{tag}-{status}-thumb",
+                storage_key=f"{key}.jpg",
+                thumbnail_key=f"{key}-thumb.jpg",
                 content_type="image/jpeg",
                 byte_size=100,
                 width=10,
@@ -631,11 +633,11 @@ def add_report_set(rows: Rows, tag: str, store_set: dict[str, int], day: dt.date
                 original_name=f"leakcheck-{tag}.jpg",
                 created_at=now,
             )
-            _store_leakcheck_bytes(rows.app, tag, f"leakcheck-{tag}-{status}")
+            _store_leakcheck_bytes(rows.app, tag, (f"{key}.jpg", f"{key}-thumb.jpg"))
     return ids
 
 
-def _store_leakcheck_bytes(app: Flask, tag: str, key: str) -> None:
+def _store_leakcheck_bytes(app: Flask, tag: str, keys: tuple[str, ...]) -> None:
     """Bytes holding the tag under the file's and its thumbnail's keys, if the report storage
     exists yet (app.reporting.storage: ``storage_for(app).put(key, data, content_type)``)."""
     try:
@@ -643,7 +645,7 @@ def _store_leakcheck_bytes(app: Flask, tag: str, key: str) -> None:
     except ImportError:
         return
     storage = storage_for(app)
-    for name in (key, f"{key}-thumb"):
+    for name in keys:
         storage.put(name, f"Leakcheck photo {tag}".encode(), "image/jpeg")
         _STORED_KEYS.append(name)
 

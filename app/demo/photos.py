@@ -93,7 +93,8 @@ def attach_photos(session: Session, project_id: int, today: dt.date, put: Put) -
     files = []
     for report_id, store, territory, day in rows:
         photo, thumbnail = display_photo(store, territory, day)
-        key, thumbnail_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        base = secrets.token_urlsafe(24)  # the report storage's keys: 32 random characters
+        key, thumbnail_key = f"{base}.jpg", f"{base}-thumb.jpg"
         put(key, photo, "image/jpeg")
         put(thumbnail_key, thumbnail, "image/jpeg")
         files.append(
