@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_appbuilder import Model
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash
 
@@ -529,6 +529,12 @@ def test_generated_photos_of_the_display(session):
 
     project = _project(session)
     try:
+        # from scratch (whether seed-demo stored photos already or not; rolled back below)
+        session.execute(
+            delete(ReportFile).where(
+                ReportFile.report_id.in_(select(Report.id).join(Job).where(Job.project_id == project.id))
+            )
+        )
         added = attach_photos(session, project.id, today, put)
         session.flush()
         files = session.scalars(select(ReportFile).where(ReportFile.storage_key.in_(stored))).all()
