@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -446,3 +447,26 @@ def test_the_api_description_lists_the_report_routes(app):
     assert len(paths) == 2, paths
     for path in paths:
         assert set(spec["paths"][path]) == {"get"}
+
+
+def test_the_photo_urls_open_for_whoever_sees_the_report_only(app, jwt):
+    """The demo's recent reports have photos: their URLs work with the same token (and
+    session); adm.nord cannot open a photo of a southern store, adm.sued can."""
+    recent = (local_today(app) - dt.timedelta(days=10)).isoformat()
+    _, south = collect(jwt["adm.sued"], f"&from={recent}")
+    _, north = collect(jwt["adm.nord"], f"&from={recent}")
+    south_photos = [photo for row in south for photo in row["photos"]]
+    north_photos = [photo for row in north for photo in row["photos"]]
+    assert south_photos and north_photos
+    assert {photo["question"] for photo in south_photos} == {"display_photo"}
+    photo = south_photos[0]
+    path, thumbnail = (urlsplit(photo[key]).path for key in ("url", "thumbnail_url"))
+    answer = jwt["adm.sued"].get(path)
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "image/jpeg"
+    assert answer.data[:3] == b"\xff\xd8\xff"
+    assert jwt["adm.sued"].get(thumbnail).status_code == 200
+    assert session_client(app, "adm.sued").get(path).status_code == 200
+    for client in (jwt["adm.nord"], session_client(app, "adm.nord"), jwt["promoter02"]):
+        assert client.get(path).status_code == 404
+        assert client.get(thumbnail).status_code == 404
+    assert jwt["adm.nord"].get(urlsplit(north_photos[0]["url"]).path).status_code == 200

@@ -54,7 +54,6 @@ from tests.visibility_helpers import (
     demo_ids,
     local_today,
     new_tag,
-    remove_leakcheck_bytes,
     session_client,
     table_rows,
     table_snapshot,
@@ -107,7 +106,7 @@ ID_ARGUMENTS = {
     "change_id": "change_request",
     # campaign reporting: every report and file of the set
     "report_id": ("report_draft", "report_submitted", "report_approved"),
-    "file_id": ("file_draft", "file_approved"),
+    "file_id": ("file_draft", "file_approved", "report_file"),
     "questionnaire_id": "questionnaire",
     "version_id": "questionnaire_version",
     "page_id": "questionnaire_page",
@@ -175,10 +174,10 @@ def records(app):
     for name, record_set in sets.items():
         _for_the_promoter_system(rows, record_set, day)
         record_set.update(add_report_set(rows, tags[name], record_set, day))
+    _with_report_files(rows, sets, tags)
     snapshot_models = _snapshot_models()
     yield {"tags": tags, "sets": sets, "models": snapshot_models}
     rows.cleanup()
-    remove_leakcheck_bytes(app)
 
 
 def _for_the_promoter_system(rows, record_set: dict[str, int], day) -> None:
@@ -194,6 +193,39 @@ def _for_the_promoter_system(rows, record_set: dict[str, int], day) -> None:
     )
     with rows.app.app_context(), db.engine.begin() as conn:
         conn.execute(update(Job.__table__).where(Job.id == record_set["job"]).values(status="staffed"))
+
+
+def _with_report_files(rows, sets: dict[str, dict[str, int]], tags: dict[str, str]) -> None:
+    """An approved day report of each set's promoter with a stored file (a PDF whose bytes
+    and name carry the set's tag) for ``<file_id>``."""
+    from app.models.reporting import Questionnaire, QuestionnaireVersion, Report, ReportFile
+    from app.reporting.storage import new_key, storage_for
+
+    questionnaire = rows.add(Questionnaire, name=f"Leakcheck {tags['other']}", kind="day")
+    version = rows.add(QuestionnaireVersion, questionnaire_id=questionnaire, number=1)
+    storage = storage_for(rows.app)
+    for name, record_set in sets.items():
+        report = rows.add(
+            Report,
+            kind="day",
+            appointment_id=record_set["appointment"],
+            job_id=record_set["job"],
+            questionnaire_version_id=version,
+            promoter_id=record_set["promoter"],
+            status="approved",
+        )
+        key = new_key("pdf")
+        data = f"%PDF-1.4 Leakcheck {tags[name]}".encode()
+        storage.put(key, data, "application/pdf")
+        record_set["report_file"] = rows.add(
+            ReportFile,
+            report_id=report,
+            question_key="documents",
+            storage_key=key,
+            content_type="application/pdf",
+            byte_size=len(data),
+            original_name=f"Leakcheck {tags[name]}.pdf",
+        )
 
 
 def _snapshot_models():

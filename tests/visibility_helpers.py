@@ -505,8 +505,7 @@ def add_report_set(rows: Rows, tag: str, store_set: dict[str, int], day: dt.date
     and on them a draft, a submitted and an approved day report with tagged answers (a
     repeating group too) and a photo each for the draft and the approved one.
 
-    The photos' bytes (holding the tag) are put into the report storage when
-    ``app.reporting.storage`` exists; until then only the ReportFile rows are made.
+    The photos' bytes (holding the tag) are in the report storage.
     """
     from app.models.planning import Appointment, Booking
     from app.models.reporting import (
@@ -638,27 +637,9 @@ def add_report_set(rows: Rows, tag: str, store_set: dict[str, int], day: dt.date
 
 
 def _store_leakcheck_bytes(app: Flask, tag: str, keys: tuple[str, ...]) -> None:
-    """Bytes holding the tag under the file's and its thumbnail's keys, if the report storage
-    exists yet (app.reporting.storage: ``storage_for(app).put(key, data, content_type)``)."""
-    try:
-        from app.reporting.storage import storage_for
-    except ImportError:
-        return
-    storage = storage_for(app)
-    for name in keys:
-        storage.put(name, f"Leakcheck photo {tag}".encode(), "image/jpeg")
-        _STORED_KEYS.append(name)
-
-
-_STORED_KEYS: list[str] = []
-
-
-def remove_leakcheck_bytes(app: Flask) -> None:
-    """Delete what :func:`add_report_set` put into the report storage."""
-    if not _STORED_KEYS:
-        return
+    """Bytes holding the tag under the file's and its thumbnail's keys in the report storage."""
     from app.reporting.storage import storage_for
 
     storage = storage_for(app)
-    while _STORED_KEYS:
-        storage.delete(_STORED_KEYS.pop())
+    for key in keys:
+        storage.put(key, f"Leakcheck photo {tag}".encode(), "image/jpeg")

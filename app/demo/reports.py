@@ -9,9 +9,8 @@ actual times, as the agency's approval sets it); the last day's wait for review;
 were returned with a comment and a few are missing (their appointments stay planned).
 Past weeks of every store have an approved weekly report.
 
-The photos of the display are made by :func:`app.demo.photos.attach_photos`, which
-stores them through the report storage's ``put`` (not called by ``seed_demo`` until the
-storage, :mod:`app.reporting.storage`, is part of the app).
+The photos of the display are made by :func:`app.demo.photos.attach_photos` and kept
+in the report storage (:mod:`app.reporting.storage`).
 """
 
 from __future__ import annotations
@@ -288,10 +287,11 @@ def _questionnaire(session: Session, name: str, kind: str, description: str, pag
 
 def ensure_reporting(
     session: Session, project: Project, today: dt.date, reviewer, promoter01: int | None
-) -> None:
-    """The questionnaires and reports of the demo, unless its day questionnaire exists."""
+) -> bool:
+    """The questionnaires and reports of the demo, unless its day questionnaire exists;
+    True if they were made now."""
     if session.scalar(select(Questionnaire.id).where(Questionnaire.name == DAY_QUESTIONNAIRE)) is not None:
-        return
+        return False
     published = dt.datetime.combine(project.start_date - dt.timedelta(days=10), dt.time(9))
     day, day_version = _questionnaire(
         session,
@@ -314,6 +314,7 @@ def ensure_reporting(
     project.week_questionnaire_id = week.id
     days = _day_reports(session, project, today, day_version.id, reviewer, promoter01)
     _week_reports(session, today, week_version.id, reviewer, days)
+    return True
 
 
 class _Past(NamedTuple):

@@ -28,6 +28,7 @@ from app.common.models import utcnow
 from app.common.timezone import local_today
 from app.demo import data
 from app.demo.data import STORES, Store
+from app.demo.photos import attach_photos
 from app.demo.reports import ensure_reporting
 from app.extensions import db
 from app.models.crm import Company, Contact, Location, Note, Task, Territory, contact_territory
@@ -51,6 +52,7 @@ from app.models.reporting import (
     ReportFile,
     ReportReminder,
 )
+from app.reporting.storage import storage_for
 from app.rules.calendar import week_of
 from app.security.roles import CUSTOMER, PROMOTER
 
@@ -666,9 +668,16 @@ def _ensure_notes_and_tasks(
             )
 
 
-def _delete_all(session: DbSession) -> None:
-    """``--reset``: delete every row of the business tables and the demo logins."""
+def _delete_all(session: DbSession) -> list[str]:
+    """``--reset``: delete every row of the business tables and the demo logins; returns
+    the storage keys of the deleted report files (their bytes go after the commit)."""
     session.flush()
+    stored = [
+        key
+        for keys in session.execute(select(ReportFile.storage_key, ReportFile.thumbnail_key))
+        for key in keys
+        if key
+    ]
     session.execute(update(Territory.__table__).values(parent_id=None))
     for table in BUSINESS_TABLES:
         session.execute(table.delete())
@@ -678,6 +687,7 @@ def _delete_all(session: DbSession) -> None:
     session.flush()
     # Deleted rows must not linger in the identity map (SQLite reuses the ids).
     session.expunge_all()
+    return stored
 
 
 def demo_present(session: DbSession | None = None) -> bool:
@@ -711,9 +721,11 @@ def seed_demo(password: str = DEFAULT_PASSWORD, reset: bool = False) -> dict[str
     if not password:
         raise click.ClickException("The demo password must not be empty.")
     session = db.session
+    storage = storage_for(current_app)
+    removed: list[str] = []
     try:
         if reset:
-            _delete_all(session)
+            removed = _delete_all(session)
         users = _ensure_users(_roles(), password)
         companies = _ensure_companies(session)
         territories = _ensure_territories(session)
@@ -735,9 +747,14 @@ def seed_demo(password: str = DEFAULT_PASSWORD, reset: bool = False) -> dict[str
             project.managers.append(users["agentur"])
         _ensure_notes_and_tasks(session, today, contacts, users)
         session.flush()
-        ensure_reporting(session, project, today, users["agentur"], promoters[0].id)
+        if ensure_reporting(session, project, today, users["agentur"], promoters[0].id):
+            # Photos of the recent reports (bytes stored before the commit: if it fails,
+            # the storage's orphan sweep removes them).
+            attach_photos(session, project.id, today, storage.put)
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    for key in removed:
+        storage.delete(key)
     return count_rows(session)
