@@ -24,13 +24,13 @@ from app.models.crm import Location, Territory
 from app.models.planning import Appointment, Job
 from app.models.reporting import Report, ReportFile
 
-SIZE = (800, 600)
+SIZE = (640, 480)
 THUMBNAIL = 320
 #: Background and shelf colours per region.
 COLOURS = {data.NORTH: ((32, 86, 148), (238, 196, 64)), data.SOUTH: ((150, 48, 56), (120, 200, 120))}
 QUESTION_KEY = "display_photo"
 #: Reports of this many days before today get a photo (older ones keep the seed fast).
-RECENT_DAYS = 14
+RECENT_DAYS = 7
 
 Put = Callable[[str, bytes, str], object]
 
@@ -49,27 +49,47 @@ def _picture(store: str, territory: str) -> Image.Image:
     draw = ImageDraw.Draw(image)
     width, _height = SIZE
     for row in range(3):  # a shelf with three boards of boxes
-        top = 220 + row * 120
-        draw.rectangle((80, top + 90, width - 80, top + 100), fill=(235, 235, 235))
+        top = 160 + row * 100
+        draw.rectangle((50, top + 75, width - 50, top + 84), fill=(235, 235, 235))
         for column in range(7):
-            left = 100 + column * 88
-            draw.rectangle((left, top + 25, left + 70, top + 90), fill=shelf, outline=(30, 30, 30), width=3)
-    draw.text((40, 40), store, font=ImageFont.load_default(size=40), fill=(255, 255, 255))
+            left = 70 + column * 74
+            draw.rectangle((left, top + 20, left + 58, top + 75), fill=shelf, outline=(30, 30, 30), width=2)
+    draw.text((30, 30), _drawable(store, _font(24)), font=_font(24), fill=(255, 255, 255))
     return image
 
 
 def display_photo(store: str, territory: str, day: dt.date) -> tuple[bytes, bytes]:
     """(photo, thumbnail) as JPEG bytes: the store's name and the day on the region's colour."""
     image = _picture(store, territory).copy()
-    ImageDraw.Draw(image).text((40, 110), f"Supertoy · {day:%d.%m.%Y}", font=_font(28), fill=(255, 255, 255))
-    half = image.reduce(2)  # cheaper than resampling the whole picture
-    thumbnail = half.resize((THUMBNAIL, THUMBNAIL * SIZE[1] // SIZE[0]), Image.Resampling.BILINEAR)
+    ImageDraw.Draw(image).text((30, 80), f"Supertoy · {day:%d.%m.%Y}", font=_font(22), fill=(255, 255, 255))
+    thumbnail = image.reduce(SIZE[0] // THUMBNAIL)  # 320 × 240, cheaper than resampling
     return _jpeg(image), _jpeg(thumbnail)
 
 
 @lru_cache(maxsize=4)
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    return ImageFont.load_default(size=size)
+    """DejaVu Sans if the system has it (it has ä, ö, ü and ß), else Pillow's own font."""
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def _drawable(text: str, font) -> str:
+    """Pillow's own font lacks the German letters: spelled out for it."""
+    if isinstance(font, ImageFont.FreeTypeFont) and "DejaVu" in (font.getname()[0] or ""):
+        return text
+    for letter, plain in (
+        ("ä", "ae"),
+        ("ö", "oe"),
+        ("ü", "ue"),
+        ("Ä", "Ae"),
+        ("Ö", "Oe"),
+        ("Ü", "Ue"),
+        ("ß", "ss"),
+    ):
+        text = text.replace(letter, plain)
+    return text
 
 
 def attach_photos(session: Session, project_id: int, today: dt.date, put: Put) -> int:
