@@ -263,3 +263,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from app.lookups.remote_select import RemoteSelectApi
 
     register_api(appbuilder, RemoteSelectApi)
+
+    from app.reporting.api import ReportApi
+
+    register_api(appbuilder, ReportApi, customer_read=True, promoter_read=True)

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_appbuilder import Model
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash
 
@@ -23,6 +23,8 @@ from app.common.timezone import local_today
 from app.models.crm import Contact, Location, Task
 from app.models.planning import Application, Appointment, Booking, Job, Project
 from app.models.promoter import Promoter
+from app.models.reporting import Questionnaire, Report, ReportAnswer
+from app.reporting.definitions import current_version, day_questionnaire_id, week_questionnaire_id
 from app.rules.calendar import week_of
 from tests.conftest import DEMO_PASSWORD, login
 
@@ -51,6 +53,10 @@ COUNTED_TABLES = (
     "appointment",
     "booking",
     "promoter",
+    "questionnaire",
+    "question",
+    "report",
+    "report_answer",
     "project_contact",
     "project_manager",
     "contact_territory",
@@ -58,6 +64,7 @@ COUNTED_TABLES = (
     "ab_user_role",
 )
 ACTIVE_BOOKINGS = ("requested", "confirmed")
+SHOWCASE_STORE = "Media Markt Hamburg-Altona"  # promoter01's store
 
 
 def _project(session: Session) -> Project:
@@ -166,11 +173,15 @@ def test_every_week_of_every_store_has_two_to_six_days(session):
     for job_id, day in rows:
         days[job_id].add(day)
     assert len(project.jobs) == 30
+    today = local_today()
     for job in project.jobs:
         assert job.status == "open"
         assert 2 <= job.planned_days_per_week <= 6
         assert job.title == f"Promotion {job.location.name}"
         closed = holidays.country_holidays("DE", subdiv=job.location.federal_state, years=range(2000, 2100))
+        if job.location.name == SHOWCASE_STORE and (today.weekday() == 6 or today in closed):
+            # promoter01 works today even on a Sunday or a holiday (the reporting walk)
+            days[job.id].discard(today)
         assert all(project.start_date <= day <= project.end_date for day in days[job.id])
         assert not [day for day in days[job.id] if day.weekday() == 6], f"Sunday at {job.location.name}"
         assert not [day for day in days[job.id] if day in closed], f"holiday at {job.location.name}"
@@ -181,7 +192,7 @@ def test_every_week_of_every_store_has_two_to_six_days(session):
             monday += dt.timedelta(weeks=1)
 
 
-def test_past_days_are_done_and_coming_days_partly_staffed(session):
+def test_past_days_are_done_by_their_approved_report_and_coming_days_partly_staffed(session):
     today = local_today()
     appointments = session.scalars(
         select(Appointment)
@@ -189,12 +200,25 @@ def test_past_days_are_done_and_coming_days_partly_staffed(session):
         .where(Job.project_id == _project(session).id)
         .options(selectinload(Appointment.bookings))
     ).all()
+    reports = {r.appointment_id: r for r in session.scalars(select(Report).where(Report.kind == "day"))}
     past = [a for a in appointments if a.date < today]
     coming = [a for a in appointments if a.date > today and a.status == "planned"]
     assert past and coming
     for appointment in past:
-        assert appointment.status == "done"
         assert [b.status for b in appointment.bookings] == ["confirmed"]
+        report = reports.get(appointment.id)
+        if report is not None and report.status == "approved":
+            assert appointment.status == "done"
+            assert (appointment.actual_start_time, appointment.actual_end_time) == (
+                report.actual_start,
+                report.actual_end,
+            )
+            assert report.promoter_id == appointment.bookings[0].promoter_id
+        else:
+            # returned, awaiting review or missing: not done until the agency approves
+            assert appointment.status == "planned"
+            assert appointment.actual_start_time is None
+    assert not [a for a in appointments if a.date >= today and a.id in reports]
     staffing = Counter(tuple(sorted(b.status for b in a.bookings)) for a in coming)
     assert set(staffing) == {("confirmed",), ("requested",), ()}
     assert staffing[("confirmed",)] > staffing[("requested",)] > 0
@@ -341,3 +365,201 @@ def test_reset_rebuilds_the_same_demo(app_ctx, session, client):
     assert result.exit_code == 0, result.output
     assert _counts(session) == counts
     login(client, "adm.nord", DEMO_PASSWORD)
+
+
+# ---------------------------------------------------------------- campaign reporting
+
+
+def _territory_of_report():
+    from app.models.crm import Territory
+
+    return (
+        select(Report.id, Territory.name.label("territory"))
+        .join(Job, Job.id == Report.job_id)
+        .join(Location, Location.id == Job.location_id)
+        .join(Territory, Territory.id == Location.territory_id)
+        .subquery()
+    )
+
+
+def test_the_project_has_published_day_and_weekly_questionnaires(session):
+    project = _project(session)
+    job = project.jobs[0]
+    appointment = session.scalars(select(Appointment).where(Appointment.job_id == job.id)).first()
+    day = session.get(Questionnaire, day_questionnaire_id(session, appointment))
+    week = session.get(Questionnaire, week_questionnaire_id(session, job))
+    assert (day.kind, week.kind) == ("day", "week")
+    version = current_version(session, day.id)
+    assert version is not None and version.published_at is not None
+    questions = {q.key: q for q in version.questions}
+    assert {key: q.kind for key, q in questions.items()} == {
+        "contacts": "integer",
+        "footfall": "integer",
+        "products": "group",
+        "product": "single_choice",
+        "opening_stock": "integer",
+        "units_sold": "integer",
+        "closing_stock": "integer",
+        "competitor_activity": "yes_no",
+        "competitor_notes": "text",
+        "mood": "single_choice",
+        "display_photo": "photo",
+        "remarks": "long_text",
+    }
+    assert {q.key for q in questions["products"].children} == {
+        "product",
+        "opening_stock",
+        "units_sold",
+        "closing_stock",
+    }
+    assert len(questions["product"].choices.splitlines()) == 3
+    assert (questions["display_photo"].min_count, questions["display_photo"].max_count) == (1, 3)
+    assert all(q.label_de and q.label_en and q.label_de != q.label_en for q in version.questions)
+    assert all(page.title_de and page.title_en for page in version.pages)
+    week_version = current_version(session, week.id)
+    assert {q.key: q.kind for q in week_version.questions} == {
+        "summary": "long_text",
+        "best_product": "single_choice",
+        "restock_needed": "yes_no",
+    }
+
+
+def test_figures_differ_between_north_and_south(session):
+    where = _territory_of_report()
+    averages = dict(
+        session.execute(
+            select(where.c.territory, func.avg(ReportAnswer.value_number))
+            .join(ReportAnswer, ReportAnswer.report_id == where.c.id)
+            .join(Report, Report.id == where.c.id)
+            .where(ReportAnswer.question_key == "contacts", Report.status == "approved")
+            .group_by(where.c.territory)
+        ).all()
+    )
+    sold = dict(
+        session.execute(
+            select(where.c.territory, func.avg(ReportAnswer.value_number))
+            .join(ReportAnswer, ReportAnswer.report_id == where.c.id)
+            .where(ReportAnswer.question_key == "units_sold", ReportAnswer.group_key == "products")
+            .group_by(where.c.territory)
+        ).all()
+    )
+    assert set(averages) == {NORTH, SOUTH}
+    assert averages[SOUTH] > averages[NORTH] * 1.2
+    assert sold[SOUTH] > sold[NORTH] * 1.2
+
+
+def test_approved_reports_in_every_store_and_a_few_returned_waiting_and_missing(session):
+    today = local_today()
+    where = _territory_of_report()
+    per_status = Counter(
+        session.execute(
+            select(where.c.territory, Report.status)
+            .join(Report, Report.id == where.c.id)
+            .where(Report.kind == "day")
+        ).all()
+    )
+    for territory in (NORTH, SOUTH):
+        assert per_status[territory, "approved"] > 100
+        assert per_status[territory, "returned"] >= 2
+    assert sum(n for (_, status), n in per_status.items() if status == "submitted") > 0
+    approved_stores = session.scalars(
+        select(func.count(func.distinct(Report.job_id))).where(
+            Report.status == "approved", Report.kind == "day"
+        )
+    ).one()
+    assert approved_stores == 30
+    returned = session.scalars(select(Report).where(Report.status == "returned")).all()
+    assert all(r.return_comment and r.reviewed_at for r in returned)
+    missing = session.scalars(
+        select(Appointment)
+        .join(Job)
+        .where(Job.project_id == _project(session).id, Appointment.date < today)
+        .where(~select(Report.id).where(Report.appointment_id == Appointment.id).exists())
+    ).all()
+    assert 3 <= len(missing) <= 10
+    assert all(a.status == "planned" for a in missing)
+    weekly = session.scalars(select(Report).where(Report.kind == "week")).all()
+    assert weekly and {r.status for r in weekly} == {"approved"}
+    assert all(r.week_start < week_of(today)[0] for r in weekly)
+
+
+def test_promoter01_has_a_report_due_today(app_ctx, session):
+    from app.reporting.definitions import requires_day_report
+
+    today = local_today()
+    appointments = session.scalars(
+        select(Appointment)
+        .join(Booking, Booking.appointment_id == Appointment.id)
+        .join(Promoter, Promoter.id == Booking.promoter_id)
+        .where(Promoter.user.has(username="promoter01"), Booking.status == "confirmed")
+        .where(Appointment.date == today, Appointment.status == "planned")
+    ).all()
+    assert len(appointments) == 1
+    (appointment,) = appointments
+    assert appointment.job.project.name == "Supertoy Sales Promotion"
+    assert appointment.job.location.name == SHOWCASE_STORE
+    assert appointment.start_time <= dt.time(8)
+    assert requires_day_report(session, appointment)
+    assert session.scalar(select(Report.id).where(Report.appointment_id == appointment.id)) is None
+    # and one of their earlier reports came back for correction
+    returned = session.scalars(
+        select(Report).where(
+            Report.promoter_id == appointment.bookings[0].promoter_id, Report.status == "returned"
+        )
+    ).all()
+    assert len(returned) == 1
+
+
+def test_generated_photos_of_the_display(session):
+    """The demo's photos (stored through the report storage's ``put``): one JPEG with a
+    thumbnail for each recent day report, in the region's colour; a second run adds none."""
+    import io
+
+    from PIL import Image
+
+    from app.demo.photos import RECENT_DAYS, attach_photos
+    from app.models.reporting import ReportFile
+
+    today = local_today()
+    stored: dict[str, tuple[bytes, str]] = {}
+
+    def put(key: str, data: bytes, content_type: str) -> None:
+        assert key not in stored
+        stored[key] = (data, content_type)
+
+    project = _project(session)
+    try:
+        # from scratch (whether seed-demo stored photos already or not; rolled back below)
+        session.execute(
+            delete(ReportFile).where(
+                ReportFile.report_id.in_(select(Report.id).join(Job).where(Job.project_id == project.id))
+            )
+        )
+        added = attach_photos(session, project.id, today, put)
+        session.flush()
+        files = session.scalars(select(ReportFile).where(ReportFile.storage_key.in_(stored))).all()
+        recent = set(
+            session.scalars(
+                select(Report.id)
+                .join(Appointment, Appointment.id == Report.appointment_id)
+                .join(Job, Job.id == Report.job_id)
+                .where(
+                    Job.project_id == project.id, Appointment.date >= today - dt.timedelta(days=RECENT_DAYS)
+                )
+            )
+        )
+        assert added == len(files) == len(recent) > 0
+        assert {f.report_id for f in files} == recent
+        colours = {}
+        for f in files:
+            photo = Image.open(io.BytesIO(stored[f.storage_key][0]))
+            thumbnail = Image.open(io.BytesIO(stored[f.thumbnail_key][0]))
+            assert (photo.format, photo.size) == ("JPEG", (f.width, f.height))
+            assert thumbnail.format == "JPEG" and max(thumbnail.size) == 320
+            assert f.byte_size == len(stored[f.storage_key][0]) and stored[f.storage_key][1] == f.content_type
+            territory = session.get(Report, f.report_id).job.location.territory.name
+            colours.setdefault(territory, photo.getpixel((5, 5)))
+        assert set(colours) == {NORTH, SOUTH} and colours[NORTH] != colours[SOUTH]
+        assert attach_photos(session, project.id, today, put) == 0
+    finally:
+        session.rollback()

@@ -12,6 +12,12 @@ ids of records the user must not see:
   territory, store, ... that pos.marketing is not linked to;
 - promoter01 and anonymous: any of these.
 
+Each set also has campaign reporting: a tagged questionnaire and, on past appointments
+of the set's job booked to the set's promoter, a draft, a submitted and an approved day
+report with tagged answers and photos (``<report_id>`` and ``<file_id>`` are tried
+with each of them) — a customer may see approved reports of their own stores only, a
+promoter their own reports only.
+
 The records are made by the module with unique tagged names; a response "leaks" if
 the tag of a record the user may not see occurs in its body. Routes with a record
 argument must answer 400/401/403/404/405 or redirect to a login page; routes without
@@ -26,6 +32,7 @@ has none (a name a forger would try).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from collections import Counter
@@ -42,6 +49,7 @@ from tests.visibility_helpers import (
     JwtClient,
     Rows,
     add_foreign_customer,
+    add_report_set,
     add_store_set,
     demo_ids,
     local_today,
@@ -54,7 +62,9 @@ from tests.visibility_helpers import (
 ROLES = ("adm.nord", "adm.sued", "pos.marketing", "promoter01", None)
 METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH")
 LOGIN_PATHS = ("/login/", "/portal/login", "/promoter/login")
-CUSTOMER_APIS = ("ProjectApi", "LocationApi", "JobApi", "AppointmentApi")
+CUSTOMER_APIS = ("ProjectApi", "LocationApi", "JobApi", "AppointmentApi", "ReportApi")
+#: APIs whose list a promoter reads (their own rows).
+PROMOTER_APIS = ("ReportApi",)
 
 #: Record sets each role is tested with, and the sets whose tags it must never see.
 ROLE_SETS = {
@@ -78,11 +88,9 @@ PLAIN_ARGUMENTS = {
     "group_by": "username",
     "kind": "promoter",
     "token": "0123456789abcdef0123456789abcdef",
-    # the questionnaire editor (agency only; questionnaires are no customer's or promoter's record)
-    "questionnaire_id": "1",
-    "page_id": "1",
-    "question_id": "1",
-    "version_id": "1",
+    # campaign reporting: a weekly report's Monday, a questionnaire's version number
+    "week_start": "2025-01-06",
+    "number": "1",
 }
 #: URL arguments ``<x_id>`` name the record set's key ``x`` (a proposal for appointment_id:
 #: the routes with that argument are about customer proposals).
@@ -96,8 +104,13 @@ ID_ARGUMENTS = {
     "application_id": "application",
     "unavailability_id": "unavailability",
     "change_id": "change_request",
-    "file_id": "report_file",
-    "report_id": "report",
+    # campaign reporting: every report and file of the set
+    "report_id": ("report_draft", "report_submitted", "report_approved", "report"),
+    "file_id": ("file_draft", "file_approved", "report_file"),
+    "questionnaire_id": "questionnaire",
+    "version_id": "questionnaire_version",
+    "page_id": "questionnaire_page",
+    "question_id": "question",
 }
 
 
@@ -158,8 +171,9 @@ def records(app):
         # Records without a territory of their own come from the second customer.
         base = {key: other[key] for key in ("company", "contact", "project", "note", "task")}
         sets[name] = {**base, **store, "territory": demo[territory]}
-    for record_set in sets.values():
+    for name, record_set in sets.items():
         _for_the_promoter_system(rows, record_set, day)
+        record_set.update(add_report_set(rows, tags[name], record_set, day))
     _with_report_files(rows, sets, tags)
     snapshot_models = _snapshot_models()
     yield {"tags": tags, "sets": sets, "models": snapshot_models}
@@ -219,9 +233,26 @@ def _snapshot_models():
     from app.models.crm import Company, Contact, Location, Note, Task, Territory
     from app.models.planning import Application, Appointment, Booking, Job, Project
     from app.models.promoter import Promoter, Unavailability
-    from app.models.reporting import Report
+    from app.models.reporting import (
+        Question,
+        Questionnaire,
+        QuestionnairePage,
+        QuestionnaireVersion,
+        Report,
+        ReportAnswer,
+        ReportFile,
+        ReportReminder,
+    )
 
     return (
+        Questionnaire,
+        QuestionnaireVersion,
+        QuestionnairePage,
+        Question,
+        Report,
+        ReportAnswer,
+        ReportFile,
+        ReportReminder,
         Company,
         Contact,
         Location,
@@ -239,8 +270,29 @@ def _snapshot_models():
     )
 
 
+#: Record-set keys of models with several records per set (each is tried).
+SET_KEYS = {
+    "Report": ("report_draft", "report_submitted", "report_approved"),
+    "ReportFile": ("file_draft", "file_approved"),
+}
+
+
+def _set_keys(model) -> tuple[str, ...]:
+    """Every record-set key of ``model`` (empty for models outside the record sets)."""
+    if model.__name__ in SET_KEYS:
+        return SET_KEYS[model.__name__]
+    key = _set_key(model)
+    return (key,) if key else ()
+
+
 def _set_key(model) -> str | None:
+    if model.__name__ in SET_KEYS:
+        return SET_KEYS[model.__name__][-1]
     return {
+        "Questionnaire": "questionnaire",
+        "QuestionnaireVersion": "questionnaire_version",
+        "QuestionnairePage": "questionnaire_page",
+        "Question": "question",
         "Company": "company",
         "Contact": "contact",
         "Location": "location",
@@ -322,15 +374,16 @@ def _action_names(rule, views) -> list[str]:
 def _fill(app, rule, views, record_set: dict[str, int]) -> list[str]:
     """The URLs of a rule with its arguments filled from ``record_set``."""
     model = _model_of(app, rule, views)
-    key = _set_key(model) if model is not None else None
+    keys = _set_keys(model) if model is not None else ()
     # Models outside the record sets (FAB's users, roles, permissions): their first row.
-    pk = str(record_set[key]) if key else "1"
+    pks = [str(record_set[key]) for key in keys] or ["1"]
     urls = [{}]
     for argument in sorted(rule.arguments):
         if argument == "pk":
-            values = [pk]
+            values = pks
         elif argument in ID_ARGUMENTS:
-            values = [str(record_set[ID_ARGUMENTS[argument]])]
+            names = ID_ARGUMENTS[argument]
+            values = [str(record_set[name]) for name in ((names,) if isinstance(names, str) else names)]
         elif argument == "name":
             values = _action_names(rule, views)
         elif argument in PLAIN_ARGUMENTS:
@@ -382,6 +435,8 @@ def _legit(role, rule) -> bool:
     if endpoint in ("DashboardIndexView.index", "UtilView.back"):
         return True
     if role == "promoter01" and endpoint.startswith("promoter."):
+        return True
+    if role == "promoter01" and endpoint in {f"{api}.get_list" for api in PROMOTER_APIS}:
         return True
     if role in CUSTOMERS:
         if endpoint.startswith("portal."):
@@ -489,6 +544,7 @@ def _query_parameter_requests(app, records, clients) -> list[Result]:
         for set_name in ROLE_SETS[role]:
             s = records["sets"][set_name]
             day = local_today(app).isoformat()
+            week_ago = (local_today(app) - dt.timedelta(days=7)).isoformat()
             urls = [
                 f"/portal/appointments?store={s['location']}",
                 f"/portal/appointments?job={s['job']}",
@@ -501,6 +557,10 @@ def _query_parameter_requests(app, records, clients) -> list[Result]:
                 f"/api/v1/job/?q=(filters:!((col:location,opr:rel_o_m,value:{s['location']})))",
                 f"/api/v1/job/?q=(filters:!((col:project,opr:rel_o_m,value:{s['project']})))",
                 f"/api/v1/appointment/?q=(filters:!((col:date,opr:eq,value:'{day}')),page_size:500)",
+                f"/api/v1/report/?appointment_id={s['report_appointment_approved']}",
+                f"/api/v1/report/?appointment_id={s['report_appointment_draft']}",
+                f"/api/v1/report/?job_id={s['job']}&page_size=500",
+                f"/api/v1/report/?from={week_ago}&to={day}&status=draft,submitted,approved",
                 f"/visibility/?contact={s['contact']}",
                 "/resetpassword/form?pk=1",
             ]
@@ -536,12 +596,14 @@ def _judge_query(role, url: str, status, location: str, body: str) -> str:
         if table_rows(body, "appointments"):
             return "foreign appointments listed"
         return ""
-    if role in CUSTOMERS and url.startswith("/api/v1/"):
+    if (role in CUSTOMERS or role == "promoter01" and url.startswith("/api/v1/report/")) and url.startswith(
+        "/api/v1/"
+    ):
         import json
 
         data = json.loads(body)
-        if "date,opr:eq" in url:
-            return ""  # the tags decide: the day's list may hold own rows only
+        if "date,opr:eq" in url or "from=" in url:
+            return ""  # the tags decide: the days' list may hold own rows only
         return "" if data.get("count") == 0 else f"count {data.get('count')}"
     return "answered 200"
 
@@ -636,3 +698,35 @@ def test_the_records_are_there(app, records, clients):
     assert records["tags"]["north"] in clients["adm.nord", "session"].get("/portal/stores").get_data(
         as_text=True
     )
+
+
+def test_the_report_api_shows_a_customer_the_approved_reports_of_their_stores_only(app, records, clients):
+    """The matrix's reports through the API: adm.nord finds the northern set's approved report
+    (not its draft or submitted one, nothing of the south or the other customer), adm.sued
+    the southern one, pos.marketing both; promoter01 none of them; the agency all."""
+    sets = records["sets"]
+    statuses = ("draft", "submitted", "approved")
+    every = {sets[name][f"report_{status}"]: (name, status) for name in sets for status in statuses}
+    seen_by = {
+        "adm.nord": {("north", "approved")},
+        "adm.sued": {("south", "approved")},
+        "pos.marketing": {("north", "approved"), ("south", "approved")},
+        "promoter01": set(),
+        "agentur": set(every.values()),
+    }
+    for username, expected in seen_by.items():
+        client = clients.get((username, "jwt")) or JwtClient(app, username)
+        ids = set()
+        for name in sets:
+            body = client.get(f"/api/v1/report/?job_id={sets[name]['job']}&page_size=500").get_json()
+            ids |= set(body["ids"])
+        assert {every[i] for i in ids if i in every} == expected, username
+        for report_id, what in every.items():
+            answer = client.get(f"/api/v1/report/{report_id}")
+            assert answer.status_code == (200 if what in expected else 404), (username, what)
+            if what in expected:
+                row = answer.get_json()["result"]
+                assert row["answers"]["remarks"] == f"Leakcheck Bemerkung {records['tags'][what[0]]}"
+                assert row["answers"]["products"] == [
+                    {"product": f"Leakcheck Ware {records['tags'][what[0]]}"}
+                ]

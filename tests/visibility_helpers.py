@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import secrets
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -496,3 +497,149 @@ def table_snapshot(app: Flask, *models) -> dict[str, list[tuple]]:
             (pk_column,) = table.primary_key.columns
             snapshot[table.name] = [tuple(row) for row in conn.execute(select(table).order_by(pk_column))]
     return snapshot
+
+
+def add_report_set(rows: Rows, tag: str, store_set: dict[str, int], day: dt.date) -> dict[str, int]:
+    """Campaign reporting of a store set: a published day questionnaire (its name, pages and
+    labels tagged), three past appointments of the set's job booked to the set's promoter,
+    and on them a draft, a submitted and an approved day report with tagged answers (a
+    repeating group too) and a photo each for the draft and the approved one.
+
+    The photos' bytes (holding the tag) are in the report storage.
+    """
+    from app.models.planning import Appointment, Booking
+    from app.models.reporting import (
+        Question,
+        Questionnaire,
+        QuestionnairePage,
+        QuestionnaireVersion,
+        Report,
+        ReportAnswer,
+        ReportFile,
+    )
+
+    now = dt.datetime.now().replace(microsecond=0)
+    ids: dict[str, int] = {}
+    ids["questionnaire"] = rows.add(
+        Questionnaire,
+        name=f"Leakcheck Fragebogen {tag}",
+        kind="day",
+        description=f"Leakcheck {tag}",
+        created_at=now,
+    )
+    ids["questionnaire_version"] = rows.add(
+        QuestionnaireVersion,
+        questionnaire_id=ids["questionnaire"],
+        number=1,
+        published_at=now,
+        created_at=now,
+    )
+    ids["questionnaire_page"] = rows.add(
+        QuestionnairePage,
+        version_id=ids["questionnaire_version"],
+        position=0,
+        title_de=f"Leakcheck Seite {tag}",
+        title_en=f"Leakcheck page {tag}",
+    )
+    questions = (("contacts", "integer"), ("remarks", "text"), ("products", "group"), ("shelf", "photo"))
+    for position, (key, kind) in enumerate(questions):
+        pk = rows.add(
+            Question,
+            version_id=ids["questionnaire_version"],
+            page_id=ids["questionnaire_page"],
+            position=position,
+            key=key,
+            kind=kind,
+            label_de=f"Leakcheck {key} {tag}",
+            label_en=f"Leakcheck {key} {tag} (en)",
+            required=False,
+        )
+        if position == 0:
+            ids["question"] = pk
+        if kind == "group":
+            rows.add(
+                Question,
+                version_id=ids["questionnaire_version"],
+                page_id=ids["questionnaire_page"],
+                parent_id=pk,
+                position=0,
+                key="product",
+                kind="text",
+                label_de=f"Leakcheck Produkt {tag}",
+                required=False,
+            )
+    for offset, status in ((3, "draft"), (2, "submitted"), (1, "approved")):
+        appointment = rows.add(
+            Appointment,
+            job_id=store_set["job"],
+            date=day - dt.timedelta(days=offset),
+            start_time=dt.time(9),
+            end_time=dt.time(17),
+            status="done" if status == "approved" else "planned",
+            actual_start_time=dt.time(9, 5) if status == "approved" else None,
+            actual_end_time=dt.time(16, 55) if status == "approved" else None,
+            origin="agency",
+            note=f"Leakcheck report appointment {tag}",
+            version=1,
+        )
+        ids[f"report_appointment_{status}"] = appointment
+        rows.add(Booking, appointment_id=appointment, promoter_id=store_set["promoter"], status="confirmed")
+        report = rows.add(
+            Report,
+            kind="day",
+            appointment_id=appointment,
+            job_id=store_set["job"],
+            questionnaire_version_id=ids["questionnaire_version"],
+            promoter_id=store_set["promoter"],
+            status=status,
+            actual_start=dt.time(9, 5),
+            actual_end=dt.time(16, 55),
+            break_minutes=30,
+            submitted_at=None if status == "draft" else now,
+            reviewed_at=now if status == "approved" else None,
+            created_at=now,
+            updated_at=now,
+            revision=1,
+        )
+        ids[f"report_{status}"] = report
+        for key, text, number, group in (
+            ("contacts", None, 17, None),
+            ("remarks", f"Leakcheck Bemerkung {tag}", None, None),
+            ("product", f"Leakcheck Ware {tag}", None, "products"),
+        ):
+            rows.add(
+                ReportAnswer,
+                report_id=report,
+                question_key=key,
+                group_key=group,
+                item=0,
+                value_text=text,
+                value_number=number,
+            )
+        if status in ("draft", "approved"):
+            key = secrets.token_urlsafe(24)  # the storage's key format: 32 characters
+            ids[f"file_{status}"] = rows.add(
+                ReportFile,
+                report_id=report,
+                question_key="shelf",
+                item=0,
+                storage_key=f"{key}.jpg",
+                thumbnail_key=f"{key}-thumb.jpg",
+                content_type="image/jpeg",
+                byte_size=100,
+                width=10,
+                height=10,
+                original_name=f"leakcheck-{tag}.jpg",
+                created_at=now,
+            )
+            _store_leakcheck_bytes(rows.app, tag, (f"{key}.jpg", f"{key}-thumb.jpg"))
+    return ids
+
+
+def _store_leakcheck_bytes(app: Flask, tag: str, keys: tuple[str, ...]) -> None:
+    """Bytes holding the tag under the file's and its thumbnail's keys in the report storage."""
+    from app.reporting.storage import storage_for
+
+    storage = storage_for(app)
+    for key in keys:
+        storage.put(key, f"Leakcheck photo {tag}".encode(), "image/jpeg")

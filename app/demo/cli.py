@@ -37,6 +37,7 @@ def seed_demo(reset: bool, password: str) -> None:
         "  {projects} project, {jobs} jobs, {applications} applications, {appointments} appointments "
         "({proposals} customer proposals), {bookings} bookings, {notes} notes, {tasks} tasks".format(**counts)
     )
+    click.echo("  {questionnaires} questionnaires, {reports} reports".format(**counts))
     shown = "promoplan-demo" if password == "promoplan-demo" else "as given with --password"
     usernames = [spec.username for spec in seed.user_specs()]
     click.echo(

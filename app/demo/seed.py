@@ -3,8 +3,10 @@
 ``seed_demo`` is idempotent: master data (companies, territories, stores, contacts,
 promoters, logins) is looked up by its natural key and created only when missing;
 the campaign (project, jobs, applications, appointments, bookings, notes, tasks) is
-built only when the project does not exist yet. Re-running it resets the passwords
-of the demo logins. Everything happens in one transaction.
+built only when the project does not exist yet, its reporting (questionnaires and
+reports, :mod:`app.demo.reports`) only when the day questionnaire does not exist yet.
+Re-running it resets the passwords of the demo logins. Everything happens in one
+transaction.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from app.common.models import utcnow
 from app.common.timezone import local_today
 from app.demo import data
 from app.demo.data import STORES, Store
+from app.demo.photos import attach_photos
+from app.demo.reports import ensure_reporting
 from app.extensions import db
 from app.models.crm import Company, Contact, Location, Note, Task, Territory, contact_territory
 from app.models.planning import (
@@ -38,6 +42,17 @@ from app.models.planning import (
     project_manager,
 )
 from app.models.promoter import Promoter
+from app.models.reporting import (
+    Question,
+    Questionnaire,
+    QuestionnairePage,
+    QuestionnaireVersion,
+    Report,
+    ReportAnswer,
+    ReportFile,
+    ReportReminder,
+)
+from app.reporting.storage import storage_for
 from app.rules.calendar import week_of
 from app.security.roles import CUSTOMER, PROMOTER
 
@@ -50,9 +65,15 @@ SHIFTS = ((dt.time(10), dt.time(18)), (dt.time(11), dt.time(19)))
 BACKUP_SHARE = 0.15
 # promoter01 alternates confirmed and requested bookings this many days ahead.
 SHOWCASE_DAYS = 21
+# promoter01 works today from early on (the day report can be filled in by mid-morning).
+SHOWCASE_TODAY = (dt.time(8), dt.time(16))
 
 # Every row of these tables is deleted by ``--reset`` (children before parents).
 BUSINESS_TABLES = (
+    ReportReminder.__table__,
+    ReportFile.__table__,
+    ReportAnswer.__table__,
+    Report.__table__,
     Booking.__table__,
     Appointment.__table__,
     Application.__table__,
@@ -60,6 +81,10 @@ BUSINESS_TABLES = (
     project_contact,
     project_manager,
     Project.__table__,
+    Question.__table__,
+    QuestionnairePage.__table__,
+    QuestionnaireVersion.__table__,
+    Questionnaire.__table__,
     Note.__table__,
     Task.__table__,
     contact_territory,
@@ -83,6 +108,8 @@ COUNTED = {
     "applications": Application,
     "appointments": Appointment,
     "bookings": Booking,
+    "questionnaires": Questionnaire,
+    "reports": Report,
 }
 
 DbSession = Session | scoped_session
@@ -172,6 +199,18 @@ def promotion_days(store: Store, start: dt.date, weeks: int = PROJECT_WEEKS) -> 
         wanted = store.days if rng.random() < 0.6 else rng.randint(2, store.days)
         days.extend(sorted(rng.sample(candidates, min(wanted, len(candidates)))))
     return days
+
+
+def with_today(days: list[dt.date], today: dt.date, closed: frozenset[dt.date]) -> list[dt.date]:
+    """promoter01's store works today: today replaces the week's day closest to it (so the
+    week keeps its number of days); on a Sunday or a holiday it is added all the same."""
+    if today in days:
+        return days
+    monday = week_of(today)[0]
+    week = [day for day in days if monday <= day < monday + dt.timedelta(days=7)]
+    if week and today.weekday() < 6 and today not in closed:
+        days = [day for day in days if day != min(week, key=lambda d: (abs((d - today).days), d))]
+    return sorted([*days, today])
 
 
 def _booking_status(day: dt.date, today: dt.date, rng: random.Random) -> str | None:
@@ -451,10 +490,14 @@ def _schedule(
         backup = len(STORES) + store.pool
         showcase = 0
         days = promotion_days(store, start)
+        if index == 0:
+            days = with_today(days, today, closed_days(store.state, today, today))
         days_by_store[index] = set(days)
         for day in days:
             rng = random.Random(f"{RANDOM_SEED}:{store.name}:{day.isoformat()}")
             start_time, end_time = rng.choice(SHIFTS)
+            if index == 0 and day == today:
+                start_time, end_time = SHOWCASE_TODAY
             past = day < today
             updated = dt.datetime.combine(day, end_time) if past else created
             appointment = Appointment(
@@ -472,7 +515,9 @@ def _schedule(
             appointments.append(appointment)
             status = _booking_status(day, today, rng)
             who = index
-            if index == 0 and today < day <= today + dt.timedelta(days=SHOWCASE_DAYS):
+            if index == 0 and day == today:
+                status = "confirmed"  # promoter01's report of today (the reporting walk)
+            elif index == 0 and today < day <= today + dt.timedelta(days=SHOWCASE_DAYS):
                 # promoter01 shows both: confirmed and still-requested coming days.
                 showcase += 1
                 status = "requested" if showcase % 2 == 0 else "confirmed"
@@ -623,9 +668,16 @@ def _ensure_notes_and_tasks(
             )
 
 
-def _delete_all(session: DbSession) -> None:
-    """``--reset``: delete every row of the business tables and the demo logins."""
+def _delete_all(session: DbSession) -> list[str]:
+    """``--reset``: delete every row of the business tables and the demo logins; returns
+    the storage keys of the deleted report files (their bytes go after the commit)."""
     session.flush()
+    stored = [
+        key
+        for keys in session.execute(select(ReportFile.storage_key, ReportFile.thumbnail_key))
+        for key in keys
+        if key
+    ]
     session.execute(update(Territory.__table__).values(parent_id=None))
     for table in BUSINESS_TABLES:
         session.execute(table.delete())
@@ -635,6 +687,7 @@ def _delete_all(session: DbSession) -> None:
     session.flush()
     # Deleted rows must not linger in the identity map (SQLite reuses the ids).
     session.expunge_all()
+    return stored
 
 
 def demo_present(session: DbSession | None = None) -> bool:
@@ -668,9 +721,11 @@ def seed_demo(password: str = DEFAULT_PASSWORD, reset: bool = False) -> dict[str
     if not password:
         raise click.ClickException("The demo password must not be empty.")
     session = db.session
+    storage = storage_for(current_app)
+    removed: list[str] = []
     try:
         if reset:
-            _delete_all(session)
+            removed = _delete_all(session)
         users = _ensure_users(_roles(), password)
         companies = _ensure_companies(session)
         territories = _ensure_territories(session)
@@ -691,8 +746,15 @@ def seed_demo(password: str = DEFAULT_PASSWORD, reset: bool = False) -> dict[str
         if users["agentur"] not in project.managers:
             project.managers.append(users["agentur"])
         _ensure_notes_and_tasks(session, today, contacts, users)
+        session.flush()
+        if ensure_reporting(session, project, today, users["agentur"], promoters[0].id):
+            # Photos of the recent reports (bytes stored before the commit: if it fails,
+            # the storage's orphan sweep removes them).
+            attach_photos(session, project.id, today, storage.put)
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    for key in removed:
+        storage.delete(key)
     return count_rows(session)

@@ -56,15 +56,19 @@ def register_agency_view(
 
 
 _customer_read_apis: list[str] = []
+_promoter_read_apis: list[str] = []
 
 
-def register_api(appbuilder, api, customer_read: bool = False) -> None:
-    """Add a REST API: full access for the agency, read access for customers if asked."""
+def register_api(appbuilder, api, customer_read: bool = False, promoter_read: bool = False) -> None:
+    """Add a REST API: full access for the agency, read access for customers and promoters
+    if asked (their rows are restricted by app.security.visibility)."""
     appbuilder.add_api(api)
     if api.__name__ not in _agency_names:
         _agency_names.append(api.__name__)
     if customer_read and api.__name__ not in _customer_read_apis:
         _customer_read_apis.append(api.__name__)
+    if promoter_read and api.__name__ not in _promoter_read_apis:
+        _promoter_read_apis.append(api.__name__)
 
 
 def agency_permission_names() -> list[str]:
@@ -74,6 +78,7 @@ def agency_permission_names() -> list[str]:
 def role_definitions() -> dict[str, list[list[str]]]:
     names = "|".join(re.escape(n) for n in _agency_names)
     customer_apis = "|".join(re.escape(n) for n in _customer_read_apis)
+    promoter_apis = "|".join(re.escape(n) for n in _promoter_read_apis)
     tools = "|".join(AGENCY_TOOLS)
     agency = [
         [f"^({names})$", ".*"],
@@ -86,7 +91,7 @@ def role_definitions() -> dict[str, list[list[str]]]:
         # Customers and promoters have their own systems and no agency screen;
         # customers read their rows (filtered by app.security.visibility) via the API.
         CUSTOMER: [[f"^({customer_apis})$", "^can_get$"]] if customer_apis else [],
-        PROMOTER: [],
+        PROMOTER: [[f"^({promoter_apis})$", "^can_get$"]] if promoter_apis else [],
     }
 
 
