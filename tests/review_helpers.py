@@ -1,5 +1,8 @@
 """Rows for the review and reminder tests: a published day questionnaire, appointments at a
-demo store with a confirmed promoter of the test's own, and reports inserted directly."""
+demo store with a confirmed promoter of the test's own, and reports inserted directly.
+
+The appointments belong to a project of the test's own at that store (the demo's project
+has a day questionnaire of its own, so none of its appointments is free of a report)."""
 
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ class ReviewData:
     promoter_id: int
     promoter_email: str
     outbox_mark: int
+    #: the project and job made for the test (None: a job of the demo was given)
+    own_project_id: int | None = None
     appointments: list[int] = field(default_factory=list)
     reports: list[int] = field(default_factory=list)
     promoters: list[int] = field(default_factory=list)
@@ -181,6 +186,11 @@ class ReviewData:
             conn.execute(delete(QuestionnairePage).where(QuestionnairePage.version_id == self.version_id))
             conn.execute(delete(QuestionnaireVersion).where(QuestionnaireVersion.id == self.version_id))
             conn.execute(delete(Questionnaire).where(Questionnaire.id == self.questionnaire_id))
+            if self.own_project_id is not None:
+                from app.models.planning import Job, Project
+
+                conn.execute(delete(Job).where(Job.id == self.job_id))
+                conn.execute(delete(Project).where(Project.id == self.own_project_id))
             conn.execute(delete(Promoter).where(Promoter.id.in_(self.promoters)))
             conn.execute(
                 delete(AuditEntry).where(
@@ -253,16 +263,38 @@ def make_review_data(
         question(1, "sold", "integer", "Verkauft", "Units sold", parent_id=group, min_value=0)
         question(3, "remarks", "long_text", "Bemerkungen", "Remarks")
         question(4, "display", "photo", "Foto der Platzierung", "Photo of the display")
+        own_project = None
+        if job_id is None:
+            from app.models.planning import Job, Project
+
+            customer = conn.execute(select(Project.customer_id).where(Project.id == info.project_id)).scalar()
+            own_project = conn.execute(
+                insert(Project).values(
+                    name=f"Review {tag}",
+                    customer_id=customer,
+                    start_date=info.today - dt.timedelta(days=90),
+                    end_date=info.today + dt.timedelta(days=90),
+                )
+            ).inserted_primary_key[0]
+            job_id = conn.execute(
+                insert(Job).values(
+                    project_id=own_project,
+                    location_id=store.location_id,
+                    title=f"Review {tag}",
+                    status="staffed",
+                )
+            ).inserted_primary_key[0]
     data = ReviewData(
         app=app,
         tag=tag,
-        job_id=job_id or store.job_id,
-        project_id=info.project_id,
+        job_id=job_id,
+        project_id=own_project or info.project_id,
         questionnaire_id=questionnaire,
         version_id=version,
         promoter_id=0,
         promoter_email="",
         outbox_mark=mark,
+        own_project_id=own_project,
     )
     data.promoter_id = data.promoter(language)
     with app.app_context(), db.engine.connect() as conn:
