@@ -43,6 +43,7 @@ def _job(app: Flask, name: str, func):
 def build_scheduler(app: Flask) -> BlockingScheduler:
     from app.digests.compose import agency_pending_digest, change_summary_digest, customer_week_digest
     from app.outbox.sender import send_pending
+    from app.reporting.files import delete_orphans
     from app.reporting.operations import remind_missing_reports
     from app.transfer.export_jobs import run_pending as run_exports
     from app.transfer.jobs import run_pending as run_imports
@@ -77,6 +78,15 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         id="report_reminders",
         max_instances=1,
         coalesce=True,
+    )
+    # Stored report files no row refers to (a web process that died between storing the
+    # bytes and its commit; deleted reports): once a night, only bytes older than a day.
+    scheduler.add_job(
+        _job(app, "report file sweep", delete_orphans),
+        CronTrigger(hour=3, minute=30, timezone=timezone),
+        id="report_file_sweep",
+        coalesce=True,
+        misfire_grace_time=6 * 3600,
     )
     scheduler.add_job(
         _job(app, "agency digest", agency_pending_digest),

@@ -516,8 +516,11 @@ def test_the_scheduler_runs_the_digests_at_the_configured_times(app, tidy, info)
         "exports",
         "imports",
         "outbox",
+        "report_file_sweep",
         "report_reminders",
     ]
+    sweep = {f.name: str(f) for f in jobs["report_file_sweep"].trigger.fields}
+    assert (sweep["hour"], sweep["minute"]) == ("3", "30")  # once a night
     assert isinstance(jobs["outbox"].trigger, IntervalTrigger)
     assert jobs["outbox"].trigger.interval == dt.timedelta(minutes=1)
     for job_id in ("agency_digest", "change_summary", "customer_digest"):
