@@ -49,7 +49,12 @@ PHOTO = {("photos", None, 0): 1}
 WRONG = [
     ("q.sold", "12,5", "Bitte eine ganze Zahl eingeben.", "Please enter a whole number."),
     ("q.sold", "zwölf", "Bitte eine ganze Zahl eingeben.", "Please enter a whole number."),
-    ("q.sold", "501", "Bitte einen Wert von 0 Stück bis 500 Stück eingeben.", "Please enter a value from 0 Stück to 500 Stück."),
+    (
+        "q.sold",
+        "501",
+        "Bitte einen Wert von 0 Stück bis 500 Stück eingeben.",
+        "Please enter a value from 0 Stück to 500 Stück.",
+    ),
     ("g.products.0.count", "-1", "Bitte mindestens 0 Stück eingeben.", "Please enter at least 0 Stück."),
     (
         "q.sold",

@@ -293,12 +293,13 @@ def due_week_reports(session: Session, scope: Scope, today: dt.date) -> list[Wee
     first = monday - dt.timedelta(weeks=REPORT_WEEKS - 1)
     week_questionnaire = func.coalesce(Job.week_questionnaire_id, Project.week_questionnaire_id)
     days = session.execute(
-        scope.bookings()
-        .with_only_columns(Job.id, Appointment.date)
+        select(Job.id, Appointment.date)
+        .select_from(Booking)
         .join(Appointment, Appointment.id == Booking.appointment_id)
         .join(Job, Job.id == Appointment.job_id)
         .join(Project, Project.id == Job.project_id)
         .where(
+            scope.condition(Booking),
             Booking.status == "confirmed",
             Appointment.status.in_(SCHEDULED_APPOINTMENTS),
             Appointment.date.between(first, today),
@@ -313,7 +314,9 @@ def due_week_reports(session: Session, scope: Scope, today: dt.date) -> list[Wee
     jobs = {
         job.id: job
         for job in session.scalars(
-            scope.jobs().where(Job.id.in_(job_ids)).options(joinedload(Job.location), joinedload(Job.project))
+            _booked_jobs(scope)
+            .where(Job.id.in_(job_ids))
+            .options(joinedload(Job.location), joinedload(Job.project))
         ).unique()
     }
     reports = {
@@ -364,12 +367,36 @@ def report_links(
     if not appointment_ids:
         return {}
     stmt = (
-        reportable_bookings(scope, now)
-        .where(Appointment.id.in_(appointment_ids))
+        select(Appointment.id, Report.status)
+        .select_from(Booking)
+        .join(Appointment, Appointment.id == Booking.appointment_id)
+        .join(Job, Job.id == Appointment.job_id)
+        .join(Project, Project.id == Job.project_id)
         .outerjoin(Report, and_(Report.appointment_id == Appointment.id, scope.condition(Report)))
-        .with_only_columns(Appointment.id, Report.status)
+        .where(
+            scope.condition(Booking),
+            Booking.status == "confirmed",
+            Appointment.status.in_(SCHEDULED_APPOINTMENTS),
+            Appointment.id.in_(appointment_ids),
+            _started(now),
+            _published(day_questionnaire_column()),
+        )
     )
     return {appointment_id: status or "" for appointment_id, status in session.execute(stmt)}
+
+
+def _booked_jobs(scope: Scope) -> Select:
+    """Jobs in which the scope's promoter has a booking (seen through their bookings)."""
+    booked = (
+        select(Appointment.job_id)
+        .join(Booking, Booking.appointment_id == Appointment.id)
+        .where(scope.condition(Booking))
+    )
+    return select(Job).where(Job.id.in_(booked))
+
+
+def booked_job(session: Session, scope: Scope, job_id: int) -> Job | None:
+    return session.scalar(_booked_jobs(scope).where(Job.id == job_id))
 
 
 def visible_report(session: Session, scope: Scope, report_id: int) -> Report | None:

@@ -70,7 +70,7 @@ def start_day_report(appointment_id: int):
 @bp.route("/reports/week/<int:job_id>/<week>", methods=["POST"])
 @promoter_required
 def start_week_report(job_id: int, week: str):
-    job = queries.visible_job(db.session, g.scope, job_id)
+    job = queries.booked_job(db.session, g.scope, job_id)
     week_start = answers.parse_date(week)
     if job is None or week_start is None:
         abort(404)

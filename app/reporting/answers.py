@@ -26,9 +26,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from babel.numbers import format_decimal
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from werkzeug.datastructures import MultiDict
 
 from app.common.input_guard import UNSTORABLE
@@ -277,12 +276,18 @@ def _check_value(
 def _check_files(question: Question, count: int, submit: bool) -> str | None:
     if question.max_count is not None and count > question.max_count:
         if question.kind == "photo":
-            return ngettext("Please add at most %(num)d photo.", "Please add at most %(num)d photos.", question.max_count)
-        return ngettext("Please add at most %(num)d file.", "Please add at most %(num)d files.", question.max_count)
+            return ngettext(
+                "Please add at most %(num)d photo.", "Please add at most %(num)d photos.", question.max_count
+            )
+        return ngettext(
+            "Please add at most %(num)d file.", "Please add at most %(num)d files.", question.max_count
+        )
     needed = question.min_count or (1 if question.required else 0)
     if submit and count < needed:
         if question.kind == "photo":
-            return ngettext("Please add at least %(num)d photo.", "Please add at least %(num)d photos.", needed)
+            return ngettext(
+                "Please add at least %(num)d photo.", "Please add at least %(num)d photos.", needed
+            )
         return ngettext("Please add at least %(num)d file.", "Please add at least %(num)d files.", needed)
     return None
 
@@ -349,7 +354,9 @@ def _check_group(
     rows, too_many = _row_count(values, group)
     group_name = f"g.{group.key}"
     if too_many:
-        result.errors[group_name] = ngettext("Please enter at most %(num)d row.", "Please enter at most %(num)d rows.", MAX_GROUP_ROWS)
+        result.errors[group_name] = ngettext(
+            "Please enter at most %(num)d row.", "Please enter at most %(num)d rows.", MAX_GROUP_ROWS
+        )
         return
     filled = 0
     subs = children(version, group)
@@ -383,10 +390,14 @@ def _check_group(
         result.errors.update(row_errors)
         result.rows.extend(row_rows)
     if group.max_count is not None and filled > group.max_count:
-        result.errors[group_name] = ngettext("Please enter at most %(num)d row.", "Please enter at most %(num)d rows.", group.max_count)
+        result.errors[group_name] = ngettext(
+            "Please enter at most %(num)d row.", "Please enter at most %(num)d rows.", group.max_count
+        )
     needed = group.min_count or (1 if group.required else 0)
     if submit and filled < needed:
-        result.errors[group_name] = ngettext("Please fill in at least %(num)d row.", "Please fill in at least %(num)d rows.", needed)
+        result.errors[group_name] = ngettext(
+            "Please fill in at least %(num)d row.", "Please fill in at least %(num)d rows.", needed
+        )
 
 
 def _check_times(values: FormValues, submit: bool, result: Checked) -> None:
