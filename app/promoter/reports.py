@@ -215,7 +215,11 @@ def file_url(endpoint: str, stored: ReportFile) -> str | None:
 
 def _render(report: Report, values, errors: dict[str, str], status: int = 200, extra_rows: str | None = None):
     sections = _sections(report, values, extra_rows)
-    labels = {"actual_start": _("Actual start"), "actual_end": _("Actual end"), "break_minutes": _("Break")}
+    labels = {
+        "actual_start": _("Actual start"),
+        "actual_end": _("Actual end"),
+        "break_minutes": _("Break (minutes)"),
+    }
     for section in sections:
         for item in section.items:
             labels[item.name] = item.label
