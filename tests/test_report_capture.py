@@ -487,3 +487,52 @@ def test_reports_due_are_listed_and_counted_and_offered_on_the_start_page(app, r
     assert f'id="report-{later}"' not in start_page
     schedule = client.get("/promoter/schedule").get_data(as_text=True)
     assert f'id="report-{world["appointment"]}"' in schedule
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        {"break_minutes": "²"},
+        {"revision": "²"},
+        {"remove_file": "²"},
+        {"g.products.rows": "²", "g.products.².product": "x"},
+        {"q.sold": "٣"},
+        {"q.visit_date": "٠١.٠١.٢٠٢٦"},
+        {"q.weather": "sun\x00"},
+        {"action": "submit\x00", "add_row": "\x00"},
+        {"q.price": "1" * 5000},
+    ],
+)
+def test_hostile_input_gets_an_answer_not_an_error(app, world, hostile):
+    client = promoter_client(app)
+    url = client.post(f"/promoter/reports/day/{world['appointment']}").headers["Location"]
+    html = client.get(url).get_data(as_text=True)
+    response = client.post(url, data={**form_of(html), "action": "save", **hostile})
+    assert response.status_code in (200, 302, 400), response.status_code
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_the_weekly_report_through_the_form(app, world, files_module):
+    client = promoter_client(app, locale="en")
+    monday = world["today"] - dt.timedelta(days=world["today"].weekday())
+    html = client.get("/promoter/reports").get_data(as_text=True)
+    assert f'id="due-week-{world["job"]}-{monday.isoformat()}"' in html
+    response = client.post(f"/promoter/reports/week/{world['job']}/{monday.isoformat()}")
+    assert response.status_code == 302
+    url = response.headers["Location"]
+    html = client.get(url).get_data(as_text=True)
+    assert "Weekly report" in html and 'name="actual_start"' not in html
+    data = {
+        **form_of(html),
+        **{k: v for k, v in complete_answers().items() if not k.startswith(("actual", "break"))},
+        "action": "submit",
+        "q.photos": (io.BytesIO(jpeg()), "week.jpg"),
+    }
+    assert client.post(url, data=data, content_type="multipart/form-data").status_code == 302
+    (report,) = [r for r in reports_of(app, world["job"]) if r["kind"] == "week"]
+    assert (report["status"], report["week_start"]) == ("submitted", monday)
+    html = client.get("/promoter/reports").get_data(as_text=True)
+    assert f'id="due-week-{world["job"]}-' not in html
+    # another promoter cannot start the same week
+    other = promoter_client(app, "promoter02")
+    assert other.post(f"/promoter/reports/week/{world['job']}/{monday.isoformat()}").status_code == 404

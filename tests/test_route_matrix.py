@@ -78,6 +78,7 @@ PLAIN_ARGUMENTS = {
     "group_by": "username",
     "kind": "promoter",
     "token": "0123456789abcdef0123456789abcdef",
+    "week": "2026-11-30",
 }
 #: URL arguments ``<x_id>`` name the record set's key ``x`` (a proposal for appointment_id:
 #: the routes with that argument are about customer proposals).
@@ -91,6 +92,7 @@ ID_ARGUMENTS = {
     "application_id": "application",
     "unavailability_id": "unavailability",
     "change_id": "change_request",
+    "report_id": "report",
 }
 
 
@@ -171,12 +173,32 @@ def _for_the_promoter_system(rows, record_set: dict[str, int], day) -> None:
     )
     with rows.app.app_context(), db.engine.begin() as conn:
         conn.execute(update(Job.__table__).where(Job.id == record_set["job"]).values(status="staffed"))
+    _a_report(rows, record_set)
+
+
+def _a_report(rows, record_set: dict[str, int]) -> None:
+    """An approved day report of the set's promoter on the set's appointment (for ``<report_id>``)."""
+    from app.models.reporting import Questionnaire, QuestionnaireVersion, Report
+
+    questionnaire = rows.add(Questionnaire, name=f"Leakcheck {record_set['job']}", kind="day")
+    version = rows.add(QuestionnaireVersion, questionnaire_id=questionnaire, number=1)
+    record_set["report"] = rows.add(
+        Report,
+        kind="day",
+        appointment_id=record_set["appointment"],
+        job_id=record_set["job"],
+        questionnaire_version_id=version,
+        promoter_id=record_set["promoter"],
+        status="approved",
+        revision=1,
+    )
 
 
 def _snapshot_models():
     from app.models.crm import Company, Contact, Location, Note, Task, Territory
     from app.models.planning import Application, Appointment, Booking, Job, Project
     from app.models.promoter import Promoter, Unavailability
+    from app.models.reporting import Report, ReportAnswer
 
     return (
         Company,
@@ -192,6 +214,8 @@ def _snapshot_models():
         Booking,
         Promoter,
         Unavailability,
+        Report,
+        ReportAnswer,
     )
 
 
@@ -210,6 +234,7 @@ def _set_key(model) -> str | None:
         "Booking": "booking",
         "Promoter": "promoter",
         "Unavailability": "unavailability",
+        "Report": "report",
     }.get(model.__name__)
 
 

@@ -36,7 +36,7 @@ def due_reports() -> int | None:
 
 def _page_number() -> int:
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    return int(raw) if answers.digits(raw) and len(raw) < 7 else 1
 
 
 @bp.route("/reports")
@@ -141,7 +141,7 @@ def _sections(report: Report, values, extra_rows: str | None = None) -> list[Sec
                 )
                 continue
             raw = values.get(answers.rows_field(question)) or "0"
-            filled = min(int(raw), MAX_GROUP_ROWS) if raw.isdigit() and len(raw) < 4 else 0
+            filled = min(int(raw), MAX_GROUP_ROWS) if answers.digits(raw) and len(raw) < 4 else 0
             filled = max([filled] + [item + 1 for key, group, item in files if group == question.key])
             limit = min(question.max_count or MAX_GROUP_ROWS, MAX_GROUP_ROWS)
             count = filled + (1 if extra_rows == question.key else 0)
@@ -187,7 +187,7 @@ def _uploads(report: Report) -> dict[tuple[str, str | None, int], list]:
         parts = name.split(".")
         if parts[0] == "q" and len(parts) == 2:
             place = (parts[1], None, 0)
-        elif parts[0] == "g" and len(parts) == 4 and parts[2].isdigit() and len(parts[2]) < 4:
+        elif parts[0] == "g" and len(parts) == 4 and answers.digits(parts[2]) and len(parts[2]) < 4:
             place = (parts[3], parts[1], int(parts[2]))
         else:
             continue
@@ -202,7 +202,7 @@ def _uploads(report: Report) -> dict[tuple[str, str | None, int], list]:
 
 def _remove_ids() -> list[int]:
     raw = request.form.get("remove_file", "")
-    return [int(raw)] if raw.isdigit() and len(raw) < 19 else []
+    return [int(raw)] if answers.digits(raw) and len(raw) < 19 else []
 
 
 def file_url(endpoint: str, stored: ReportFile) -> str | None:
@@ -260,7 +260,7 @@ def report(report_id: int):
     remove = _remove_ids()
     submit = action == "submit" and not add_row and not remove
     raw_revision = request.form.get("revision", "")
-    revision = int(raw_revision) if raw_revision.isdigit() and len(raw_revision) < 10 else -1
+    revision = int(raw_revision) if answers.digits(raw_revision) and len(raw_revision) < 10 else -1
     try:
         reporting.save_report(
             db.session,

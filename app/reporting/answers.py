@@ -42,11 +42,17 @@ MAX_LONG_TEXT = 5000
 MAX_DIGITS = 12
 
 FILE_KINDS = ("photo", "file")
-_INTEGER = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(\d+)(?:[.,](\d+))?")
-_GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(\d+)(?:[.,](\d+))?", re.ASCII)
+_GERMAN_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", re.ASCII)
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?", re.ASCII)
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def digits(raw: str) -> bool:
+    """Only the digits 0–9 (``str.isdigit`` also takes "²", which ``int`` refuses)."""
+    return bool(_DIGITS.fullmatch(raw))
 
 
 class FormValues(Protocol):
@@ -302,12 +308,12 @@ def _required() -> str:
 def _row_count(values: FormValues, group: Question) -> tuple[int, bool]:
     """Rows the form showed (at least those that hold a value), and whether that is too many."""
     raw = _text_of(values, rows_field(group))
-    shown = (int(raw) if len(raw) < 7 else MAX_GROUP_ROWS + 1) if raw.isdigit() else 0
+    shown = (int(raw) if len(raw) < 7 else MAX_GROUP_ROWS + 1) if digits(raw) else 0
     prefix = f"g.{group.key}."
     for name in values.keys() if hasattr(values, "keys") else ():
         if isinstance(name, str) and name.startswith(prefix):
             part = name[len(prefix) :].split(".", 1)[0]
-            if part.isdigit() and len(part) < 7:
+            if digits(part) and len(part) < 7:
                 shown = max(shown, int(part) + 1)
     return min(shown, MAX_GROUP_ROWS), shown > MAX_GROUP_ROWS
 
@@ -412,7 +418,7 @@ def _check_times(values: FormValues, submit: bool, result: Checked) -> None:
         result.errors["actual_end"] = _("Please enter a time as HH:MM.")
     minutes = None
     if break_raw:
-        if not break_raw.isdigit() or len(break_raw) > 4:
+        if not digits(break_raw) or len(break_raw) > 4:
             result.errors["break_minutes"] = _("Please enter the break in whole minutes (0 or more).")
         else:
             minutes = int(break_raw)
