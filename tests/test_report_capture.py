@@ -536,3 +536,19 @@ def test_the_weekly_report_through_the_form(app, world, files_module):
     # another promoter cannot start the same week
     other = promoter_client(app, "promoter02")
     assert other.post(f"/promoter/reports/week/{world['job']}/{monday.isoformat()}").status_code == 404
+
+
+def test_a_form_too_large_to_read_gets_a_message(app, world):
+    client = promoter_client(app)
+    url = client.post(f"/promoter/reports/day/{world['appointment']}").headers["Location"]
+    html = client.get(url).get_data(as_text=True)
+    data = {**form_of(html), "action": "save", "q.photos": (io.BytesIO(jpeg()), "a.jpg")}
+    data.update({f"x{n}": "1" for n in range(6000)})
+    response = client.post(url, data=data, content_type="multipart/form-data", follow_redirects=True)
+    assert response.status_code == 200
+    assert (
+        "danger",
+        "Das Formular war zu groß zum Speichern. Bitte weniger oder kleinere Fotos auf einmal senden.",
+    ) in flashes(response.get_data(as_text=True))
+    (report,) = reports_of(app, world["job"])
+    assert answers_of(app, report["id"]) == set()

@@ -244,9 +244,24 @@ def _render(report: Report, values, errors: dict[str, str], status: int = 200, e
     ), status
 
 
+#: Form fields a report form may send (werkzeug's default, 1,000, is below 50 group rows of a
+#: long group); beyond it werkzeug answers 413, see :func:`too_large`.
+MAX_FORM_PARTS = 5000
+
+
+@bp.errorhandler(413)
+def too_large(_error):
+    """A form or upload too large to read: a message on the form, nothing saved."""
+    flash(_("The form was too large to be saved. Please send fewer or smaller photos at a time."), "danger")
+    if request.endpoint == "promoter.report":
+        return redirect(request.path)
+    return redirect(url_for("promoter.reports"))
+
+
 @bp.route("/reports/<int:report_id>", methods=["GET", "POST"])
 @promoter_required
 def report(report_id: int):
+    request.max_form_parts = MAX_FORM_PARTS
     found = queries.visible_report(db.session, g.scope, report_id)
     if found is None:
         abort(404)
