@@ -552,3 +552,34 @@ def test_a_form_too_large_to_read_gets_a_message(app, world):
     ) in flashes(response.get_data(as_text=True))
     (report,) = reports_of(app, world["job"])
     assert answers_of(app, report["id"]) == set()
+
+
+def test_submitted_reports_are_listed_latest_first_in_pages(app, rows, world, questionnaires):
+    from app.models.reporting import Report
+
+    ids = []
+    for n in range(21):
+        appointment = add_appointment(
+            rows, world["job"], world["me"], world["today"] - dt.timedelta(days=n + 1)
+        )
+        ids.append(
+            rows.add(
+                Report,
+                kind="day",
+                appointment_id=appointment,
+                job_id=world["job"],
+                questionnaire_version_id=questionnaires["day"]["version"],
+                promoter_id=world["me"],
+                status="approved" if n % 2 else "submitted",
+                submitted_at=dt.datetime(2030, 1, 1) - dt.timedelta(hours=n),
+                revision=1,
+            )
+        )
+    client = promoter_client(app)
+    first = re.findall(r'id="done-report-(\d+)"', client.get("/promoter/reports").get_data(as_text=True))
+    second = re.findall(
+        r'id="done-report-(\d+)"', client.get("/promoter/reports?page=2").get_data(as_text=True)
+    )
+    assert [int(i) for i in first] == ids[:20]
+    assert int(second[0]) == ids[20]
+    assert client.get("/promoter/reports?page=²").status_code == 200
