@@ -83,6 +83,26 @@ class Config:
     DIGEST_WEEKLY_DAY = os.environ.get("DIGEST_WEEKLY_DAY", "fri")
     DIGEST_WEEKLY_AT = os.environ.get("DIGEST_WEEKLY_AT", "14:00")
 
+    # Report photos and files (app.reporting.storage). REPORT_STORAGE: "local" (default) keeps
+    # them in REPORT_STORAGE_PATH (default: the instance folder's "uploads"; never below
+    # static: they are served only after a visibility check); "s3" in the bucket
+    # REPORT_S3_BUCKET of an S3-compatible store: REPORT_S3_ENDPOINT_URL (empty: AWS),
+    # REPORT_S3_REGION, REPORT_S3_ACCESS_KEY / REPORT_S3_SECRET_KEY (empty: boto3's usual
+    # sources — environment, instance role), REPORT_S3_PREFIX (optional key prefix).
+    REPORT_STORAGE = os.environ.get("REPORT_STORAGE", "local")
+    REPORT_STORAGE_PATH = os.environ.get("REPORT_STORAGE_PATH") or None
+    REPORT_S3_BUCKET = os.environ.get("REPORT_S3_BUCKET", "")
+    REPORT_S3_ENDPOINT_URL = os.environ.get("REPORT_S3_ENDPOINT_URL") or None
+    REPORT_S3_REGION = os.environ.get("REPORT_S3_REGION") or None
+    REPORT_S3_ACCESS_KEY = os.environ.get("REPORT_S3_ACCESS_KEY") or None
+    REPORT_S3_SECRET_KEY = os.environ.get("REPORT_S3_SECRET_KEY") or None
+    REPORT_S3_PREFIX = os.environ.get("REPORT_S3_PREFIX", "")
+    # Upload limits: one file as sent (MB), all stored files of one report together (MB),
+    # and the pixels of one image (megapixels; larger ones are refused, not shrunk).
+    REPORT_MAX_FILE_MB = _float("REPORT_MAX_FILE_MB", 15)
+    REPORT_MAX_REPORT_MB = _float("REPORT_MAX_REPORT_MB", 60)
+    REPORT_MAX_MEGAPIXELS = _float("REPORT_MAX_MEGAPIXELS", 40)
+
     # Hosts of the customer and promoter systems (empty: path fallback).
     CUSTOMER_HOST = os.environ.get("CUSTOMER_HOST", "")
     PROMOTER_HOST = os.environ.get("PROMOTER_HOST", "")

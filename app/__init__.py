@@ -80,6 +80,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_wizard(portal_bp, customer_required)
     app.register_blueprint(portal_bp)
     app.register_blueprint(promoter_bp)
+    from app.reporting.file_views import bp as reporting_files_bp
+
+    app.register_blueprint(reporting_files_bp)
     init_login_security(app)
     init_sessions(app)
     from app.audit.recorder import init_audit

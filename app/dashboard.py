@@ -75,13 +75,12 @@ def _cockpit_week(session) -> dict:
     from app.cockpit import queries
     from app.common.formatting import current_language
     from app.common.timezone import local_today
-    from app.staffing.conflicts import current_conflicts
+    from app.staffing.conflicts import conflict_count
 
     today = local_today()
     horizon = today + dt.timedelta(days=queries.UNSTAFFED_DAYS - 1)
-    conflicts = current_conflicts(session, today, horizon, None, current_language())
     return {
         "horizon": horizon,
-        "conflicts": sum(len(found) for found in conflicts.values()),
+        "conflicts": conflict_count(session, today, horizon, current_language()),
         "progress": queries.week_progress(session, today),
     }

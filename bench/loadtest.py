@@ -33,8 +33,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PASSWORD = "bench-password"
-#: Further agency pages measured (name, path). The promoter system is not measured: the
-#: bench data has no promoter logins yet.
+#: Further agency pages measured (name, path).
 AGENCY_PAGES = (
     ("agency cockpit /", "/"),
     ("agency cockpit week", "/cockpit/week"),
@@ -43,6 +42,14 @@ AGENCY_PAGES = (
     ("agency contact list", "/contactview/list/"),
     ("agency booking list", "/bookingview/list/"),
     ("agency booking add form", "/bookingview/add"),
+    ("agency application list", "/applicationview/list/"),
+)
+#: The promoter system, with the bench's promoter logins (about 450 bookings each).
+PROMOTER_PAGES = (
+    ("promoter start page", "/promoter/"),
+    ("promoter requests", "/promoter/requests"),
+    ("promoter schedule", "/promoter/schedule"),
+    ("promoter open jobs", "/promoter/jobs"),
 )
 
 
@@ -108,6 +115,33 @@ def portal_session(base: str, username: str) -> requests.Session:
     if "/portal/login" in answer.url:
         raise SystemExit(f"login of {username} failed")
     return s
+
+
+def promoter_session(base: str, username: str) -> requests.Session:
+    s = requests.Session()
+    token = csrf(s.get(f"{base}/promoter/login").text)
+    answer = s.post(
+        f"{base}/promoter/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
+    if "/promoter/login" in answer.url:
+        raise SystemExit(f"login of {username} failed")
+    return s
+
+
+def promoter_logins(url: str) -> list[str]:
+    """The bench's promoter logins (none in bench data made before they were added)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return list(
+                conn.scalars(
+                    text("SELECT username FROM ab_user WHERE username LIKE 'bench.prom%' ORDER BY username")
+                )
+            )
+    finally:
+        engine.dispose()
 
 
 def agency_session(base: str, username: str) -> requests.Session:
@@ -279,6 +313,11 @@ def main() -> None:
         portal = [portal_session(app_base, u) for u in customers]
         api = [api_session(app_base, u) for u in customers]
         agency = [agency_session(app_base, f"bench.plan{i:02d}") for i in range(args.users)]
+        promoter_names = promoter_logins(normalise_url(args.database_url))
+        promoters = [
+            promoter_session(app_base, promoter_names[i % len(promoter_names)])
+            for i in range(args.users if promoter_names else 0)
+        ]
         plain = [requests.Session() for _ in customers]
         # a store and project each customer may propose for on a day nine days ahead
         day = time.strftime("%Y-%m-%d", time.localtime(time.time() + 9 * 86400))
@@ -320,6 +359,13 @@ def main() -> None:
             (name, agency, lambda s, path=path: s.get(f"{app_base}{path}", timeout=120))
             for name, path in AGENCY_PAGES
         ]
+        if promoters:
+            pages += [
+                (name, promoters, lambda s, path=path: s.get(f"{app_base}{path}", timeout=120))
+                for name, path in PROMOTER_PAGES
+            ]
+        else:
+            print("this bench data has no promoter logins (bench.prom00 …): promoter pages not run")
         if args.only:
             pages = [p for p in pages if any(word in p[0] for word in args.only)]
         if proposing:

@@ -3,6 +3,11 @@
 TEST_DATABASE_URL selects the database (default: a SQLite file in a temporary
 folder). The database is emptied, migrated to head with Alembic, given the
 roles, and loaded with the Supertoy demo once per run.
+
+With pytest-xdist (``-n``) every worker has its own database: its own SQLite
+file, or on PostgreSQL ``<TEST_DATABASE_URL's name>_<worker>`` (created here,
+dropped by .ci/with-postgres with the main one). Workers get whole files
+(``--dist loadfile``), so the tests of one file still run in order.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from html import unescape
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 pytest_plugins = ["tests.browser", "tests.smtp"]
 
@@ -37,7 +42,22 @@ def _test_database_url(tmp_path_factory) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             url = "postgresql+psycopg://" + url[len(prefix) :]
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and url.startswith("postgresql"):
+        url = _worker_database(url, worker)
     return url
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """The worker's own PostgreSQL database next to TEST_DATABASE_URL's (created if missing)."""
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    server = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    server.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _empty_database(url: str) -> None:
@@ -71,7 +91,7 @@ class FreshContextClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(database_url) -> Iterator[Flask]:
+def app(database_url, tmp_path_factory) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
     from app import create_app
@@ -87,6 +107,8 @@ def app(database_url) -> Iterator[Flask]:
             "AUTH_RATE_LIMITED": False,
             "FAB_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
             "SERVER_NAME": None,
+            # report photos and files of the tests: never in the instance folder
+            "REPORT_STORAGE_PATH": str(tmp_path_factory.mktemp("uploads")),
         }
     )
     application.test_client_class = FreshContextClient

@@ -20,6 +20,7 @@ def test_planner_waits_for_a_large_export_and_downloads_it(page, live_server, ap
     _login(page, live_server, "/login/", "agentur")
     page.goto(live_server + "/transfer/")
     page.locator("#exports a", has_text="CSV").first.click()  # locations
+    page.locator("#export-start").click()  # a large export starts only from this button (POST)
     page.wait_for_url("**/transfer/export/*")
     status = page.locator("#export-status")
     assert "wartet" in status.inner_text()

@@ -16,7 +16,7 @@ from tests.browser import SIZES
 from tests.conftest import DEMO_PASSWORD
 from tests.reporting_helpers import ReportRows, add_appointment, add_job, make_questionnaire, promoter_id
 from tests.test_a11y import AXE, axe_problems
-from tests.test_report_capture import files_module, jpeg, reports_of  # noqa: F401 (fixture)
+from tests.test_report_capture import jpeg, reports_of
 from tests.visibility_helpers import local_today
 
 pytestmark = pytest.mark.browser
@@ -62,7 +62,7 @@ def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_promoter_writes_todays_report_on_a_phone(app, browser, live_server, today_booked, files_module):  # noqa: F811
+def test_promoter_writes_todays_report_on_a_phone(app, browser, live_server, today_booked):
     appointment = today_booked["appointment"]
     context, page = _open(browser, live_server, "phone")
     try:
@@ -93,6 +93,11 @@ def test_promoter_writes_todays_report_on_a_phone(app, browser, live_server, tod
         assert "Ihr Entwurf wurde gespeichert." in page.locator(".flash-messages").inner_text()
         assert page.locator("#f-q-sold").input_value() == "42"
         assert page.locator("#f-q-photos-files li").count() == 1
+        thumbnail = page.locator("#f-q-photos-files img")
+        thumbnail.scroll_into_view_if_needed()
+        assert thumbnail.evaluate("img => img.complete && img.naturalWidth > 0"), (
+            "the thumbnail does not load"
+        )
         assert _fits(page), "the saved draft scrolls sideways"
         _shot(page, "report-draft-375")
 
@@ -123,6 +128,7 @@ def test_promoter_writes_todays_report_on_a_phone(app, browser, live_server, tod
         page.goto(live_server + f"/promoter/reports/{report['id']}")
         assert page.locator("#report-form").count() == 0
         assert "Saft" in page.locator("main").inner_text()
+        assert page.locator("main .thumbs img").evaluate("img => img.complete && img.naturalWidth > 0")
         assert _fits(page)
         _shot(page, "report-read-only-375")
     finally:

@@ -179,3 +179,34 @@ def test_the_week_part_is_for_the_agency_only(app):
     assert app.test_client().get("/cockpit/week").status_code == 403
     assert client_for(app, "adm.nord").get("/cockpit/week").status_code == 403
     assert client_for(app, "promoter01").get("/cockpit/week").status_code == 403
+
+
+def test_the_week_badge_counts_every_conflict_overlaps_included(app, rows, world):
+    """The cockpit's conflict badge only counts the overlapping pairs (it does not load them),
+    and still shows the same number as the conflicts page's full computation."""
+    from app.models.planning import Appointment, Booking
+    from app.models.promoter import Promoter
+    from app.staffing.conflicts import current_conflicts
+
+    campaign, today = world["campaign"], world["today"]
+    day = today + dt.timedelta(days=2)
+    tag = campaign["tag"]
+    promoter = rows.add(Promoter, first_name="Ola", last_name=f"Overlap {tag}", active=True)
+    for hour in (9, 10):  # 09–12 and 10–13: one overlapping pair
+        appointment = rows.add(
+            Appointment,
+            job_id=campaign["jobs"]["BY"],
+            date=day,
+            start_time=dt.time(hour, 0),
+            end_time=dt.time(hour + 3, 0),
+            status="planned",
+        )
+        rows.add(Booking, appointment_id=appointment, promoter_id=promoter, status="confirmed")
+    with db_session(app) as session:
+        horizon = today + dt.timedelta(days=13)
+        found = current_conflicts(session, today, horizon, None, "de")
+        expected = sum(len(kind) for kind in found.values())
+        assert any(c.promoter.id == promoter for c in found["overlap"])
+    html = client_for(app, "agentur", "de").get("/cockpit/week").get_data(as_text=True)
+    badge = re.search(r'id="cockpit-conflicts-count">(\d+)<', html)
+    assert badge and int(badge.group(1)) == expected >= 1

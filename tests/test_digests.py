@@ -125,6 +125,56 @@ def test_agency_digest_lists_the_pending_proposals_once_a_day(app, tidy, info):
     assert len(mails(app, tidy, "digest_pending")) == 2
 
 
+def test_agency_digest_lists_pending_change_requests(app, tidy, info):
+    """A customer's request to move or cancel an appointment waits for the agency like a
+    proposal: the daily digest lists it (kind, date, store, new date, who asked)."""
+    from app.extensions import db
+    from app.models.crm import Contact
+    from app.models.planning import Appointment, ChangeRequest
+
+    with app.app_context():
+        appointment = db.session.scalars(
+            select(Appointment)
+            .where(Appointment.status == "planned", Appointment.date > info.today)
+            .order_by(Appointment.date, Appointment.id)
+        ).first()
+        contact = db.session.scalars(select(Contact).where(Contact.email == CUSTOMERS["adm.nord"][0])).one()
+        new_day = appointment.date + dt.timedelta(days=1)
+        request = ChangeRequest(
+            appointment_id=appointment.id,
+            kind="move",
+            new_date=new_day,
+            new_start_time=appointment.start_time,
+            new_end_time=appointment.end_time,
+            reason="Inventur",
+            requested_by_id=contact.id,
+        )
+        db.session.add(request)
+        db.session.commit()
+        request_id, store = request.id, appointment.job.location.name
+        first_day, contact_name = appointment.date, contact.full_name
+    try:
+        assert send(app, info.today + dt.timedelta(days=3), "agency") == {"agency": 1}
+        (mail,) = mails(app, tidy, "digest_pending")
+        assert (
+            tn(
+                "%(num)d change request awaits your decision",
+                "%(num)d change requests await your decision",
+                1,
+                "de",
+            )
+            in mail["subject"]
+        )
+        (line,) = [item for item in listed(mail["body_text"]) if item.startswith("- Verlegung")]
+        before, after = line.split(" → ")
+        assert f"{first_day:%d.%m.%Y}" in before and f"{new_day:%d.%m.%Y}" in after
+        assert store in line and contact_name in line
+    finally:
+        with app.app_context():
+            db.session.execute(delete(ChangeRequest).where(ChangeRequest.id == request_id))
+            db.session.commit()
+
+
 def test_agency_digest_one_mail_per_manager(app, tidy, info):
     from app.models.planning import project_manager
 

@@ -52,6 +52,21 @@ def _token(response) -> str:
     return found.group(1)
 
 
+def _start(client, what: str, fmt: str) -> str:
+    """A large export is offered on GET and started by the page's POST button."""
+    page = client.get(f"/transfer/export?what={what}&format={fmt}")
+    assert page.status_code == 200, page.status_code
+    assert 'id="export-start"' in page.get_data(as_text=True)
+    return _token(client.post("/transfer/export", data={"what": what, "format": fmt}))
+
+
+def _export_jobs(app) -> int:
+    from app.transfer.models import ExportJob
+
+    with db_session(app) as session:
+        return session.scalar(select(func.count(ExportJob.id)))
+
+
 def _appointment_count(app) -> int:
     from app.models.planning import Appointment
 
@@ -63,7 +78,7 @@ def test_a_large_export_runs_in_the_background_and_only_its_owner_downloads_it(a
     from app.transfer import export_jobs
 
     client = client_for(app, "agentur", "de")
-    token = _token(client.get("/transfer/export?what=appointments&format=xlsx"))
+    token = _start(client, "appointments", "xlsx")
     page = client.get(f"/transfer/export/{token}")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -71,7 +86,7 @@ def test_a_large_export_runs_in_the_background_and_only_its_owner_downloads_it(a
     assert f"/transfer/export/{token}/download" in html  # shown once the file is ready
     assert client.get(f"/transfer/export/{token}/status").get_json()["state"] == "queued"
     assert client.get(f"/transfer/export/{token}/download").status_code == 404, "not ready yet"
-    assert _token(client.get("/transfer/export?what=appointments&format=xlsx")) == token, (
+    assert _start(client, "appointments", "xlsx") == token, (
         "a second click shows the same job instead of writing the file twice"
     )
 
@@ -122,7 +137,7 @@ def test_a_background_export_is_resumed_when_its_runner_died(app, background):
     from app.transfer import export_jobs
 
     client = client_for(app, "agentur", "en")
-    token = _token(client.get("/transfer/export?what=locations&format=csv"))
+    token = _start(client, "locations", "csv")
     with app.app_context():
         job_id = export_jobs.find(db.session, token, _user_id(app, "agentur")).id
         assert export_jobs.claim(db.session, job_id, "dead runner")
@@ -197,3 +212,14 @@ def test_xlsx_keeps_numbers_as_numbers_and_dates_as_dates(app, rows):
     with db_session(app) as session:
         jobs = session.scalar(select(func.count(Job.id)).where(Job.project_id == campaign["project"]))
     assert line[4].value == jobs == 3 and isinstance(line[4].value, int)
+
+
+def test_a_link_to_a_large_export_starts_nothing(app, background):
+    """Only the confirming POST starts a background export: a GET (a link, a prefetch, another
+    site's image tag) shows the button and creates no job."""
+    client = client_for(app, "agentur", "de")
+    before = _export_jobs(app)
+    page = client.get("/transfer/export?what=appointments&format=csv")
+    assert page.status_code == 200
+    assert "Export vorbereiten" in page.get_data(as_text=True)
+    assert _export_jobs(app) == before

@@ -46,6 +46,7 @@ ID_ARGUMENTS = {
     "application_id": ("application", "demo_application"),
     "unavailability_id": ("unavailability",),
     "job_id": ("job",),
+    "file_id": ("report_file",),
 }
 
 
@@ -80,11 +81,42 @@ def _add_rows(rows: Rows, promoter: int, job: int, day: dt.date, tag: str) -> di
             version=1,
         )
         ids[key] = rows.add(Booking, appointment_id=appointment, promoter_id=promoter, status=status)
+    ids["report_file"] = _add_report_file(rows, promoter, job, appointment, tag)
     ids["application"] = rows.add(Application, promoter_id=promoter, job_id=job, status="accepted")
     ids["unavailability"] = rows.add(
         Unavailability, promoter_id=promoter, start_date=day, end_date=day, note=f"Urlaub {tag}"
     )
     return ids
+
+
+def _add_report_file(rows: Rows, promoter: int, job: int, appointment: int, tag: str) -> int:
+    """A day report of ``promoter`` with a stored PDF whose bytes carry the tag."""
+    from app.models.reporting import Questionnaire, QuestionnaireVersion, Report, ReportFile
+    from app.reporting.storage import new_key, storage_for
+
+    questionnaire = rows.add(Questionnaire, name=f"Matrix {tag}", kind="day")
+    version = rows.add(QuestionnaireVersion, questionnaire_id=questionnaire, number=1)
+    report = rows.add(
+        Report,
+        kind="day",
+        appointment_id=appointment,
+        job_id=job,
+        questionnaire_version_id=version,
+        promoter_id=promoter,
+        status="draft",
+    )
+    key = new_key("pdf")
+    data = f"%PDF-1.4 Matrix {tag}".encode()
+    storage_for(rows.app).put(key, data, "application/pdf")
+    return rows.add(
+        ReportFile,
+        report_id=report,
+        question_key="documents",
+        storage_key=key,
+        content_type="application/pdf",
+        byte_size=len(data),
+        original_name=f"Matrix {tag}.pdf",
+    )
 
 
 @pytest.fixture(scope="module")

@@ -154,3 +154,21 @@ def test_unknown_or_bad_key_is_a_field_message(agency, value):
     assert response.status_code == 200
     errors = field_errors(response.get_data(as_text=True))
     assert errors.get("appointment")
+
+
+def test_the_project_export_searches_projects_instead_of_listing_them(app, agency):
+    """Import/Export: "appointments of one project" holds only the newest project; the others
+    are found by name or customer as the planner types."""
+    from app.extensions import db
+    from app.models.planning import Project
+
+    html = agency.get("/transfer/").get_data(as_text=True)
+    start = html.index('id="export-project"')
+    select_html = html[html.rindex("<select", 0, start) : html.index("</select>", start)]
+    assert "remote-select/project" in select_html
+    assert select_html.count("<option") <= 1
+    with app.app_context():
+        project = db.session.scalars(select(Project).order_by(Project.id)).first()
+        name, customer = project.name, project.customer.name
+    found = agency.get(URL.format(kind="project"), query_string={"term": customer.split()[0]}).get_json()
+    assert name in [row["text"].split(" · ")[0] for row in found["results"]]

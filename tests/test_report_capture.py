@@ -9,12 +9,8 @@ it; every refusal leaves the database as it was.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import io
 import re
-import secrets
-import sys
-import types
 from collections.abc import Iterator
 
 import pytest
@@ -72,43 +68,6 @@ def world(app, rows, questionnaires) -> dict:
         "today": today,
         "appointment": add_appointment(rows, job, me, today),
     }
-
-
-@pytest.fixture()
-def files_module(monkeypatch):
-    """``app.reporting.files`` (the upload checks and storage); until that module exists, a
-    stand-in that records the upload as a row without storing bytes."""
-    if importlib.util.find_spec("app.reporting.files") is not None:
-        return importlib.import_module("app.reporting.files")
-    from app.models.reporting import ReportFile
-
-    stand_in = types.ModuleType("app.reporting.files")
-
-    def store_upload(session, report, question_key, upload, *, group_key=None, item=0):
-        data = upload.read()
-        stored = ReportFile(
-            report_id=report.id,
-            question_key=question_key,
-            group_key=group_key,
-            item=item,
-            storage_key=secrets.token_urlsafe(16),
-            content_type=upload.mimetype or "application/octet-stream",
-            byte_size=len(data),
-            original_name=upload.filename,
-        )
-        session.add(stored)
-        return stored
-
-    def remove_file(session, report_file):
-        session.delete(report_file)
-
-    stand_in.store_upload = store_upload
-    stand_in.remove_file = remove_file
-    monkeypatch.setitem(sys.modules, "app.reporting.files", stand_in)
-    import app.reporting as package
-
-    monkeypatch.setattr(package, "files", stand_in, raising=False)
-    return stand_in
 
 
 def jpeg() -> bytes:
@@ -244,7 +203,7 @@ def test_a_weekly_report_needs_a_confirmed_appointment_that_week(app, rows, worl
 # ---------------------------------------------------------------- the form
 
 
-def test_draft_keeps_partial_answers_and_submit_needs_everything(app, world, files_module):
+def test_draft_keeps_partial_answers_and_submit_needs_everything(app, world):
     client = promoter_client(app)
     response = client.post(f"/promoter/reports/day/{world['appointment']}")
     assert response.status_code == 302
@@ -401,7 +360,7 @@ def test_a_cancelled_booking_ends_the_right_to_save(app, world):
     assert answers_of(app, report["id"]) == set()
 
 
-def test_group_rows_can_be_added_and_photos_removed(app, world, files_module):
+def test_group_rows_can_be_added_and_photos_removed(app, world):
     from app.models.reporting import ReportFile
 
     client = promoter_client(app)
@@ -445,7 +404,7 @@ def test_ten_thousand_group_rows_get_a_message_not_an_error(app, world):
     assert "Bitte höchstens 50 Zeilen eingeben." in response.get_data(as_text=True)
 
 
-def test_returned_report_shows_the_comment_and_can_be_submitted_again(app, world, files_module):
+def test_returned_report_shows_the_comment_and_can_be_submitted_again(app, world):
     from app.models.reporting import Report
 
     report_id = start(app, "promoter01", world["appointment"])
@@ -512,7 +471,7 @@ def test_hostile_input_gets_an_answer_not_an_error(app, world, hostile):
     assert "Traceback" not in response.get_data(as_text=True)
 
 
-def test_the_weekly_report_through_the_form(app, world, files_module):
+def test_the_weekly_report_through_the_form(app, world):
     client = promoter_client(app, locale="en")
     monday = world["today"] - dt.timedelta(days=world["today"].weekday())
     html = client.get("/promoter/reports").get_data(as_text=True)

@@ -93,6 +93,7 @@ ID_ARGUMENTS = {
     "unavailability_id": "unavailability",
     "change_id": "change_request",
     "report_id": "report",
+    "file_id": "report_file",
 }
 
 
@@ -155,6 +156,7 @@ def records(app):
         sets[name] = {**base, **store, "territory": demo[territory]}
     for record_set in sets.values():
         _for_the_promoter_system(rows, record_set, day)
+    _with_report_files(rows, sets, tags)
     snapshot_models = _snapshot_models()
     yield {"tags": tags, "sets": sets, "models": snapshot_models}
     rows.cleanup()
@@ -173,25 +175,39 @@ def _for_the_promoter_system(rows, record_set: dict[str, int], day) -> None:
     )
     with rows.app.app_context(), db.engine.begin() as conn:
         conn.execute(update(Job.__table__).where(Job.id == record_set["job"]).values(status="staffed"))
-    _a_report(rows, record_set)
 
 
-def _a_report(rows, record_set: dict[str, int]) -> None:
-    """An approved day report of the set's promoter on the set's appointment (for ``<report_id>``)."""
-    from app.models.reporting import Questionnaire, QuestionnaireVersion, Report
+def _with_report_files(rows, sets: dict[str, dict[str, int]], tags: dict[str, str]) -> None:
+    """An approved day report of each set's promoter (for ``<report_id>``) with a stored file
+    (a PDF whose bytes and name carry the set's tag) for ``<file_id>``."""
+    from app.models.reporting import Questionnaire, QuestionnaireVersion, Report, ReportFile
+    from app.reporting.storage import new_key, storage_for
 
-    questionnaire = rows.add(Questionnaire, name=f"Leakcheck {record_set['job']}", kind="day")
+    questionnaire = rows.add(Questionnaire, name=f"Leakcheck {tags['other']}", kind="day")
     version = rows.add(QuestionnaireVersion, questionnaire_id=questionnaire, number=1)
-    record_set["report"] = rows.add(
-        Report,
-        kind="day",
-        appointment_id=record_set["appointment"],
-        job_id=record_set["job"],
-        questionnaire_version_id=version,
-        promoter_id=record_set["promoter"],
-        status="approved",
-        revision=1,
-    )
+    storage = storage_for(rows.app)
+    for name, record_set in sets.items():
+        report = record_set["report"] = rows.add(
+            Report,
+            kind="day",
+            appointment_id=record_set["appointment"],
+            job_id=record_set["job"],
+            questionnaire_version_id=version,
+            promoter_id=record_set["promoter"],
+            status="approved",
+        )
+        key = new_key("pdf")
+        data = f"%PDF-1.4 Leakcheck {tags[name]}".encode()
+        storage.put(key, data, "application/pdf")
+        record_set["report_file"] = rows.add(
+            ReportFile,
+            report_id=report,
+            question_key="documents",
+            storage_key=key,
+            content_type="application/pdf",
+            byte_size=len(data),
+            original_name=f"Leakcheck {tags[name]}.pdf",
+        )
 
 
 def _snapshot_models():

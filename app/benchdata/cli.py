@@ -33,4 +33,7 @@ def bench_data(scale: float, seed: int) -> None:
         f"bench data written in {time.monotonic() - started:.0f} s: "
         + ", ".join(f"{v:,} {k}" for k, v in counts.items())
     )
-    click.echo("logins (password bench-password): bench.cust000 … (customers), bench.plan00 … (agency)")
+    click.echo(
+        "logins (password bench-password): bench.cust000 … (customers), bench.plan00 … (agency), "
+        "bench.prom00 … (promoters)"
+    )

@@ -2,10 +2,10 @@
 
 At scale 1: 100 territories (three levels), 5,000 locations, 200 projects with
 25 jobs each, 2,000 promoters, 500 customer contacts (50 of them with logins
-``bench.cust001`` … and 20 agency-side planners), 1,000,000 appointments and a
-booking on most of them. Rows are written with Core ``executemany`` in large
-batches inside one transaction per table, with explicit primary keys, so the
-whole set goes into SQLite in a few minutes on two cores.
+``bench.cust001`` …, 20 promoters with logins ``bench.prom00`` … and 20 agency-side
+planners), 1,000,000 appointments and a booking on most of them. Rows are written
+with Core ``executemany`` in large batches inside one transaction per table, with
+explicit primary keys, so the whole set goes into SQLite in a few minutes on two cores.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ class Sizes:
     promoters: int = 2_000
     contacts: int = 500
     customer_logins: int = 50
+    #: Promoters with a login (``bench.prom00`` …), each with about 450 bookings at scale 1.
+    promoter_logins: int = 20
     appointments: int = 1_000_000
 
     @classmethod
@@ -202,6 +204,18 @@ def generate(
 
     first_promoter = _next_id(session, Promoter)
     promoters = [first_promoter + i for i in range(sizes.promoters)]
+    promoter_role = sm.find_role("Promoter")
+    promoter_users = [
+        sm.add_user(
+            f"bench.prom{i:02d}",
+            "Bench",
+            f"Promoter {i:02d}",
+            f"bench.prom{i:02d}@bench.example",
+            promoter_role,
+            hashed_password=password,
+        ).id
+        for i in range(min(sizes.promoter_logins, sizes.promoters))
+    ]
     _insert(
         session,
         Promoter.__table__,
@@ -212,6 +226,7 @@ def generate(
                 "last_name": f"Moter ({tag})",
                 "email": f"promoter{i:04d}.{tag}@bench.example",
                 "active": True,
+                "user_id": promoter_users[i] if i < len(promoter_users) else None,
             }
             for i, pid in enumerate(promoters)
         ),

@@ -22,9 +22,9 @@ from app.common.timezone import local_today
 from app.crm.followups import tasks_due
 from app.digests.models import DigestRun
 from app.models.crm import Contact, Location, Task
-from app.models.planning import Appointment, Job
+from app.models.planning import Appointment, ChangeRequest, Job
 from app.outbox.enqueue import enqueue
-from app.proposals.queries import pending_proposals
+from app.proposals.queries import pending_changes, pending_proposals
 from app.rules.calendar import week_of
 from app.rules.recipients import agency_language, agency_recipients
 from app.security.visibility import Scope
@@ -59,33 +59,41 @@ def _send_once(
 
 
 def agency_pending_digest(session: Session, today: dt.date | None = None) -> int:
-    """Daily, to each agency user: the proposals still pending and their own tasks due today.
+    """Daily, to each agency user: the proposals and customers' change requests still
+    pending, and their own tasks due today.
 
-    Pending proposals go to the project's managers (or AGENCY_NOTIFY_EMAIL);
-    a task due today goes to its assignee. One mail per address and day, sent
-    when there is either.
+    Pending proposals and change requests go to the project's managers (or
+    AGENCY_NOTIFY_EMAIL); a task due today goes to its assignee. One mail per address
+    and day, sent when there is any of them.
     """
     today = today or local_today()
-    pending = pending_proposals(session)
     by_recipient: dict[str, list[Appointment]] = defaultdict(list)
+    changes_by_recipient: dict[str, list[ChangeRequest]] = defaultdict(list)
     recipients: dict[int, list[str]] = {}
-    for appointment in pending:
-        project_id = appointment.job.project_id
+
+    def recipients_of(project_id: int) -> list[str]:
         if project_id not in recipients:
             recipients[project_id] = agency_recipients(session, project_id)
-        for email in recipients[project_id]:
+        return recipients[project_id]
+
+    for appointment in pending_proposals(session):
+        for email in recipients_of(appointment.job.project_id):
             by_recipient[email].append(appointment)
+    for change in pending_changes(session):
+        for email in recipients_of(change.appointment.job.project_id):
+            changes_by_recipient[email].append(change)
     tasks_by_recipient: dict[str, list[Task]] = defaultdict(list)
     for task in tasks_due(session, today):
         if task.assignee is not None and task.assignee.active and task.assignee.email:
             tasks_by_recipient[task.assignee.email].append(task)
     sent = 0
-    for email in sorted(set(by_recipient) | set(tasks_by_recipient)):
+    for email in sorted(set(by_recipient) | set(changes_by_recipient) | set(tasks_by_recipient)):
         mail = {
             "kind": "digest_pending",
             "recipient": email,
             "language": agency_language(),
             "proposals": by_recipient.get(email, []),
+            "changes": changes_by_recipient.get(email, []),
             "tasks": tasks_by_recipient.get(email, []),
             "link": agency_url("/proposals/"),
             "tasks_link": agency_url("/crm/follow-ups/"),

@@ -109,6 +109,22 @@ def _contacts(term: str) -> Select:
     return stmt
 
 
+def _projects(term: str) -> Select:
+    stmt = (
+        select(Project)
+        .join(Project.customer)
+        .options(contains_eager(Project.customer))
+        .order_by(Project.start_date.desc(), Project.name, Project.id)
+    )
+    for word in _words(term):
+        stmt = stmt.where(_text_match(word, Project.name, Company.name))
+    return stmt
+
+
+def _project_label(item: Project) -> str:
+    return f"{item.name} · {item.customer.name} · {item.start_date:%d.%m.%Y}–{item.end_date:%d.%m.%Y}"
+
+
 def _promoters(term: str) -> Select:
     stmt = select(Promoter).order_by(Promoter.last_name, Promoter.first_name, Promoter.id)
     for word in _words(term):
@@ -123,6 +139,7 @@ SOURCES: dict[str, tuple[type, Callable[[str], Select], Callable[[object], str]]
     "location": (Location, _locations, repr),
     "contact": (Contact, _contacts, repr),
     "promoter": (Promoter, _promoters, repr),
+    "project": (Project, _projects, _project_label),
 }
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask_appbuilder.models.filters import BaseFilter
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from wtforms import BooleanField, Form, SelectField
@@ -15,19 +14,9 @@ from wtforms import BooleanField, Form, SelectField
 from app.common.dates import LocalDateField
 from app.lookups.remote_select import RemoteSelectField
 from app.models.planning import Appointment, Job
-from app.rules.calendar import week_of
+from app.rules.periods import PERIOD_CHOICES, PERIODS, period_bounds
 from app.staffing.rules import confirmed_booking_exists
 
-#: The periods of the quick filter; "upcoming" (from today on) is the default.
-PERIOD_CHOICES = [
-    ("upcoming", _l("From today")),
-    ("today", _l("Today")),
-    ("this_week", _l("This week")),
-    ("next_week", _l("Next week")),
-    ("custom", _l("Custom")),
-    ("all", _l("All dates")),
-]
-PERIODS = tuple(code for code, _label in PERIOD_CHOICES)
 #: The arguments of the quick filter form (all other arguments belong to FAB).
 ARGUMENTS = ("store", "job", "period", "date_from", "date_to", "unstaffed")
 
@@ -54,17 +43,7 @@ class QuickFilter:
 
     def bounds(self, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
         """The dates shown; From or To, when given, replace the period."""
-        if self.date_from or self.date_to or self.period == "custom":
-            return self.date_from, self.date_to
-        if self.period == "upcoming":
-            return today, None
-        if self.period == "today":
-            return today, today
-        if self.period == "this_week":
-            return week_of(today)
-        if self.period == "next_week":
-            return week_of(today + dt.timedelta(days=7))
-        return None, None
+        return period_bounds(self.period, self.date_from, self.date_to, today)
 
     def conditions(self, today: dt.date) -> tuple:
         where = []
@@ -108,12 +87,3 @@ def read_quick_filter(args, date_filtered: bool) -> tuple[QuickFilterForm, Quick
         unstaffed=bool(form.unstaffed.data),
     )
     return form, flt
-
-
-class QuickFilterSet(BaseFilter):
-    """Applies the quick filter's conditions (a tuple of SQL expressions) to FAB's queries."""
-
-    name = "quick filter"
-
-    def apply(self, query, value):
-        return query.filter(*value) if value else query

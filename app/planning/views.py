@@ -18,6 +18,7 @@ from app.common.choices import (
 )
 from app.common.eager_interface import capped_list
 from app.common.labels import COLUMN_LABELS
+from app.common.quick_filters import QuickFilterSet
 from app.common.timezone import local_today
 from app.common.validators import After, UniqueTogether
 from app.common.views import AgencyModelView, as_list, code_formatter, run_action
@@ -25,7 +26,7 @@ from app.common.widgets import BS3TimeWidget
 from app.lookups.remote_select import remote_select
 from app.models.planning import Appointment, Booking, Job, Project
 from app.planning import operations, write_paths
-from app.planning.appointment_list import ARGUMENTS, QuickFilterSet, read_quick_filter
+from app.planning.appointment_list import ARGUMENTS, read_quick_filter
 from app.staffing import operations as staffing
 from app.staffing.views import ApplicationView, BookingView
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from werkzeug.routing import BuildError
 
 from app.common.choices import REPORT_STATUSES, label
 from app.common.timezone import local_now
@@ -20,6 +19,8 @@ from app.promoter.portal import bp, promoter_required
 from app.reporting import answers
 from app.reporting import operations as reporting
 from app.reporting.answers import FILE_KINDS, MAX_GROUP_ROWS
+from app.reporting.file_views import file_url
+from app.reporting.files import request_size_limit
 from app.reporting.operations import ReportError, ReportInputError
 
 
@@ -205,14 +206,6 @@ def _remove_ids() -> list[int]:
     return [int(raw)] if answers.digits(raw) and len(raw) < 19 else []
 
 
-def file_url(endpoint: str, stored: ReportFile) -> str | None:
-    """The file route of a stored file (None if the file routes are not installed)."""
-    try:
-        return url_for(endpoint, file_id=stored.id)
-    except BuildError:
-        return None
-
-
 def _render(report: Report, values, errors: dict[str, str], status: int = 200, extra_rows: str | None = None):
     sections = _sections(report, values, extra_rows)
     labels = {
@@ -262,6 +255,7 @@ def too_large(_error):
 @promoter_required
 def report(report_id: int):
     request.max_form_parts = MAX_FORM_PARTS
+    request.max_content_length = request_size_limit()
     found = queries.visible_report(db.session, g.scope, report_id)
     if found is None:
         abort(404)

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
 
+from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l  # noqa: F401
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.datastructures import FileStorage
 
 from app.common.models import utcnow
 from app.common.timezone import local_now
@@ -29,9 +30,9 @@ from app.models.promoter import Promoter
 from app.models.reporting import Report, ReportAnswer, ReportFile  # noqa: F401
 from app.reporting import answers as answer_rules
 from app.reporting import definitions
-
-if TYPE_CHECKING:
-    from werkzeug.datastructures import FileStorage
+from app.reporting.files import UploadError, remove_file, store_upload
+from app.security.systems import system_of
+from app.security.visibility import scope_for
 
 
 class ReportError(ValueError):
@@ -223,19 +224,16 @@ def save_report(
     )
     if not checked.ok:
         raise ReportInputError(checked.errors)
-    if removing or uploads:
-        from app.reporting import files  # the upload checks and the storage
-
-        for stored in [f for f in report.files if f.id in removing]:
-            files.remove_file(session, stored)
-        for (question_key, group_key, item), new in uploads.items():
-            for upload in new:
-                try:
-                    files.store_upload(session, report, question_key, upload, group_key=group_key, item=item)
-                except ValueError as error:  # files.UploadError: the file's own message
-                    session.rollback()
-                    name = f"g.{group_key}.{item}.{question_key}" if group_key else f"q.{question_key}"
-                    raise ReportInputError({name: str(error)}) from None
+    for stored in [f for f in report.files if f.id in removing]:
+        remove_file(session, stored)
+    for (question_key, group_key, item), new in uploads.items():
+        for upload in new:
+            try:
+                store_upload(session, report, question_key, upload, group_key=group_key, item=item)
+            except UploadError as error:
+                session.rollback()
+                name = f"g.{group_key}.{item}.{question_key}" if group_key else f"q.{question_key}"
+                raise ReportInputError({name: str(error)}) from None
     session.execute(delete(ReportAnswer).where(ReportAnswer.report_id == report.id))
     session.add_all(
         ReportAnswer(
@@ -269,6 +267,63 @@ def save_report(
 
 
 # -- files: photos and documents of a report ---------------------------------
+
+
+#: Report states in which its promoter may still change it.
+PROMOTER_EDITABLE = ("draft", "returned")
+
+
+def may_edit_files(
+    session: Session, report: Report, actor: Promoter | User | None, status: str | None = None
+) -> bool:
+    """Whether ``actor`` may add or remove files of ``report``: its promoter while it is a
+    draft or returned; the agency while it is not approved. ``status``: the report's
+    current status if known (default: the loaded one)."""
+    status = status or report.status
+    if actor is None:
+        return False
+    if isinstance(actor, Promoter):
+        return bool(actor.active) and actor.id == report.promoter_id and status in PROMOTER_EDITABLE
+    system = system_of(actor)
+    if system == "agency":
+        return status != "approved"
+    if system == "promoter":
+        promoter = session.scalar(scope_for(actor).promoter())
+        return promoter is not None and may_edit_files(session, report, promoter, status)
+    return False
+
+
+def _check_files_editable(session: Session, report: Report, actor: Promoter | User) -> None:
+    """Lock the report row (PostgreSQL: a concurrent submit or approval waits, or is
+    waited for) and check its current status."""
+    status = session.scalar(select(Report.status).where(Report.id == report.id).with_for_update())
+    if status is None or not may_edit_files(session, report, actor, status):
+        raise ReportError(_l("This report cannot be changed any more."))
+
+
+def add_file(
+    session: Session,
+    report: Report,
+    actor: Promoter | User,
+    question_key: str,
+    upload: FileStorage | bytes,
+    *,
+    group_key: str | None = None,
+    item: int = 0,
+) -> ReportFile:
+    """Store a photo or file for a question of ``report`` (flushed, not committed: the
+    caller commits; a rollback deletes the stored bytes again)."""
+    _check_files_editable(session, report, actor)
+    try:
+        return store_upload(session, report, question_key, upload, group_key=group_key, item=item)
+    except UploadError as error:
+        raise ReportError(error.message) from error
+
+
+def delete_file(session: Session, report_file: ReportFile, actor: Promoter | User) -> None:
+    """Remove a photo or file of a report (its bytes go after the commit)."""
+    _check_files_editable(session, report_file.report, actor)
+    remove_file(session, report_file)
 
 
 # -- review: the agency approves, returns or corrects a report ----------------

@@ -391,3 +391,10 @@ def current_conflicts(
         "holiday": holiday_appointments(session, start, end, project_id, language),
         "duplicate": duplicate_appointments(session, start, end, project_id),
     }
+
+
+def conflict_count(session: Session, start: dt.date, end: dt.date, language: str = "de") -> int:
+    """How many conflicts lie between ``start`` and ``end`` (the cockpit's badge): the
+    overlapping pairs are only counted, not loaded."""
+    found = current_conflicts(session, start, end, None, language, limit=0)
+    return sum(getattr(rows, "total", len(rows)) for rows in found.values())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import g, request, url_for
 from flask_appbuilder.actions import action
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -10,13 +10,40 @@ from sqlalchemy.orm import selectinload
 
 from app.common.choices import APPLICATION_STATUSES, BOOKING_STATUSES, CANCEL_STATES
 from app.common.eager_interface import capped_list, eager_list
+from app.common.quick_filters import QuickFilterSet
+from app.common.timezone import local_today
 from app.common.views import AgencyModelView, code_formatter, run_action
 from app.lookups.remote_select import remote_select
 from app.models.planning import Application, Appointment, Booking
 from app.staffing import operations, write_paths
+from app.staffing.list_filters import application_conditions, booking_conditions
 
 
-class BookingView(AgencyModelView):
+class QuickFilteredList:
+    """Quick filters above the list page (not in related lists on other screens)."""
+
+    list_template = "staffing/filtered_list.html"
+
+    def quick_filter(self, args) -> tuple:
+        """(form, SQL conditions) from the request's arguments."""
+        raise NotImplementedError
+
+    def _get_list_widget(self, filters, **kwargs):
+        if request.endpoint == f"{type(self).__name__}.list":
+            form, conditions = self.quick_filter(request.args)
+            g.quick_filter = form
+            g.quick_filter_reset = url_for(f"{type(self).__name__}.list")
+            g.quick_filter_fab_args = [
+                (key, value)
+                for key, value in request.args.items(multi=True)
+                if key not in form.arguments and not key.startswith("page_")
+            ]
+            if conditions:
+                filters = filters.copy().add_filter("id", QuickFilterSet, conditions)
+        return super()._get_list_widget(filters, **kwargs)
+
+
+class BookingView(QuickFilteredList, AgencyModelView):
     # Appointment, its job and the promoter of the whole page in three statements, not per row;
     # the pager counts at most 1,000 rows past the page shown (900,000 bookings at agency scale).
     datamodel = capped_list(
@@ -61,6 +88,9 @@ class BookingView(AgencyModelView):
         "appointment": remote_select(_l("Appointment"), "appointment"),
         "promoter": remote_select(_l("Promoter"), "promoter"),
     }
+
+    def quick_filter(self, args) -> tuple:
+        return booking_conditions(args, local_today())
 
     def add_through_operation(self, item: Booking) -> str:
         booking = write_paths.request_from(self.datamodel.session, item, g.user)
@@ -113,7 +143,7 @@ class BookingView(AgencyModelView):
         )
 
 
-class ApplicationView(AgencyModelView):
+class ApplicationView(QuickFilteredList, AgencyModelView):
     # Promoter and job of the whole page in two statements, not two per row.
     datamodel = eager_list(Application, selectinload(Application.promoter), selectinload(Application.job))
     list_title = _l("Applications")
@@ -134,6 +164,9 @@ class ApplicationView(AgencyModelView):
         "promoter": remote_select(_l("Promoter"), "promoter"),
         "job": remote_select(_l("Job"), "job"),
     }
+
+    def quick_filter(self, args) -> tuple:
+        return application_conditions(args)
 
     def add_through_operation(self, item: Application) -> str:
         application = write_paths.apply_from(self.datamodel.session, item)

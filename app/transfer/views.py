@@ -176,7 +176,9 @@ class TransferView(BaseView):
         return form
 
     def _index(self, form: ImportForm, status: int = 200):
-        projects = db.session.scalars(select(Project).order_by(Project.start_date.desc(), Project.name)).all()
+        # Preselected: the newest project; the others are searched as the user types (a remote
+        # select: an agency has hundreds of projects over the years).
+        newest = db.session.scalar(select(Project).order_by(Project.start_date.desc(), Project.name).limit(1))
         return (
             self.render_template(
                 "transfer/index.html",
@@ -188,7 +190,7 @@ class TransferView(BaseView):
                     ("appointments", _("Appointments")),
                     ("projects", _("Projects")),
                 ],
-                projects=projects,
+                newest_project=newest,
                 kept_filename=self._kept_filename(form),
             ),
             status,
@@ -363,16 +365,22 @@ class TransferView(BaseView):
             write_file(fmt, header, rows, str(importers.KINDS[kind].label)), fmt, f"sample-{kind}"
         )
 
-    @expose("/export")
+    @expose("/export", methods=["GET", "POST"])
     @agency_only
     @has_access
     def export(self):
-        """Small exports are streamed at once; larger ones become a background job."""
-        what, fmt = request.args.get("what", ""), request.args.get("format", "csv")
+        """Small exports are streamed at once; larger ones become a background job, started
+        only by the confirming POST (with its CSRF token) — a link or a prefetch starts nothing."""
+        values = request.form if request.method == "POST" else request.args
+        what, fmt = values.get("what", ""), values.get("format", "csv")
         if what not in exports.EXPORTS or fmt not in FORMATS:
             abort(404)
-        project_id = _int_or_none(request.args.get("project")) if what == "appointments" else None
+        project_id = _int_or_none(values.get("project")) if what == "appointments" else None
         if export_jobs.is_large(db.session, what, project_id):
+            if request.method != "POST":
+                return self.render_template(
+                    "transfer/export_start.html", what=what, fmt=fmt, project_id=project_id
+                )
             token = export_jobs.create(db.session, g.user.id, what, fmt, project_id, _locale())
             return redirect(url_for("TransferView.export_progress", token=token))
         name = f"{what}-{dt.date.today().isoformat()}"
