@@ -82,6 +82,8 @@ class Config:
     DIGEST_DAILY_AT = os.environ.get("DIGEST_DAILY_AT", "07:00")
     DIGEST_WEEKLY_DAY = os.environ.get("DIGEST_WEEKLY_DAY", "fri")
     DIGEST_WEEKLY_AT = os.environ.get("DIGEST_WEEKLY_AT", "14:00")
+    # Reporting: a missing day report is reminded (once) this many hours after the appointment's end.
+    REPORT_REMINDER_HOURS = _int("REPORT_REMINDER_HOURS", 24)
 
     # Report photos and files (app.reporting.storage). REPORT_STORAGE: "local" (default) keeps
     # them in REPORT_STORAGE_PATH (default: the instance folder's "uploads"; never below

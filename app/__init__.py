@@ -77,6 +77,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["appointment_changes"] = AppointmentChanges(
         cancel=cancel_appointment, move=move_appointment
     )
+    # "Mark as done" by hand asks reporting whether the appointment needs a day report.
+    from app.reporting.definitions import requires_day_report
+
+    app.extensions["report_required"] = requires_day_report
     register_wizard(portal_bp, customer_required)
     app.register_blueprint(portal_bp)
     app.register_blueprint(promoter_bp)
@@ -145,6 +149,38 @@ class PendingProposalsLabel:
         return str(escape(str(self)))
 
 
+class SubmittedReportsLabel:
+    """Menu label "Review reports (n)" with the submitted reports waiting for review, counted
+    when the menu is drawn (once per request)."""
+
+    def __str__(self) -> str:
+        from flask_babel import gettext
+
+        count = self.count
+        if count is None:
+            return gettext("Review reports")
+        return gettext("Review reports (%(count)d)", count=count)
+
+    @property
+    def count(self) -> int | None:
+        from flask import g
+
+        from app.extensions import db
+        from app.reporting.review_queries import submitted_count
+
+        try:
+            if g.get("submitted_reports") is None:
+                g.submitted_reports = submitted_count(db.session)
+            return g.submitted_reports
+        except Exception:  # the menu must render even if counting fails
+            return None
+
+    def __html__(self) -> str:
+        from markupsafe import escape
+
+        return str(escape(str(self)))
+
+
 def _register_views(appbuilder: AppBuilder) -> None:
     from flask_babel import lazy_gettext as _l
 
@@ -157,6 +193,8 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from app.planning.views import AppointmentView, JobView, ProjectView
     from app.promoter.views import PromoterView
     from app.proposals.views import ProposalsView
+    from app.reporting.questionnaire_views import QuestionnairesView
+    from app.reporting.review_view import ReportReviewView
     from app.security.roles import register_agency_view
     from app.security.views import AccountView, VisibilityCheckView
     from app.staffing.conflicts_view import ConflictsView
@@ -169,6 +207,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     planning = ("Planning", _l("Planning"), "fa-calendar")
     crm = ("CRM", _l("Customers and CRM"), "fa-address-book")
     promoters = ("Promoters", _l("Promoters"), "fa-users")
+    reporting = ("Reporting", _l("Reporting"), "fa-clipboard")
     admin = ("Security", _l("Administration"), "fa-cogs")
     screens = [
         (PlanningBoardView, "Planning board", _l("Planning board"), planning, "fa-th"),
@@ -191,6 +230,8 @@ def _register_views(appbuilder: AppBuilder) -> None:
         (PromoterView, "Promoters list", _l("Promoters"), promoters, "fa-user"),
         (ApplicationView, "Applications", _l("Applications"), promoters, "fa-hand-paper-o"),
         (BookingView, "Bookings", _l("Bookings"), promoters, "fa-check"),
+        (QuestionnairesView, "Questionnaires", _l("Questionnaires"), reporting, "fa-list-alt"),
+        (ReportReviewView, "Review reports", SubmittedReportsLabel(), reporting, "fa-check-circle"),
         (OutboxView, "Outbox", _l("Outbox"), admin, "fa-envelope"),
         (AuditView, "Audit trail", _l("Audit trail"), admin, "fa-history"),
         (TransferView, "Import / Export", _l("Import / Export"), admin, "fa-exchange"),

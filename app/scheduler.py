@@ -3,8 +3,9 @@
 Never started inside web workers. Runs the outbox sender every minute,
 waiting imports and large exports every few seconds, the agency's daily
 digest of pending proposals, the customers' daily summary of appointment
-changes (at the same time) and the customers' weekly digest (times in
-TIMEZONE, see config.py). Running two by mistake sends nothing twice while
+changes (at the same time), the customers' weekly digest (times in
+TIMEZONE, see config.py) and, every 15 minutes, the reminders of missing day
+reports (each once: a unique row per appointment). Running two by mistake sends nothing twice while
 both are alive: digests are guarded by a unique row, outbox rows by claims
 under a renewed lease (see :mod:`app.outbox.sender` for the one case of a
 repeat, a sender killed mid-send).
@@ -42,6 +43,7 @@ def _job(app: Flask, name: str, func):
 def build_scheduler(app: Flask) -> BlockingScheduler:
     from app.digests.compose import agency_pending_digest, change_summary_digest, customer_week_digest
     from app.outbox.sender import send_pending
+    from app.reporting.operations import remind_missing_reports
     from app.transfer.export_jobs import run_pending as run_exports
     from app.transfer.jobs import run_pending as run_imports
 
@@ -65,6 +67,14 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         "interval",
         seconds=int(app.config.get("EXPORT_POLL_SECONDS", 5)),
         id="exports",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        _job(app, "report reminders", remind_missing_reports),
+        "interval",
+        minutes=15,
+        id="report_reminders",
         max_instances=1,
         coalesce=True,
     )
@@ -99,7 +109,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
 
 @click.command("scheduler")
 def scheduler_command() -> None:
-    """Run the scheduler process (outbox every minute, daily and weekly digests)."""
+    """Run the scheduler process (outbox every minute, report reminders, daily and weekly digests)."""
     scheduler = build_scheduler(current_app._get_current_object())
     click.echo("promoplan scheduler running; Ctrl+C stops it.")
     for job in scheduler.get_jobs():

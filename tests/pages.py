@@ -179,6 +179,7 @@ AGENCY_PAGES = (
     Page("agency-proposals", "/proposals/", "agency", primary="button[value=accept]"),
     Page("agency-board", "/planning/board/", "agency"),
     Page("agency-appointments", "/appointmentview/list/", "agency"),
+    Page("agency-questionnaires", "/questionnaires/", "agency", primary="#create-questionnaire"),
 )
 
 SYSTEM_PAGES = CUSTOMER_PAGES + PROMOTER_PAGES

@@ -13,12 +13,14 @@ EXPECTED = {
         "Planung": ["Planungsübersicht", "Termine", "Terminvorschläge", "Konflikte", "Jobs", "Projekte"],
         "Kunden und CRM": ["Firmen", "Kontakte", "Standorte", "Gebiete", "Notizen", "Aufgaben"],
         "Promoter": ["Promoter", "Bewerbungen", "Buchungen"],
+        "Berichte": ["Fragebögen", "Berichte prüfen"],
         "Verwaltung": ["Postausgang", "Änderungsprotokoll", "Import / Export", "Sichtbarkeitsprüfung"],
     },
     "en": {
         "Planning": ["Planning board", "Appointments", "Proposals", "Conflicts", "Jobs", "Projects"],
         "Customers and CRM": ["Companies", "Contacts", "Locations", "Territories", "Notes", "Tasks"],
         "Promoters": ["Promoters", "Applications", "Bookings"],
+        "Reporting": ["Questionnaires", "Review reports"],
         "Administration": ["Outbox", "Audit trail", "Import / Export", "Visibility check"],
     },
 }
@@ -55,10 +57,12 @@ def test_menus_by_task(app, locale):
                 menus[title],
             )
     assert list(menus)[: len(EXPECTED[locale])] == list(EXPECTED[locale])  # by task, administration last
-    # The audit trail is administration, not a territory; no "Reporting" menu without reports.
+    # The audit trail is administration, not a territory.
     territories = "Gebiete" if locale == "de" else "Territories"
     assert territories not in menus
-    assert not any("Bericht" in t or "Reporting" in t for t in menus)
+    # The reports waiting for review are counted in the menu.
+    reporting, review = ("Berichte", "Berichte prüfen") if locale == "de" else ("Reporting", "Review reports")
+    assert any(re.fullmatch(re.escape(review) + r" \(\d+\)", e) for e in menus[reporting]), menus[reporting]
 
 
 def test_pending_proposals_in_the_navbar(app):

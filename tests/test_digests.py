@@ -516,6 +516,7 @@ def test_the_scheduler_runs_the_digests_at_the_configured_times(app, tidy, info)
         "exports",
         "imports",
         "outbox",
+        "report_reminders",
     ]
     assert isinstance(jobs["outbox"].trigger, IntervalTrigger)
     assert jobs["outbox"].trigger.interval == dt.timedelta(minutes=1)

@@ -18,6 +18,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import delete, insert, select, update
 
+from tests.review_helpers import make_review_data
 from tests.smtp import body_text
 from tests.test_wizard import demo, high_water, remove_since, rows
 
@@ -66,6 +67,14 @@ def no_test_tasks(app):
 
     with app.app_context(), db.engine.begin() as conn:
         conn.execute(delete(Task).where(Task.title.like(f"%{TASK_TITLE[:40]}%")))
+
+
+@pytest.fixture()
+def review_rows(app, umlaut_stores):
+    """A published day questionnaire and a promoter of the test's own at the first umlaut store."""
+    made = make_review_data(app, job_id=umlaut_stores[0].job_id)
+    yield made
+    made.cleanup()
 
 
 @pytest.fixture()
@@ -185,6 +194,7 @@ def _queue_every_kind(session, info, stores) -> None:
         link="https://promoter.example/promoter/",
     )
     _queue_changes(session, info, store, promoter)
+    _queue_requests_and_accounts(session, info, store, contact, week[0])
     enqueue(
         session,
         "booking_released",
@@ -206,6 +216,55 @@ def _queue_every_kind(session, info, stores) -> None:
             session, kind, "agentur@promoplan.example", "de", promoter=promoter, link="https://x/", **extra
         )
     session.commit()
+
+
+def _queue_requests_and_accounts(session, info, store, contact, appointment) -> None:
+    """Change requests, a withdrawn proposal, an invitation and a password reset."""
+    from app.models.crm import Location
+    from app.outbox.enqueue import enqueue
+
+    location = session.get(Location, store.location_id)
+    change = SimpleNamespace(
+        kind="move",
+        reason=REASON,
+        new_date=appointment.date + dt.timedelta(days=1),
+        new_start_time=dt.time(9),
+        new_end_time=dt.time(17),
+        decision_reason=REASON,
+    )
+    common = {"contact": contact, "location": location, "appointment": appointment, "link": "https://x/"}
+    enqueue(session, "change_request_new", "agentur@promoplan.example", "de", change=change, **common)
+    enqueue(session, "change_request_decided", contact.email, "de", change=change, accepted=False, **common)
+    enqueue(session, "proposal_withdrawn", "agentur@promoplan.example", "de", **common)
+    for kind, extra in (("account_invite", {"system": "promoter"}), ("password_reset", {})):
+        enqueue(
+            session,
+            kind,
+            contact.email,
+            "de",
+            name="Zoë Ünal-Çelik",
+            username="zoe.uenal@supertoy.example",
+            link="https://x/" + "ä" * 10,
+            hours=48,
+            **extra,
+        )
+    session.commit()
+
+
+def _queue_reports(session, review_rows) -> None:
+    """A day report returned with a long comment, and a missing report reminded, through the
+    operations that queue them."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.models.reporting import Report
+    from app.reporting.operations import remind_missing_reports, return_report
+
+    day = dt.date.today() - dt.timedelta(days=3)
+    returned = review_rows.report(review_rows.appointment(day))
+    review_rows.appointment(day, start=dt.time(6), end=dt.time(8))
+    agency = session.scalar(select(User).where(User.username == "agentur"))
+    return_report(session, session.get(Report, returned), agency, REASON)
+    assert remind_missing_reports(session) >= 1
 
 
 def _queue_changes(session, info, store, promoter) -> None:
@@ -254,29 +313,16 @@ def _deliver_everything(session) -> None:
 
 
 def test_every_mail_kind_with_worst_case_content_arrives_intact(
-    app, session, empty_outbox, tidy, info, umlaut_stores, no_test_tasks, smtp_server
+    app, session, empty_outbox, tidy, info, umlaut_stores, no_test_tasks, review_rows, smtp_server
 ):
+    from app.common.choices import MAIL_KINDS
     from app.outbox.models import OutboxMessage
 
     _queue_every_kind(session, info, umlaut_stores)
+    _queue_reports(session, review_rows)
     queued = rows(app, OutboxMessage, OutboxMessage.id > tidy["outbox"])
     kinds = {m["kind"] for m in queued}
-    assert kinds == {
-        "proposal_new",
-        "proposal_decided",
-        "digest_pending",
-        "digest_week",
-        "booking_requests",
-        "booking_released",
-        "booking_declined",
-        "application_withdrawn",
-        "booking_cancel_requested",
-        "booking_withdrawn",
-        "booking_cancel_granted",
-        "booking_cancel_refused",
-        "appointment_change",
-        "change_summary",
-    }
+    assert kinds == set(MAIL_KINDS)
     _deliver_everything(session)
 
     received = {}
@@ -307,6 +353,10 @@ def test_every_mail_kind_with_worst_case_content_arrives_intact(
     assert UMLAUT_STORES[0] in by_kind["change_summary"].get_body(("plain",)).get_content()
     assert NOTE in by_kind["proposal_new"].get_body(("plain",)).get_content()
     assert REASON in by_kind["proposal_decided"].get_body(("plain",)).get_content()
+    assert REASON in by_kind["change_request_new"].get_body(("plain",)).get_content()
+    assert REASON in by_kind["report_returned"].get_body(("plain",)).get_content()
+    assert UMLAUT_STORES[0] in by_kind["report_returned"]["Subject"]
+    assert UMLAUT_STORES[0] in by_kind["report_missing"]["Subject"]
     week_html = [
         received[m["message_id"]][0][1].get_body(("html",)).get_content()
         for m in queued

@@ -302,6 +302,16 @@ def test_gps_is_removed_and_the_orientation_applied(app, clean_files):
         assert row.storage_key != "IMG_0001.JPG" and "IMG" not in row.storage_key
 
 
+def test_the_sent_name_is_kept_for_display_only_and_cleaned(app, clean_files):
+    from app.extensions import db
+    from app.models.reporting import ReportFile
+
+    file_id, key, _thumbnail = store(app, clean_files, image_bytes(), name="C:\\fotos\\../Re\x00gal\x1b.png")
+    with app.app_context():
+        assert db.session.get(ReportFile, file_id).original_name == "Regal.png"
+    assert "Regal" not in key and "." not in key[:-4]
+
+
 def test_large_photos_are_shrunk_and_get_a_thumbnail(app, clean_files):
     _file_id, key, thumbnail_key = store(app, clean_files, image_bytes((4000, 3000), "PNG"), name="a.png")
     with Image.open(io.BytesIO(stored(app, key))) as image:
@@ -331,6 +341,9 @@ def test_uploads_only_for_photo_and_file_questions_of_the_version(app, clean_fil
     for question in ("remark", "unknown", "products", "shelf"):
         assert "keine Fotos" in refused(app, clean_files, image_bytes(), question)
     assert "keine Fotos" in refused(app, clean_files, image_bytes(), "photos", group_key="products")
+    assert "keine Fotos" in refused(app, clean_files, image_bytes(), "pho\x00tos")
+    assert "keine Fotos" in refused(app, clean_files, image_bytes(), "shelf", group_key="prod\x00ucts")
+    assert "keine Fotos" in refused(app, clean_files, image_bytes(), "x" * 10_000)
     assert "keine Fotos" in refused(app, clean_files, image_bytes(), "photos", item=1)
     assert "keine Fotos" in refused(app, clean_files, image_bytes(), "shelf", group_key="products", item=3)
     store(app, clean_files, image_bytes(), "shelf", group_key="products", item=2)
@@ -340,6 +353,7 @@ def test_max_count_per_question_and_group_row(app, clean_files):
     store(app, clean_files, image_bytes())
     store(app, clean_files, image_bytes())
     assert "Höchstens 2" in refused(app, clean_files, image_bytes())
+    assert "Höchstens 2" in refused(app, clean_files, image_bytes(), group_key="")
     store(app, clean_files, image_bytes(), "shelf", group_key="products", item=0)
     assert "Höchstens 1" in refused(app, clean_files, image_bytes(), "shelf", group_key="products", item=0)
     store(app, clean_files, image_bytes(), "shelf", group_key="products", item=1)

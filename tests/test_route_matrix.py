@@ -79,6 +79,11 @@ PLAIN_ARGUMENTS = {
     "kind": "promoter",
     "token": "0123456789abcdef0123456789abcdef",
     "week": "2026-11-30",
+    # the questionnaire editor (agency only; questionnaires are no customer's or promoter's record)
+    "questionnaire_id": "1",
+    "page_id": "1",
+    "question_id": "1",
+    "version_id": "1",
 }
 #: URL arguments ``<x_id>`` name the record set's key ``x`` (a proposal for appointment_id:
 #: the routes with that argument are about customer proposals).
@@ -92,8 +97,8 @@ ID_ARGUMENTS = {
     "application_id": "application",
     "unavailability_id": "unavailability",
     "change_id": "change_request",
-    "report_id": "report",
     "file_id": "report_file",
+    "report_id": "report",
 }
 
 
@@ -178,8 +183,8 @@ def _for_the_promoter_system(rows, record_set: dict[str, int], day) -> None:
 
 
 def _with_report_files(rows, sets: dict[str, dict[str, int]], tags: dict[str, str]) -> None:
-    """An approved day report of each set's promoter (for ``<report_id>``) with a stored file
-    (a PDF whose bytes and name carry the set's tag) for ``<file_id>``."""
+    """An approved day report of each set's promoter with a stored file (a PDF whose bytes
+    and name carry the set's tag) for ``<file_id>``."""
     from app.models.reporting import Questionnaire, QuestionnaireVersion, Report, ReportFile
     from app.reporting.storage import new_key, storage_for
 
@@ -187,7 +192,7 @@ def _with_report_files(rows, sets: dict[str, dict[str, int]], tags: dict[str, st
     version = rows.add(QuestionnaireVersion, questionnaire_id=questionnaire, number=1)
     storage = storage_for(rows.app)
     for name, record_set in sets.items():
-        report = record_set["report"] = rows.add(
+        report = rows.add(
             Report,
             kind="day",
             appointment_id=record_set["appointment"],
@@ -199,6 +204,7 @@ def _with_report_files(rows, sets: dict[str, dict[str, int]], tags: dict[str, st
         key = new_key("pdf")
         data = f"%PDF-1.4 Leakcheck {tags[name]}".encode()
         storage.put(key, data, "application/pdf")
+        record_set["report"] = report
         record_set["report_file"] = rows.add(
             ReportFile,
             report_id=report,

@@ -36,6 +36,7 @@ SECRET_FIELDS = frozenset({"password", "request_token", "feed_token"})
 NOISE_FIELDS = frozenset(
     {
         "version",
+        "revision",
         "updated_at",
         "created_at",
         "last_login",
@@ -56,6 +57,7 @@ def _audited() -> dict[type, str]:
     from app.models.crm import Contact, Location, Territory
     from app.models.planning import Application, Appointment, Booking, ChangeRequest, Job
     from app.models.promoter import Promoter
+    from app.models.reporting import Questionnaire, QuestionnaireVersion, Report, ReportAnswer
 
     models = (
         Appointment,
@@ -68,6 +70,10 @@ def _audited() -> dict[type, str]:
         Territory,
         Promoter,
         User,
+        Report,
+        ReportAnswer,
+        Questionnaire,
+        QuestionnaireVersion,
     )
     return {model: model.__tablename__ for model in models}
 
@@ -144,6 +150,17 @@ def summary_of(obj) -> str:
         text = f"promoter {data.get('promoter_id')} @ job {data.get('job_id')}"
     elif entity == "job":
         text = str(data.get("title") or "")
+    elif entity == "report":
+        if data.get("appointment_id"):
+            text = f"day report, appointment {data.get('appointment_id')}"
+        else:
+            text = f"weekly report, job {data.get('job_id')}, week {data.get('week_start')}"
+    elif entity == "report_answer":
+        text = f"report {data.get('report_id')}, {data.get('question_key')}"
+        if data.get("group_key"):
+            text += f" (row {int(data.get('item') or 0) + 1})"
+    elif entity == "questionnaire_version":
+        text = f"questionnaire {data.get('questionnaire_id')} v{data.get('number')}"
     else:
         text = str(data.get("name") or "")
     return f"{entity} {data.get('id', '')}: {text}"[:300]

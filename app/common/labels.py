@@ -3,6 +3,10 @@
 from flask_babel import lazy_gettext as _l
 
 COLUMN_LABELS = {
+    "day_questionnaire": _l("Day report questionnaire"),
+    "week_questionnaire": _l("Weekly report questionnaire"),
+    "effective_day_questionnaire": _l("Day report questionnaire"),
+    "effective_week_questionnaire": _l("Weekly report questionnaire"),
     "name": _l("Name"),
     "description": _l("Description"),
     "parent": _l("Parent territory"),
@@ -67,6 +71,23 @@ COLUMN_LABELS = {
     "job.location": _l("Location"),
     "job.project": _l("Project"),
     "appointment.job": _l("Job"),
+    # reporting (also the audit trail's field names)
+    "actual_start": _l("Actual start"),
+    "actual_end": _l("Actual end"),
+    "actual_start_time": _l("Actual start"),
+    "actual_end_time": _l("Actual end"),
+    "break_minutes": _l("Break (minutes)"),
+    "submitted_at": _l("Submitted at"),
+    "reviewed_at": _l("Reviewed at"),
+    "reviewed_by": _l("Reviewed by"),
+    "return_comment": _l("Comment for the promoter"),
+    "question_key": _l("Question"),
+    "group_key": _l("Group"),
+    "item": _l("Row"),
+    "value_text": _l("Answer"),
+    "value_number": _l("Answer (number)"),
+    "questionnaire_version": _l("Questionnaire version"),
+    "week_start": _l("Week from"),
 }
 
 #: Plural names of the tables, for messages such as "still has: Jobs (3)".
@@ -81,4 +102,8 @@ TABLE_LABELS = {
     "appointment": _l("Appointments"),
     "booking": _l("Bookings"),
     "promoter": _l("Promoters"),
+    "report": _l("Reports"),
+    "report_answer": _l("Report answers"),
+    "questionnaire": _l("Questionnaires"),
+    "questionnaire_version": _l("Questionnaire versions"),
 }

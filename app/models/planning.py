@@ -124,6 +124,25 @@ class Job(Model):
     def __repr__(self) -> str:
         return self.title
 
+    @property
+    def effective_day_questionnaire(self) -> tuple[object, str] | None:
+        """(questionnaire, "job" or "project") the job's appointments use unless they have
+        their own (the rule of ``app.reporting.definitions.day_questionnaire_id``)."""
+        if self.day_questionnaire is not None:
+            return self.day_questionnaire, "job"
+        if self.project is not None and self.project.day_questionnaire is not None:
+            return self.project.day_questionnaire, "project"
+        return None
+
+    @property
+    def effective_week_questionnaire(self) -> tuple[object, str] | None:
+        """(questionnaire, "job" or "project") of the job's weekly reports."""
+        if self.week_questionnaire is not None:
+            return self.week_questionnaire, "job"
+        if self.project is not None and self.project.week_questionnaire is not None:
+            return self.project.week_questionnaire, "project"
+        return None
+
 
 class Application(Model):
     """A promoter applying for a job (Bewerbung)."""
@@ -209,6 +228,13 @@ class Appointment(Model):
     @property
     def location_name(self) -> str:
         return self.job.location.name
+
+    @property
+    def effective_day_questionnaire(self) -> tuple[object, str] | None:
+        """(questionnaire, "appointment", "job" or "project") of the day report."""
+        if self.day_questionnaire is not None:
+            return self.day_questionnaire, "appointment"
+        return self.job.effective_day_questionnaire if self.job is not None else None
 
     def __repr__(self) -> str:
         return f"{self.date:%d.%m.%Y} {self.start_time:%H:%M}–{self.end_time:%H:%M}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import current_app
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
@@ -43,8 +44,10 @@ def plan_appointment(
     user: User | None = None,
     note: str | None = None,
     commit: bool = True,
+    day_questionnaire_id: int | None = None,
 ) -> Appointment:
-    """A new appointment planned by the agency (state "planned", origin "agency")."""
+    """A new appointment planned by the agency (state "planned", origin "agency"), with its
+    own day-report questionnaire if one is given (else its job's or project's applies)."""
     _check_times(start_time, end_time)
     appointment = Appointment(
         job=job,
@@ -54,6 +57,7 @@ def plan_appointment(
         status="planned",
         origin="agency",
         note=note or None,
+        day_questionnaire_id=day_questionnaire_id,
         created_by=user,
         updated_by=user,
     )
@@ -116,14 +120,46 @@ def cancel_appointment(
 
 
 def complete_appointment(
-    session: Session, appointment: Appointment, user: User | None = None, commit: bool = True
+    session: Session,
+    appointment: Appointment,
+    user: User | None = None,
+    commit: bool = True,
+    by_report: bool = False,
+    actual_start: dt.time | None = None,
+    actual_end: dt.time | None = None,
 ) -> Appointment:
-    """Mark a planned appointment that has taken place (today or earlier) as done."""
+    """Mark a planned appointment that has taken place (today or earlier) as done.
+
+    By hand (the agency's action, ``by_report`` False) this is refused for an appointment
+    that requires a day report: the approval of its report sets it done, with the actual
+    times of the report (``by_report=True``, from reporting). Whether a report is required
+    is asked of the checker in ``current_app.extensions["report_required"]`` (set at app
+    creation; planning does not import reporting). An appointment that is done already only
+    takes the report's actual times.
+    """
+    if by_report and appointment.status == "done":
+        appointment.actual_start_time, appointment.actual_end_time = actual_start, actual_end
+        appointment.updated_by = user
+        appointment.updated_at = utcnow()
+        if commit:
+            session.commit()
+        return appointment
     if appointment.status != "planned":
         raise AppointmentError(_l("Only planned appointments can be marked as done."))
     if appointment.date > local_today():
         raise AppointmentError(_l("An appointment in the future cannot be marked as done."))
+    if not by_report:
+        report_required = current_app.extensions.get("report_required")
+        if report_required is not None and report_required(session, appointment):
+            raise AppointmentError(
+                _l(
+                    "This appointment requires a day report: it is marked as done when the agency "
+                    "approves the promoter's report (Reporting › Review reports)."
+                )
+            )
     appointment.status = "done"
+    if by_report:
+        appointment.actual_start_time, appointment.actual_end_time = actual_start, actual_end
     appointment.updated_by = user
     appointment.updated_at = utcnow()
     if commit:

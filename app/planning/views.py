@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, request, url_for
 from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -37,6 +38,25 @@ class StaleEditError(Exception):
 
 def _confirmed_promoters(bookings) -> str:
     return ", ".join(str(b.promoter) for b in bookings if b.status == "confirmed")
+
+
+#: The questionnaire selects offer only questionnaires of their kind.
+_QUESTIONNAIRE_FILTERS = {
+    "day_questionnaire": [["kind", FilterEqual, "day"]],
+    "week_questionnaire": [["kind", FilterEqual, "week"]],
+}
+
+
+def _effective_questionnaire(value) -> str:
+    """The questionnaire a job or appointment uses and where it comes from."""
+    if value is None:
+        return _("none")
+    questionnaire, source = value
+    if source == "project":
+        return _("%(name)s (from the project)", name=questionnaire)
+    if source == "job":
+        return _("%(name)s (from the job)", name=questionnaire)
+    return _("%(name)s (own)", name=questionnaire)
 
 
 class AppointmentView(AgencyModelView):
@@ -88,11 +108,13 @@ class AppointmentView(AgencyModelView):
         "updated_at",
         "updated_by",
         "version",
+        "effective_day_questionnaire",
     ]
     # Adding plans (operations.plan_appointment), a new date or time moves
     # (operations.move_appointment); the status changes only through the actions.
-    add_columns = ["job", "date", "start_time", "end_time", "note"]
-    edit_columns = ["date", "start_time", "end_time", "note", "expected_version"]
+    add_columns = ["job", "date", "start_time", "end_time", "note", "day_questionnaire"]
+    edit_columns = ["date", "start_time", "end_time", "note", "day_questionnaire", "expected_version"]
+    add_form_query_rel_fields = edit_form_query_rel_fields = _QUESTIONNAIRE_FILTERS
     order_columns = ["date", "start_time", "end_time", "status", "origin"]
     base_order = ("date", "asc")
     related_views = [BookingView]
@@ -102,6 +124,7 @@ class AppointmentView(AgencyModelView):
         "start_time": lambda t: t.strftime("%H:%M"),
         "end_time": lambda t: t.strftime("%H:%M"),
         "bookings": _confirmed_promoters,
+        "effective_day_questionnaire": _effective_questionnaire,
     }
     _time_fields = {
         "start_time": TimeField(_l("Start"), widget=BS3TimeWidget(), validators=[DataRequired()]),
@@ -210,13 +233,35 @@ class JobView(AgencyModelView):
     edit_title = _l("Edit job")
     list_columns = ["title", "project", "location", "status", "planned_days_per_week"]
     search_columns = ["title", "project", "location", "status"]
-    show_columns = ["title", "project", "location", "status", "planned_days_per_week", "description"]
+    show_columns = [
+        "title",
+        "project",
+        "location",
+        "status",
+        "planned_days_per_week",
+        "description",
+        "effective_day_questionnaire",
+        "effective_week_questionnaire",
+    ]
     # The status changes through the actions (open, close), never in the form.
-    add_columns = edit_columns = ["title", "project", "location", "planned_days_per_week", "description"]
+    add_columns = edit_columns = [
+        "title",
+        "project",
+        "location",
+        "planned_days_per_week",
+        "description",
+        "day_questionnaire",
+        "week_questionnaire",
+    ]
+    add_form_query_rel_fields = edit_form_query_rel_fields = _QUESTIONNAIRE_FILTERS
     order_columns = ["title", "status", "planned_days_per_week"]
     base_order = ("title", "asc")
     related_views = [AppointmentView, ApplicationView]
-    formatters_columns = {"status": code_formatter(JOB_STATUSES)}
+    formatters_columns = {
+        "status": code_formatter(JOB_STATUSES),
+        "effective_day_questionnaire": _effective_questionnaire,
+        "effective_week_questionnaire": _effective_questionnaire,
+    }
     validators_columns = {
         "planned_days_per_week": [
             Optional(),
@@ -282,8 +327,19 @@ class ProjectView(AgencyModelView):
     edit_title = _l("Edit project")
     list_columns = ["name", "customer", "start_date", "end_date"]
     search_columns = ["name", "customer", "start_date", "end_date", "managers", "contacts"]
-    show_columns = ["name", "customer", "start_date", "end_date", "description", "contacts", "managers"]
+    show_columns = [
+        "name",
+        "customer",
+        "start_date",
+        "end_date",
+        "description",
+        "contacts",
+        "managers",
+        "day_questionnaire",
+        "week_questionnaire",
+    ]
     add_columns = edit_columns = show_columns
+    add_form_query_rel_fields = edit_form_query_rel_fields = _QUESTIONNAIRE_FILTERS
     order_columns = ["name", "start_date", "end_date"]
     base_order = ("start_date", "desc")
     related_views = [JobView]

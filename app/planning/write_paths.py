@@ -69,8 +69,18 @@ def plan_from(session: Session, item: Appointment, user: User | None) -> Appoint
     if item.status not in (None, "planned"):
         raise appointment_status_refusal(None, item.status)
     job, date, start, end, note = item.job, item.date, item.start_time, item.end_time, item.note
-    discard_unsaved(session, item, "job")
-    return operations.plan_appointment(session, job, date, start, end, user=user, note=note)
+    questionnaire = item.day_questionnaire
+    discard_unsaved(session, item, "job", "day_questionnaire")
+    return operations.plan_appointment(
+        session,
+        job,
+        date,
+        start,
+        end,
+        user=user,
+        note=note,
+        day_questionnaire_id=questionnaire.id if questionnaire is not None else None,
+    )
 
 
 def update_appointment(session: Session, item: Appointment, user: User | None) -> None:

@@ -87,9 +87,12 @@ def _megabytes(size: int) -> str:
 
 def upload_question(session: Session, report: Report, question_key: str, group_key: str | None) -> Question:
     """The photo or file question ``question_key`` of the report's questionnaire version."""
+    question_key = str(question_key or "")
+    if not question_key or len(question_key) > 60 or "\x00" in question_key:
+        raise UploadError(_l("This question takes no photos or files."))
     question = session.scalar(
         select(Question).where(
-            Question.version_id == report.questionnaire_version_id, Question.key == str(question_key)[:60]
+            Question.version_id == report.questionnaire_version_id, Question.key == question_key
         )
     )
     if question is None or question.kind not in UPLOAD_KINDS:
@@ -134,6 +137,7 @@ def store_upload(
     Adds the :class:`ReportFile` row (flushed, not committed) and returns it. Raises
     :class:`UploadError` with a message for the user; nothing is stored then.
     """
+    group_key = group_key or None
     question = upload_question(session, report, question_key, group_key)
     if not isinstance(item, int) or isinstance(item, bool) or item < 0:
         raise UploadError(_l("This question takes no photos or files."))
