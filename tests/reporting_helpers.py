@@ -98,15 +98,24 @@ class ReportRows(Rows):
         self.jobs: list[int] = []
 
     def cleanup(self) -> None:
+        from app.audit.models import AuditEntry
         from app.extensions import db
         from app.models.reporting import Report, ReportAnswer, ReportFile
 
         if self.jobs:
             with self.app.app_context(), db.engine.begin() as conn:
-                ids = select(Report.id).where(Report.job_id.in_(self.jobs))
+                ids = list(conn.scalars(select(Report.id).where(Report.job_id.in_(self.jobs))))
+                answers = select(ReportAnswer.id).where(ReportAnswer.report_id.in_(ids))
+                # the audit trail of these reports too: a later test may get their ids again (SQLite)
+                conn.execute(
+                    delete(AuditEntry.__table__).where(
+                        ((AuditEntry.entity == "report") & AuditEntry.entity_id.in_(ids))
+                        | ((AuditEntry.entity == "report_answer") & AuditEntry.entity_id.in_(answers))
+                    )
+                )
                 conn.execute(delete(ReportAnswer.__table__).where(ReportAnswer.report_id.in_(ids)))
                 conn.execute(delete(ReportFile.__table__).where(ReportFile.report_id.in_(ids)))
-                conn.execute(delete(Report.__table__).where(Report.job_id.in_(self.jobs)))
+                conn.execute(delete(Report.__table__).where(Report.id.in_(ids)))
         super().cleanup()
 
 

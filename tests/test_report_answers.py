@@ -81,7 +81,7 @@ WRONG = [
         "Bitte einen Wert von 0 € bis 1.000 € eingeben.",
         "Please enter a value from 0 € to 1,000 €.",
     ),
-    ("q.tasting", "vielleicht", "Bitte mit Ja oder Nein antworten.", "Please answer yes or no."),
+    ("q.tasting", "vielleicht", "Bitte antworten Sie mit Ja oder Nein.", "Please answer yes or no."),
     (
         "q.weather",
         "snow",
@@ -109,25 +109,25 @@ WRONG = [
     (
         "q.visit_date",
         "31.02.2026",
-        "Bitte ein Datum im Format TT.MM.JJJJ eingeben.",
+        "Bitte geben Sie ein Datum als TT.MM.JJJJ ein.",
         "Please enter a date as dd.mm.yyyy.",
     ),
     (
         "q.visit_date",
         "2026-13-01",
-        "Bitte ein Datum im Format TT.MM.JJJJ eingeben.",
+        "Bitte geben Sie ein Datum als TT.MM.JJJJ ein.",
         "Please enter a date as dd.mm.yyyy.",
     ),
     (
         "q.visit_time",
         "25:00",
-        "Bitte eine Uhrzeit im Format HH:MM eingeben.",
+        "Bitte geben Sie eine Uhrzeit als HH:MM ein.",
         "Please enter a time as HH:MM.",
     ),
     (
         "q.visit_time",
         "9 Uhr",
-        "Bitte eine Uhrzeit im Format HH:MM eingeben.",
+        "Bitte geben Sie eine Uhrzeit als HH:MM ein.",
         "Please enter a time as HH:MM.",
     ),
 ]
@@ -284,7 +284,7 @@ def test_ten_thousand_group_rows_get_a_message(version):
             {"break_minutes": "-5"},
             {"break_minutes": "Bitte die Pause in ganzen Minuten angeben (0 oder mehr)."},
         ),
-        ({"actual_start": "24:00"}, {"actual_start": "Bitte eine Uhrzeit im Format HH:MM eingeben."}),
+        ({"actual_start": "24:00"}, {"actual_start": "Bitte geben Sie eine Uhrzeit als HH:MM ein."}),
     ],
 )
 def test_working_time_is_checked(version, values, errors_de):

@@ -302,7 +302,7 @@ def test_wrong_values_are_shown_next_to_their_fields_in_the_users_language(app, 
     errors = field_errors(html)
     if locale == "de":
         assert "Bitte eine ganze Zahl eingeben." in errors
-        assert "Bitte eine Uhrzeit im Format HH:MM eingeben." in errors
+        assert "Bitte geben Sie eine Uhrzeit als HH:MM ein." in errors
         assert "Verkaufte Stück" in visible_text(html)
     else:
         assert errors.count("Please enter a whole number.") == 2

@@ -32,6 +32,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.common.input_guard import UNSTORABLE
 from app.models.reporting import Question, QuestionnairePage, QuestionnaireVersion, ReportAnswer
+from app.reporting import definitions
 
 #: Rows of one repeating group a form may hold (more is refused with a message).
 MAX_GROUP_ROWS = 50
@@ -93,21 +94,21 @@ FileCounts = Mapping[tuple[str, str | None, int], int]
 # ---------------------------------------------------------------- labels
 
 
-def _english() -> bool:
-    return str(get_locale() or "de") == "en"
+def _locale() -> str:
+    return str(get_locale() or "de")
 
 
 def question_label(question: Question) -> str:
     """The question in the user's language (English falls back to German)."""
-    return (question.label_en or question.label_de) if _english() else question.label_de
+    return definitions.question_label(question, _locale())
 
 
 def page_title(page: QuestionnairePage) -> str:
-    return (page.title_en or page.title_de) if _english() else page.title_de
+    return definitions.page_title(page, _locale())
 
 
 def question_help(question: Question) -> str:
-    return (question.help_en or question.help_de or "") if _english() else (question.help_de or "")
+    return definitions.help_text(question, _locale()) or ""
 
 
 @dataclass(frozen=True)
@@ -118,15 +119,16 @@ class Choice:
 
 def choices(question: Question) -> list[Choice]:
     """The offered choices (``code | Deutsch | English`` per line) in the user's language."""
-    found = []
-    for line in (question.choices or "").splitlines():
-        parts = [part.strip() for part in line.split("|")]
-        if not parts[0]:
-            continue
-        german = parts[1] if len(parts) > 1 and parts[1] else parts[0]
-        english = parts[2] if len(parts) > 2 and parts[2] else german
-        found.append(Choice(parts[0], english if _english() else german))
-    return found
+    try:
+        parsed = definitions.parse_choices(question.choices)
+    except definitions.DefinitionError:  # written before the editor checked it: read leniently
+        parsed = []
+        for line in (question.choices or "").splitlines():
+            parts = [part.strip() for part in line.split("|")] + ["", ""]
+            if parts[0]:
+                parsed.append(definitions.Choice(parts[0], parts[1] or parts[0], parts[2]))
+    english = _locale().startswith("en")
+    return [Choice(c.code, (c.en or c.de) if english else c.de) for c in parsed]
 
 
 def top_questions(version: QuestionnaireVersion) -> list[Question]:
