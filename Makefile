@@ -3,6 +3,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
+# The suite runs on every core (pytest-xdist), each worker with its own database and whole
+# test files; `make test PYTEST_ARGS=` runs it in one process.
+PYTEST_ARGS ?= -n auto --dist loadfile
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 DEMO_PASSWORD ?= promoplan-demo

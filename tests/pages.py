@@ -140,6 +140,7 @@ PROMOTER_PAGES = (
     Page("promoter-requests", "/promoter/requests", "promoter", primary="#requests .btn-success"),
     Page("promoter-schedule", "/promoter/schedule", "promoter"),
     Page("promoter-schedule-past", "/promoter/schedule?period=past", "promoter"),
+    Page("promoter-reports", "/promoter/reports", "promoter"),
     Page("promoter-jobs", "/promoter/jobs", "promoter", primary="#open-jobs button"),
     Page(
         "promoter-unavailability",

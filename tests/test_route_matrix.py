@@ -91,6 +91,7 @@ PLAIN_ARGUMENTS = {
     # campaign reporting: a weekly report's Monday, a questionnaire's version number
     "week_start": "2025-01-06",
     "number": "1",
+    "week": "2026-11-30",
 }
 #: URL arguments ``<x_id>`` name the record set's key ``x`` (a proposal for appointment_id:
 #: the routes with that argument are about customer proposals).
@@ -267,6 +268,7 @@ def _snapshot_models():
         Promoter,
         Unavailability,
         Report,
+        ReportAnswer,
     )
 
 

@@ -36,7 +36,7 @@ from app.common.feed_link import FeedForm, change_feed_link, feed_response
 from app.common.formatting import format_day
 from app.common.links import promoter_url
 from app.common.systems import keep_on_own_host, safe_next
-from app.common.timezone import local_today
+from app.common.timezone import local_now, local_today
 from app.extensions import db
 from app.models.promoter import Promoter, Unavailability
 from app.promoter import feed, geo, queries
@@ -160,11 +160,14 @@ def language(locale: str):
 @bp.route("/")
 @promoter_required
 def start():
-    today = local_today()
+    now = local_now()
+    today = now.date()
+    upcoming = queries.upcoming(db.session, g.scope, today)
     return render_template(
         "promoter/start.html",
         requests=queries.open_requests(db.session, g.scope, today),
-        upcoming=queries.upcoming(db.session, g.scope, today),
+        upcoming=upcoming,
+        report_links=queries.report_links(db.session, g.scope, now, [b.appointment_id for b in upcoming]),
         today=today,
     )
 
@@ -331,7 +334,12 @@ def schedule():
         page_number = 1
     today = local_today()
     page = queries.schedule_page(db.session, g.scope, today, past, page_number)
-    return render_template("promoter/schedule.html", page=page, past=past, today=today)
+    report_links = queries.report_links(
+        db.session, g.scope, local_now(), [b.appointment_id for b in page.rows]
+    )
+    return render_template(
+        "promoter/schedule.html", page=page, past=past, today=today, report_links=report_links
+    )
 
 
 @bp.route("/schedule/calendar")
@@ -570,3 +578,6 @@ def feed_ics(token: str):
         abort(404)
     promoter, scope = found
     return feed_response(feed.calendar(db.session, scope, promoter))
+
+
+from app.promoter import reports as _reports  # noqa: E402, F401  (the report pages, on this blueprint)

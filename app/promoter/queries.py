@@ -10,12 +10,14 @@ import datetime as dt
 from dataclasses import dataclass
 from itertools import groupby
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.models.crm import Location
 from app.models.planning import Application, Appointment, Booking, Job, Project
 from app.models.promoter import Unavailability
+from app.models.reporting import QuestionnaireVersion, Report
+from app.reporting.definitions import day_questionnaire_column
 from app.security.visibility import Scope
 from app.staffing.rules import Conflict, booking_conflicts_of
 
@@ -227,3 +229,179 @@ def confirmed_between(session: Session, scope: Scope, start: dt.date, end: dt.da
     """How many confirmed bookings fall into a period (a warning when marking it unavailable)."""
     stmt = confirmed(scope).where(Appointment.date.between(start, end))
     return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+# ---------------------------------------------------------------- reports (campaign reporting)
+
+#: Weekly reports are offered for this many weeks back (the current week included).
+REPORT_WEEKS = 8
+#: Submitted and approved reports per page.
+REPORTS_PER_PAGE = 20
+
+
+@dataclass
+class DayReportRow:
+    booking: Booking
+    report: Report | None
+
+
+@dataclass
+class WeekReportRow:
+    job: Job
+    week_start: dt.date
+    report: Report | None
+
+    @property
+    def week_end(self) -> dt.date:
+        return self.week_start + dt.timedelta(days=6)
+
+
+def _published(questionnaire_id) -> ColumnElement[bool]:
+    return exists().where(
+        QuestionnaireVersion.questionnaire_id == questionnaire_id,
+        QuestionnaireVersion.published_at.is_not(None),
+    )
+
+
+def _started(now: dt.datetime) -> ColumnElement[bool]:
+    today, clock = now.date(), now.time().replace(tzinfo=None)
+    return or_(Appointment.date < today, and_(Appointment.date == today, Appointment.start_time <= clock))
+
+
+def reportable_bookings(scope: Scope, now: dt.datetime) -> Select:
+    """Confirmed bookings of appointments that have started and ask for a day report."""
+    return confirmed(scope).where(_started(now), _published(day_questionnaire_column()))
+
+
+def due_day_reports(session: Session, scope: Scope, now: dt.datetime) -> list[DayReportRow]:
+    """Started appointments the promoter is booked on (confirmed) whose day report is still to
+    write, a draft, or returned for correction; oldest first."""
+    stmt = (
+        reportable_bookings(scope, now)
+        .outerjoin(Report, and_(Report.appointment_id == Appointment.id, scope.condition(Report)))
+        .where(or_(Report.id.is_(None), Report.status.in_(("draft", "returned"))))
+        .add_columns(Report)
+        .order_by(Appointment.date, Appointment.start_time, Location.name)
+    )
+    return [DayReportRow(booking, report) for booking, report in session.execute(stmt).unique()]
+
+
+def due_week_reports(session: Session, scope: Scope, today: dt.date) -> list[WeekReportRow]:
+    """Jobs and weeks (begun, of the last ``REPORT_WEEKS``) in which the promoter had a confirmed
+    appointment and the job asks for a weekly report not yet submitted."""
+    monday = today - dt.timedelta(days=today.weekday())
+    first = monday - dt.timedelta(weeks=REPORT_WEEKS - 1)
+    week_questionnaire = func.coalesce(Job.week_questionnaire_id, Project.week_questionnaire_id)
+    days = session.execute(
+        select(Job.id, Appointment.date)
+        .select_from(Booking)
+        .join(Appointment, Appointment.id == Booking.appointment_id)
+        .join(Job, Job.id == Appointment.job_id)
+        .join(Project, Project.id == Job.project_id)
+        .where(
+            scope.condition(Booking),
+            Booking.status == "confirmed",
+            Appointment.status.in_(SCHEDULED_APPOINTMENTS),
+            Appointment.date.between(first, today),
+            _published(week_questionnaire),
+        )
+        .distinct()
+    )
+    weeks = sorted({(job_id, day - dt.timedelta(days=day.weekday())) for job_id, day in days})
+    if not weeks:
+        return []
+    job_ids = {job_id for job_id, _week in weeks}
+    jobs = {
+        job.id: job
+        for job in session.scalars(
+            _booked_jobs(scope)
+            .where(Job.id.in_(job_ids))
+            .options(joinedload(Job.location), joinedload(Job.project))
+        ).unique()
+    }
+    reports = {
+        (report.job_id, report.week_start): report
+        for report in session.scalars(
+            scope.reports().where(
+                Report.kind == "week", Report.job_id.in_(job_ids), Report.week_start >= first
+            )
+        )
+    }
+    rows = []
+    for job_id, week in weeks:
+        report = reports.get((job_id, week))
+        if job_id in jobs and (report is None or report.status in ("draft", "returned")):
+            rows.append(WeekReportRow(jobs[job_id], week, report))
+    return rows
+
+
+def due_report_count(session: Session, scope: Scope, now: dt.datetime) -> int:
+    """How many reports are due (the menu's badge)."""
+    return len(due_day_reports(session, scope, now)) + len(due_week_reports(session, scope, now.date()))
+
+
+def done_reports_page(session: Session, scope: Scope, page: int, per_page: int = REPORTS_PER_PAGE) -> Page:
+    """Submitted and approved reports, latest first, one page."""
+    stmt = scope.reports().where(Report.status.in_(("submitted", "approved")))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    rows = list(
+        session.scalars(
+            stmt.options(
+                joinedload(Report.appointment),
+                joinedload(Report.job).options(joinedload(Job.location), joinedload(Job.project)),
+            )
+            .order_by(Report.submitted_at.desc(), Report.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        ).unique()
+    )
+    return Page(rows, total, page, per_page)
+
+
+def report_links(
+    session: Session, scope: Scope, now: dt.datetime, appointment_ids: list[int]
+) -> dict[int, str]:
+    """Of ``appointment_ids``: those the promoter can report on now → the report's state
+    ("" when none has been started)."""
+    if not appointment_ids:
+        return {}
+    stmt = (
+        select(Appointment.id, Report.status)
+        .select_from(Booking)
+        .join(Appointment, Appointment.id == Booking.appointment_id)
+        .join(Job, Job.id == Appointment.job_id)
+        .join(Project, Project.id == Job.project_id)
+        .outerjoin(Report, and_(Report.appointment_id == Appointment.id, scope.condition(Report)))
+        .where(
+            scope.condition(Booking),
+            Booking.status == "confirmed",
+            Appointment.status.in_(SCHEDULED_APPOINTMENTS),
+            Appointment.id.in_(appointment_ids),
+            _started(now),
+            _published(day_questionnaire_column()),
+        )
+    )
+    return {appointment_id: status or "" for appointment_id, status in session.execute(stmt)}
+
+
+def _booked_jobs(scope: Scope) -> Select:
+    """Jobs in which the scope's promoter has a booking (seen through their bookings)."""
+    booked = (
+        select(Appointment.job_id)
+        .join(Booking, Booking.appointment_id == Appointment.id)
+        .where(scope.condition(Booking))
+    )
+    return select(Job).where(Job.id.in_(booked))
+
+
+def booked_job(session: Session, scope: Scope, job_id: int) -> Job | None:
+    return session.scalar(_booked_jobs(scope).where(Job.id == job_id))
+
+
+def visible_report(session: Session, scope: Scope, report_id: int) -> Report | None:
+    return session.scalar(scope.reports().where(Report.id == report_id))
+
+
+def visible_appointment(session: Session, scope: Scope, appointment_id: int) -> Appointment | None:
+    return session.scalar(scope.appointments().where(Appointment.id == appointment_id))
