@@ -76,7 +76,7 @@ def test_reminded_once_after_the_configured_hours(app, data):
     (mail,) = _reminders(app, data)
     assert mail["recipient"] == data.promoter_email and mail["language"] == "de"
     assert "Bericht" in mail["subject"] or "Report" in mail["subject"]
-    assert f"{day:%d.%m.%Y}" in mail["subject"] and "/promoter/" in mail["body_text"]
+    assert f"{day:%d.%m.%Y}" in mail["subject"] and "/promoter/reports" in mail["body_text"]
     assert _reminded(app, [appointment_id]) == [appointment_id]
 
     # the next runs send nothing again

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, exists, insert, or_, select
@@ -416,12 +416,7 @@ def approve(
 
 
 def report_link(report: Report) -> str:
-    """The report in the promoter system (absolute, for mails)."""
-    if "promoter.report" in current_app.view_functions:
-        try:
-            return promoter_url(url_for("promoter.report", report_id=report.id))
-        except RuntimeError:  # no request context (a command): the path below
-            pass
+    """The report's form in the promoter system (absolute, for mails)."""
     return promoter_url(f"/promoter/reports/{report.id}")
 
 
@@ -748,7 +743,7 @@ def remind_missing_reports(session: Session, now: dt.datetime | None = None) -> 
     by_appointment: dict[int, list[_Missing]] = {}
     for candidate in candidates:
         by_appointment.setdefault(candidate.appointment_id, []).append(candidate)
-    link = promoter_url("/promoter/schedule")
+    link = promoter_url("/promoter/reports")  # the reports due, each with its form
     queued = 0
     for appointment_id, promoters in by_appointment.items():
         try:
