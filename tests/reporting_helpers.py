@@ -96,6 +96,25 @@ class ReportRows(Rows):
     def __init__(self, app: Flask):
         super().__init__(app)
         self.jobs: list[int] = []
+        self._project: int | None = None
+
+    def project(self) -> int:
+        """A project of the demo's customer without questionnaires of its own (the demo's
+        project has a day questionnaire, which every one of its jobs would inherit)."""
+        from app.models.planning import Project
+
+        if self._project is None:
+            with db_session(self.app) as session:
+                demo = session.get(Project, demo_project_id(self.app))
+                customer, start, end = demo.customer_id, demo.start_date, demo.end_date
+            self._project = self.add(
+                Project,
+                name=f"Berichte {new_tag('rp')}",
+                customer_id=customer,
+                start_date=start,
+                end_date=end,
+            )
+        return self._project
 
     def cleanup(self) -> None:
         from app.audit.models import AuditEntry
@@ -181,7 +200,8 @@ def promoter_id(app: Flask, username: str) -> int:
 def add_job(
     rows: ReportRows, *, day_questionnaire: int | None = None, week_questionnaire: int | None = None
 ) -> int:
-    """A store in Hamburg with a staffed job of the demo project using the given questionnaires."""
+    """A store in Hamburg with a staffed job (of a project of the test's own) using the given
+    questionnaires."""
     from app.models.crm import Location
     from app.models.planning import Job
 
@@ -196,7 +216,7 @@ def add_job(
     )
     job = rows.add(
         Job,
-        project_id=demo_project_id(rows.app),
+        project_id=rows.project(),
         location_id=location,
         title=f"Promotion {tag}",
         status="staffed",

@@ -47,6 +47,8 @@ ID_ARGUMENTS = {
     "unavailability_id": ("unavailability",),
     "job_id": ("job",),
     "file_id": ("report_file",),
+    "report_id": ("report",),
+    "appointment_id": ("appointment",),
 }
 
 
@@ -81,7 +83,8 @@ def _add_rows(rows: Rows, promoter: int, job: int, day: dt.date, tag: str) -> di
             version=1,
         )
         ids[key] = rows.add(Booking, appointment_id=appointment, promoter_id=promoter, status=status)
-    ids["report_file"] = _add_report_file(rows, promoter, job, appointment, tag)
+    ids["appointment"] = appointment  # the confirmed one: its day report may be started
+    ids["report"], ids["report_file"] = _add_report_file(rows, promoter, job, appointment, tag)
     ids["application"] = rows.add(Application, promoter_id=promoter, job_id=job, status="accepted")
     ids["unavailability"] = rows.add(
         Unavailability, promoter_id=promoter, start_date=day, end_date=day, note=f"Urlaub {tag}"
@@ -89,8 +92,9 @@ def _add_rows(rows: Rows, promoter: int, job: int, day: dt.date, tag: str) -> di
     return ids
 
 
-def _add_report_file(rows: Rows, promoter: int, job: int, appointment: int, tag: str) -> int:
-    """A day report of ``promoter`` with a stored PDF whose bytes carry the tag."""
+def _add_report_file(rows: Rows, promoter: int, job: int, appointment: int, tag: str) -> tuple[int, int]:
+    """A day report of ``promoter`` (a draft: the promoter's form is open) with a stored PDF
+    whose bytes carry the tag; (report, file)."""
     from app.models.reporting import Questionnaire, QuestionnaireVersion, Report, ReportFile
     from app.reporting.storage import new_key, storage_for
 
@@ -108,7 +112,7 @@ def _add_report_file(rows: Rows, promoter: int, job: int, appointment: int, tag:
     key = new_key("pdf")
     data = f"%PDF-1.4 Matrix {tag}".encode()
     storage_for(rows.app).put(key, data, "application/pdf")
-    return rows.add(
+    return report, rows.add(
         ReportFile,
         report_id=report,
         question_key="documents",
@@ -188,9 +192,20 @@ def records(app):
 def _models():
     from app.models.planning import Application, Appointment, Booking
     from app.models.promoter import Promoter, Unavailability
+    from app.models.reporting import Report, ReportAnswer, ReportFile
     from app.outbox.models import OutboxMessage
 
-    return (Booking, Application, Appointment, Unavailability, Promoter, OutboxMessage)
+    return (
+        Booking,
+        Application,
+        Appointment,
+        Unavailability,
+        Promoter,
+        OutboxMessage,
+        Report,
+        ReportAnswer,
+        ReportFile,
+    )
 
 
 # ---------------------------------------------------------------- the matrix
@@ -216,6 +231,9 @@ def _urls(rule, record_set: dict[str, int]) -> list[str]:
             values = [secrets.token_urlsafe(32)]
         elif argument == "locale":
             values = ["en"]
+        elif argument == "week":  # a weekly report's Monday (this week's)
+            today = dt.date.today()
+            values = [(today - dt.timedelta(days=today.weekday())).isoformat()]
         else:
             raise AssertionError(f"no value for <{argument}> of {rule.rule}: add it to the promoter matrix")
         urls = [
@@ -303,6 +321,7 @@ def matrix(app, records):
         "/promoter/unavailability",
         "/promoter/profile",
         "/promoter/calendar",
+        "/promoter/reports",
     ):
         status, location, body = _request(client, "GET", path)
         entry = Result("GET", path, "after", status, location)
