@@ -90,6 +90,9 @@ class AppointmentView(AgencyModelView):
         "job.location.name": _l("Store"),
         "job.location.city": _l("City"),
         "bookings": _l("Confirmed promoters"),
+        # set when the agency approves the appointment's day report
+        "actual_start_time": _l("Actual start"),
+        "actual_end_time": _l("Actual end"),
     }
     show_columns = [
         "job",
@@ -97,6 +100,8 @@ class AppointmentView(AgencyModelView):
         "start_time",
         "end_time",
         "status",
+        "actual_start_time",
+        "actual_end_time",
         "origin",
         "proposed_by",
         "note",
@@ -123,6 +128,8 @@ class AppointmentView(AgencyModelView):
         "origin": code_formatter(APPOINTMENT_ORIGINS),
         "start_time": lambda t: t.strftime("%H:%M"),
         "end_time": lambda t: t.strftime("%H:%M"),
+        "actual_start_time": lambda t: t.strftime("%H:%M") if t else "–",
+        "actual_end_time": lambda t: t.strftime("%H:%M") if t else "–",
         "bookings": _confirmed_promoters,
         "effective_day_questionnaire": _effective_questionnaire,
     }
