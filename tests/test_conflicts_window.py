@@ -76,3 +76,44 @@ def test_rows_are_capped_and_the_window_moves(app, rows, monkeypatch):
 
     # a broken start date is today's window, not an error
     assert client.get(url + "&start=31.02.2026").status_code == 200
+
+
+def test_holidays_are_counted_in_sql_and_capped(app, rows, monkeypatch):
+    """Appointments on public holidays: the heading counts all, the table shows ROW_CAP; the
+    project is chosen by searching (the page lists no projects)."""
+    from app.common.timezone import local_today
+    from app.models.planning import Appointment
+    from app.staffing import conflicts_view
+
+    with app.app_context():
+        today = local_today()
+    christmas = dt.date(today.year if today < dt.date(today.year, 12, 25) else today.year + 1, 12, 25)
+    ids = make_campaign(rows, ("HH",), christmas - dt.timedelta(days=7), christmas + dt.timedelta(days=7))
+    made = [
+        rows.add(
+            Appointment,
+            job_id=ids["jobs"]["HH"],
+            date=day,
+            start_time=dt.time(9 + n),
+            end_time=dt.time(10 + n),
+            status="planned",
+            origin="agency",
+            version=1,
+        )
+        for n, day in enumerate((christmas, christmas, christmas + dt.timedelta(days=1)))
+    ]
+    monkeypatch.setattr(conflicts_view, "ROW_CAP", 2)
+    client = client_for(app, "agentur", locale="de")
+    start = christmas - dt.timedelta(days=christmas.weekday())
+    html = client.get(f"/planning/conflicts/?project={ids['project']}&weeks=1&start={start}").get_data(
+        as_text=True
+    )
+    table = html.split('id="conflicts-holiday"', 1)[1].split("</table>", 1)[0]
+    assert [int(a) for a in re.findall(r'<tr data-appointment="(\d+)">', table)] == made[:2]
+    assert "Feiertag in HH: Erster Weihnachtstag" in table
+    part = html.split('id="conflicts-holiday"', 1)[0]
+    assert int(re.findall(r"<h3>[^<]*<small>(\d+)</small></h3>", part)[-1]) == 3
+    assert 'id="capped-holiday"' in html
+    select = html.split('id="project"', 1)[1].split("</select>", 1)[0]
+    assert "remote-select/project" in html.split('id="project"', 1)[0].rsplit("<select", 1)[1] + select
+    assert select.count("<option") == 2  # "all projects" and the chosen one

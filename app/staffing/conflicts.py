@@ -256,11 +256,17 @@ def overlapping_pairs(
     )
 
 
+def _count(session: Session, stmt) -> int:
+    return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+
+
 def bookings_on_unavailable_days(
-    session: Session, start: dt.date, end: dt.date, project_id: int | None = None
-) -> list[FoundConflict]:
-    rows = session.execute(
-        select(Booking, Unavailability)
+    session: Session, start: dt.date, end: dt.date, project_id: int | None = None, limit: int | None = None
+) -> Found:
+    """Active bookings on a day their promoter is unavailable (the first ``limit``; ``.total``
+    counts all)."""
+    base = (
+        select(Booking.id, Unavailability.id)
         .join(Appointment, Appointment.id == Booking.appointment_id)
         .join(
             Unavailability,
@@ -268,22 +274,30 @@ def bookings_on_unavailable_days(
             & absence_covers_sql(Unavailability, Appointment.date),
         )
         .where(*_active_appointment_filter(start, end, project_id), Booking.status.in_(ACTIVE_BOOKINGS))
+    )
+    total = _count(session, base) if limit is not None else None
+    stmt = (
+        base.with_only_columns(Booking, Unavailability)
         .order_by(Appointment.date, Appointment.start_time)
         .options(
             joinedload(Booking.appointment).joinedload(Appointment.job).joinedload(Job.location),
             joinedload(Booking.promoter),
         )
-    ).all()
-    return [
-        FoundConflict(
-            "unavailable",
-            booking.appointment.date,
-            unavailable_conflict(absent),
-            appointment=booking.appointment,
-            promoter=booking.promoter,
-        )
-        for booking, absent in rows
-    ]
+    )
+    rows = session.execute(stmt if limit is None else stmt.limit(limit)).all()
+    return Found(
+        (
+            FoundConflict(
+                "unavailable",
+                booking.appointment.date,
+                unavailable_conflict(absent),
+                appointment=booking.appointment,
+                promoter=booking.promoter,
+            )
+            for booking, absent in rows
+        ),
+        total,
+    )
 
 
 def full_weeks(
@@ -319,9 +333,15 @@ def full_weeks(
 
 
 def holiday_appointments(
-    session: Session, start: dt.date, end: dt.date, project_id: int | None = None, language: str = "de"
-) -> list[FoundConflict]:
-    """Active appointments on a public holiday of their store's federal state (one query)."""
+    session: Session,
+    start: dt.date,
+    end: dt.date,
+    project_id: int | None = None,
+    language: str = "de",
+    limit: int | None = None,
+) -> Found:
+    """Active appointments on a public holiday of their store's federal state (the first
+    ``limit``; ``.total`` counts all)."""
     states = [s for s in session.scalars(select(Location.federal_state).distinct()) if s]
     calendars = {state: holiday_calendar(state, start, end, language) for state in states}
     by_state = {
@@ -333,45 +353,66 @@ def holiday_appointments(
         if days
     ]
     if not criteria:
-        return []
-    appointments = session.scalars(
-        select(Appointment)
+        return Found()
+    base = (
+        select(Appointment.id)
         .join(Job, Job.id == Appointment.job_id)
         .join(Location, Location.id == Job.location_id)
         .where(*_active_appointment_filter(start, end, project_id), or_(*criteria))
+    )
+    total = _count(session, base) if limit is not None else None
+    stmt = (
+        base.with_only_columns(Appointment)
         .order_by(Appointment.date, Appointment.start_time)
         .options(joinedload(Appointment.job).joinedload(Job.location))
-    ).all()
-    return [
-        FoundConflict(
-            "holiday",
-            a.date,
-            holiday_conflict(a.job.location.federal_state, calendars[a.job.location.federal_state][a.date]),
-            appointment=a,
-        )
-        for a in appointments
-    ]
+    )
+    appointments = session.scalars(stmt if limit is None else stmt.limit(limit)).all()
+    return Found(
+        (
+            FoundConflict(
+                "holiday",
+                a.date,
+                holiday_conflict(
+                    a.job.location.federal_state, calendars[a.job.location.federal_state][a.date]
+                ),
+                appointment=a,
+            )
+            for a in appointments
+        ),
+        total,
+    )
 
 
 def duplicate_appointments(
-    session: Session, start: dt.date, end: dt.date, project_id: int | None = None
-) -> list[FoundConflict]:
-    """Two active appointments of one job overlapping on one day, each pair once (one query)."""
+    session: Session, start: dt.date, end: dt.date, project_id: int | None = None, limit: int | None = None
+) -> Found:
+    """Two active appointments of one job overlapping on one day, each pair once (the first
+    ``limit``; ``.total`` counts all)."""
     a1, a2 = aliased(Appointment), aliased(Appointment)
-    rows = session.execute(
-        select(a1, a2)
+    base = (
+        select(a1.id, a2.id.label("other_id"))
         .join(a2, duplicates_sql(a1, a2))
         .where(*_active_appointment_filter(start, end, project_id, a1), a2.status.in_(ACTIVE_APPOINTMENTS))
+    )
+    total = _count(session, base) if limit is not None else None
+    stmt = (
+        base.with_only_columns(a1, a2)
         .order_by(a1.date, a1.start_time, a1.id, a2.id)
         .options(
             joinedload(a1.job).joinedload(Job.location),
             joinedload(a2.job).joinedload(Job.location),
         )
-    ).all()
-    return [
-        FoundConflict("duplicate", first.date, duplicate_conflict(second), appointment=first, other=second)
-        for first, second in rows
-    ]
+    )
+    rows = session.execute(stmt if limit is None else stmt.limit(limit)).all()
+    return Found(
+        (
+            FoundConflict(
+                "duplicate", first.date, duplicate_conflict(second), appointment=first, other=second
+            )
+            for first, second in rows
+        ),
+        total,
+    )
 
 
 def current_conflicts(
@@ -382,14 +423,14 @@ def current_conflicts(
     language: str = "de",
     limit: int | None = None,
 ) -> dict[str, list[FoundConflict]]:
-    """Every conflict between ``start`` and ``end``, by kind (overlaps: the first ``limit``,
-    with ``.total`` counting all)."""
+    """Every conflict between ``start`` and ``end``, by kind: of each kind the first ``limit``
+    (None: all), with ``.total`` counting all (full weeks are few: always all)."""
     return {
         "overlap": overlapping_pairs(session, start, end, project_id, limit),
-        "unavailable": bookings_on_unavailable_days(session, start, end, project_id),
+        "unavailable": bookings_on_unavailable_days(session, start, end, project_id, limit),
         "week_full": full_weeks(session, start, end, project_id),
-        "holiday": holiday_appointments(session, start, end, project_id, language),
-        "duplicate": duplicate_appointments(session, start, end, project_id),
+        "holiday": holiday_appointments(session, start, end, project_id, language, limit),
+        "duplicate": duplicate_appointments(session, start, end, project_id, limit),
     }
 
 

@@ -6,7 +6,6 @@ import datetime as dt
 
 from flask import request
 from flask_appbuilder import BaseView, expose, has_access
-from sqlalchemy import select
 
 from app.common.formatting import current_language
 from app.common.timezone import local_today
@@ -60,7 +59,4 @@ class ConflictsView(BaseView):
             weeks=weeks,
             week_choices=WEEK_CHOICES,
             project=project,
-            projects=db.session.scalars(
-                select(Project).order_by(Project.start_date.desc(), Project.name)
-            ).all(),
         )
