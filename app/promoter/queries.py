@@ -2,6 +2,12 @@
 
 Every query starts from :class:`app.security.visibility.Scope` (kind "promoter")
 and only narrows it further in SQL; nothing is filtered after the query.
+
+Conditions on the appointment's date and status use :data:`appointment_day` and :data:`appointment_state`
+(the columns wrapped in COALESCE): without statistics (no ANALYZE) SQLite otherwise
+walks the appointments' date index over every promoter's days (2 s at 1,000,000
+appointments) instead of starting from the promoter's few hundred bookings
+(``ix_booking_promoter_status``; well under 1 ms).
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from app.staffing.rules import Conflict, booking_conflicts_of
 
 #: Appointment states a booking is shown in the schedule and the calendar feed for.
 SCHEDULED_APPOINTMENTS = ("planned", "done")
+#: The appointment's date and status for conditions, hidden from SQLite's index choice.
+appointment_day = func.coalesce(Appointment.date, Appointment.date)
+appointment_state = func.coalesce(Appointment.status, Appointment.status)
 
 
 @dataclass
@@ -72,7 +81,7 @@ def open_requests(session: Session, scope: Scope, today: dt.date) -> list[Reques
     """Requested bookings from today on, each with what speaks against confirming it."""
     bookings = session.scalars(
         _bookings(scope)
-        .where(Booking.status == "requested", Appointment.date >= today, Appointment.status == "planned")
+        .where(Booking.status == "requested", appointment_day >= today, appointment_state == "planned")
         .order_by(Appointment.date, Appointment.start_time, Location.name)
     ).all()
     conflicts = booking_conflicts_of(session, list(bookings), confirming=True)
@@ -96,7 +105,7 @@ def open_requests_by_id(session: Session, scope: Scope, ids: list[int]) -> list[
 def confirmed(scope: Scope) -> Select:
     """Confirmed bookings of scheduled appointments (schedule, start page, feed)."""
     return _bookings(scope).where(
-        Booking.status == "confirmed", Appointment.status.in_(SCHEDULED_APPOINTMENTS)
+        Booking.status == "confirmed", appointment_state.in_(SCHEDULED_APPOINTMENTS)
     )
 
 
@@ -106,9 +115,9 @@ def feed_bookings(scope: Scope) -> Select:
     cancelled events so subscribed calendars drop them)."""
     return _bookings(scope).where(
         or_(
-            and_(Booking.status == "confirmed", Appointment.status.in_(SCHEDULED_APPOINTMENTS)),
-            and_(Booking.status.in_(("confirmed", "cancelled")), Appointment.status == "cancelled"),
-            and_(Booking.status == "cancelled", Appointment.status.in_(SCHEDULED_APPOINTMENTS)),
+            and_(Booking.status == "confirmed", appointment_state.in_(SCHEDULED_APPOINTMENTS)),
+            and_(Booking.status.in_(("confirmed", "cancelled")), appointment_state == "cancelled"),
+            and_(Booking.status == "cancelled", appointment_state.in_(SCHEDULED_APPOINTMENTS)),
         )
     )
 
@@ -117,7 +126,7 @@ def upcoming(session: Session, scope: Scope, today: dt.date, limit: int = 10) ->
     return list(
         session.scalars(
             confirmed(scope)
-            .where(Appointment.date >= today)
+            .where(appointment_day >= today)
             .order_by(Appointment.date, Appointment.start_time)
             .limit(limit)
         ).unique()
@@ -130,11 +139,11 @@ def schedule_page(
     """Confirmed bookings, coming (date ascending) or past (date descending), one page."""
     stmt = confirmed(scope)
     if past:
-        stmt = stmt.where(Appointment.date < today).order_by(
+        stmt = stmt.where(appointment_day < today).order_by(
             Appointment.date.desc(), Appointment.start_time.desc()
         )
     else:
-        stmt = stmt.where(Appointment.date >= today).order_by(Appointment.date, Appointment.start_time)
+        stmt = stmt.where(appointment_day >= today).order_by(Appointment.date, Appointment.start_time)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     page = max(1, min(page, max(1, -(-total // per_page))))
     rows = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique())
@@ -219,7 +228,7 @@ def confirmed_in(session: Session, scope: Scope, start: dt.date, end: dt.date) -
     return list(
         session.scalars(
             confirmed(scope)
-            .where(Appointment.date.between(start, end))
+            .where(appointment_day.between(start, end))
             .order_by(Appointment.date, Appointment.start_time, Location.name)
         ).unique()
     )
@@ -227,7 +236,7 @@ def confirmed_in(session: Session, scope: Scope, start: dt.date, end: dt.date) -
 
 def confirmed_between(session: Session, scope: Scope, start: dt.date, end: dt.date) -> int:
     """How many confirmed bookings fall into a period (a warning when marking it unavailable)."""
-    stmt = confirmed(scope).where(Appointment.date.between(start, end))
+    stmt = confirmed(scope).where(appointment_day.between(start, end))
     return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
 
 
@@ -265,7 +274,7 @@ def _published(questionnaire_id) -> ColumnElement[bool]:
 
 def _started(now: dt.datetime) -> ColumnElement[bool]:
     today, clock = now.date(), now.time().replace(tzinfo=None)
-    return or_(Appointment.date < today, and_(Appointment.date == today, Appointment.start_time <= clock))
+    return or_(appointment_day < today, and_(appointment_day == today, Appointment.start_time <= clock))
 
 
 def reportable_bookings(scope: Scope, now: dt.datetime) -> Select:
@@ -301,8 +310,8 @@ def due_week_reports(session: Session, scope: Scope, today: dt.date) -> list[Wee
         .where(
             scope.condition(Booking),
             Booking.status == "confirmed",
-            Appointment.status.in_(SCHEDULED_APPOINTMENTS),
-            Appointment.date.between(first, today),
+            appointment_state.in_(SCHEDULED_APPOINTMENTS),
+            appointment_day.between(first, today),
             _published(week_questionnaire),
         )
         .distinct()
@@ -376,7 +385,7 @@ def report_links(
         .where(
             scope.condition(Booking),
             Booking.status == "confirmed",
-            Appointment.status.in_(SCHEDULED_APPOINTMENTS),
+            appointment_state.in_(SCHEDULED_APPOINTMENTS),
             Appointment.id.in_(appointment_ids),
             _started(now),
             _published(day_questionnaire_column()),

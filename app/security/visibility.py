@@ -226,6 +226,14 @@ class Scope:
                 return self._customer_booking()
             if model is Report:
                 return self._customer_report()
+        if self.kind == "promoter":
+            # on the row's own promoter column, not "id IN (ids of the same table)": the
+            # planner then starts from the promoter's rows (ix_booking_promoter_status …)
+            # instead of walking a date index over every promoter's appointments
+            own = {Booking: Booking.promoter_id, Application: Application.promoter_id}
+            own |= {Unavailability: Unavailability.promoter_id, Report: Report.promoter_id}
+            if model in own:
+                return own[model].in_(self.promoter_ids())
         subqueries = {
             Project: self.project_ids,
             Job: self.job_ids,
