@@ -534,6 +534,39 @@ def test_only_open_jobs_are_offered(app, rows):
         )
 
 
+def test_open_jobs_come_in_pages(app, rows):
+    """An agency has thousands of jobs open at once: the list shows 30 at a time, by city and
+    store, with the city filter kept from page to page."""
+    from app.models.crm import Location
+    from app.models.planning import Job
+
+    tag = new_tag("page")
+    city = f"Seitenstadt {tag}"
+    project = demo_project_id(app)
+    jobs = []
+    for n in range(35):
+        location = rows.add(
+            Location,
+            name=f"Markt {n:02d} {tag}",
+            street="Weg 1",
+            postcode="20095",
+            city=city,
+            federal_state="HH",
+        )
+        jobs.append(
+            rows.add(Job, project_id=project, location_id=location, title=f"Job {n:02d} {tag}", status="open")
+        )
+    client = promoter_client(app, locale="de")
+    first = client.get("/promoter/jobs", query_string={"city": city}).get_data(as_text=True)
+    shown = [int(pk) for pk in re.findall(r'<tr id="job-(\d+)">', first)]
+    assert shown == jobs[:30]
+    assert "Seite 1 von 2" in first
+    link = unescape(re.search(r'<li class="next"><a href="([^"]+)"', first).group(1))
+    second = client.get(link).get_data(as_text=True)
+    assert [int(pk) for pk in re.findall(r'<tr id="job-(\d+)">', second)] == jobs[30:]
+    assert client.get("/promoter/jobs?page=abc").status_code == 200
+
+
 # ---------------------------------------------------------------- requests: confirm and decline
 
 

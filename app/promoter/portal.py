@@ -356,6 +356,10 @@ def schedule_calendar():
     return render_template("promoter/schedule_calendar.html", grid=grid)
 
 
+#: Open jobs per page (an agency has thousands open at once).
+JOBS_PER_PAGE = 30
+
+
 @bp.route("/jobs")
 @promoter_required
 def jobs():
@@ -383,19 +387,30 @@ def jobs():
         elif form.distance.data:
             form.postcode.errors.append(_("Please enter a postcode to search by distance."))
             status = 400
-    rows = [] if status == 400 else queries.open_jobs(db.session, g.scope, city=city, postcodes=postcodes)
+    page_number = request.args.get("page", "1")
+    page_number = int(page_number) if page_number.isdigit() and len(page_number) < 6 else 1
     distances = {}
-    if origin is not None:
+    if status == 400:
+        page = queries.Page([], 0, 1, JOBS_PER_PAGE)
+    elif origin is None:
+        page = queries.open_jobs_page(db.session, g.scope, page_number, JOBS_PER_PAGE, city=city)
+    else:
+        # The stores within the distance (a few hundred at most), nearest first, then one page.
+        rows = queries.open_jobs(db.session, g.scope, city=city, postcodes=postcodes)
         for job, _application in rows:
             point = geo.centroid(job.location.postcode)
             if point is not None:
                 distances[job.id] = round(geo.distance_km(origin, point))
-        # Nearest first: the order a promoter looks for (the rows are those of the SQL filter).
         rows = sorted(rows, key=lambda row: distances.get(row[0].id, float("inf")))
+        page_number = max(1, min(page_number, -(-len(rows) // JOBS_PER_PAGE) or 1))
+        start = (page_number - 1) * JOBS_PER_PAGE
+        page = queries.Page(rows[start : start + JOBS_PER_PAGE], len(rows), page_number, JOBS_PER_PAGE)
     return render_template(
         "promoter/jobs.html",
         form=form,
-        jobs=rows,
+        jobs=page.rows,
+        page=page,
+        page_args={key: value for key, value in request.args.items() if key != "page"},
         distances=distances,
         summary=_job_summary(form, city, postcodes is not None),
         applications=queries.applications(db.session, g.scope),

@@ -168,6 +168,19 @@ def open_jobs(
 ) -> list[tuple[Job, Application | None]]:
     """Jobs open for applications, each with this promoter's application (if any);
     optionally only in ``city`` or at stores with one of ``postcodes``."""
+    return [(job, application) for job, application in session.execute(_open_jobs(scope, city, postcodes))]
+
+
+def open_jobs_page(session: Session, scope: Scope, page: int, per_page: int, city: str | None = None) -> Page:
+    """One page of :func:`open_jobs` (by city and store), with the number of all."""
+    stmt = _open_jobs(scope, city, None)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    page = max(1, min(page, max(1, -(-total // per_page))))
+    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return Page([(job, application) for job, application in rows], total, page, per_page)
+
+
+def _open_jobs(scope: Scope, city: str | None, postcodes: list[str] | None) -> Select:
     stmt = (
         select(Job, Application)
         .where(scope.condition(Job), Job.status == "open")
@@ -177,14 +190,14 @@ def open_jobs(
             Application,
             and_(Application.job_id == Job.id, scope.condition(Application)),
         )
-        .options(joinedload(Job.location), joinedload(Job.project))
+        .options(contains_eager(Job.location), contains_eager(Job.project))
         .order_by(Location.city, Location.name, Job.id)
     )
     if city:
         stmt = stmt.where(Location.city == city)
     if postcodes is not None:
         stmt = stmt.where(Location.postcode.in_(postcodes))
-    return [(job, application) for job, application in session.execute(stmt).unique()]
+    return stmt
 
 
 def applications(session: Session, scope: Scope) -> list[Application]:
