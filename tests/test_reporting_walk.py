@@ -103,6 +103,14 @@ def walk(app):
     from app.models.reporting import Report, ReportAnswer, ReportFile
 
     appointment = _todays_appointment(app)
+    # The demo's appointment starts at 8:00; a report can be written once it has started, so
+    # that the walk also runs before 8:00 (Berlin) the appointment starts at midnight here.
+    with db_session(app) as session:
+        start = session.get(Appointment, appointment).start_time
+        session.execute(
+            update(Appointment).where(Appointment.id == appointment).values(start_time=dt.time(0, 0))
+        )
+        session.commit()
     yield appointment
     with db_session(app) as session:
         ids = list(session.scalars(select(Report.id).where(Report.appointment_id == appointment)))
@@ -120,7 +128,7 @@ def walk(app):
         session.execute(
             update(Appointment)
             .where(Appointment.id == appointment)
-            .values(status="planned", actual_start_time=None, actual_end_time=None)
+            .values(status="planned", actual_start_time=None, actual_end_time=None, start_time=start)
         )
         session.commit()
 
