@@ -415,6 +415,9 @@ def test_the_queue_lists_submitted_reports_oldest_first_in_the_users_language(ap
     assert t("Submitted at", language) in text
     order = [int(n) for n in re.findall(r'data-report="(\d+)"', html)]
     assert order.index(older) < order.index(newer) and approved not in order
+    # the project filter is searched, not a list of every project: only the chosen one is there
+    select = html.split('id="project"', 1)[1].split("</select>", 1)[0]
+    assert "remote-select/project" in select and select.count("<option") == 2
     # the menu shows the count of submitted reports
     assert re.search(re.escape(t("Review reports", language)) + r" \(\d+\)", text)
     # submitted at: local time, four-digit year

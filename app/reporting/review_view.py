@@ -13,7 +13,6 @@ from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from app.common.choices import APPOINTMENT_STATUSES, QUESTIONNAIRE_KINDS, REPORT_STATUSES, label
 from app.common.formatting import current_language, format_day
@@ -114,9 +113,9 @@ class ReportReviewView(BaseView):
             status = "submitted"
         project_id = _int_arg(request.args.get("project"))
         page = _int_arg(request.args.get("page")) or 1
-        projects = db.session.scalars(select(Project).order_by(Project.start_date.desc(), Project.name)).all()
-        if project_id is not None and project_id not in {p.id for p in projects}:
-            project_id = None
+        # The project is searched (a remote select), not listed: an agency has hundreds.
+        project = db.session.get(Project, project_id) if project_id is not None else None
+        project_id = project.id if project is not None else None
         result = review_queries.review_queue(db.session, status, project_id, page)
         arguments = {"status": status, **({"project": project_id} if project_id else {})}
         return self.render_template(
@@ -125,7 +124,7 @@ class ReportReviewView(BaseView):
             status=status,
             statuses=[(code, label(REPORT_STATUSES, code)) for code in review_queries.QUEUE_STATUSES],
             project_id=project_id,
-            projects=projects,
+            project=project,
             arguments=arguments,
             kind_label=lambda code: label(QUESTIONNAIRE_KINDS, code),
         )
