@@ -292,7 +292,11 @@ def test_no_agency_route_for_customers_promoters_and_visitors(
         if endpoint in ("get", "get_list"):
             pytest.skip("customers read their own rows through the API (see test_route_matrix)")
     if user == "promoter01" and target.endpoint in ("ReportApi.get", "ReportApi.get_list"):
-        pytest.skip("promoters read their own reports through the API (see test_route_matrix)")
+        # a promoter may read this API — only their own reports: test_report_api checks which
+        # rows, test_route_matrix that no other promoter's report or photo is ever answered
+        pytest.skip(
+            "promoters read their own reports through the API (see test_report_api, test_route_matrix)"
+        )
     client = intruders[user]
     url = _url(app, target, victims)
     model = _model(app, target)

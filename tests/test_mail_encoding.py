@@ -29,6 +29,11 @@ NOTE = ("Bitte Aktionsfläche vor Kasse 3 aufbauen – Größe 2×3 m, Übergabe
 ].strip()
 TASK_TITLE = "Rückruf Frau Groß wegen Übergabe der Aktionsfläche in Hannover-Wülfel 🧸 " * 3
 REASON = ("Leider kein Promoter frei: Weihnachtsgeschäft, Rückruf bei Jürgen Weiß 📞. " * 40)[:3000].strip()
+#: The longest return comment the review accepts (COMMENT_MAX), with a 1,200-character run
+#: without spaces (a pasted link) that must still be folded to legal line lengths.
+RETURN_COMMENT = (
+    "Bitte Fotos nachreichen: https://example.com/" + "ä" * 1200 + " " + REASON + " Größe 2×3 m 🧸. " * 80
+)[:4000]
 
 
 @pytest.fixture()
@@ -261,13 +266,14 @@ def _queue_reports(session, review_rows) -> None:
     from flask_appbuilder.security.sqla.models import User
 
     from app.models.reporting import Report
-    from app.reporting.operations import remind_missing_reports, return_report
+    from app.reporting.operations import COMMENT_MAX, remind_missing_reports, return_report
 
     day = dt.date.today() - dt.timedelta(days=3)
     returned = review_rows.report(review_rows.appointment(day))
     review_rows.appointment(day, start=dt.time(6), end=dt.time(8))
     agency = session.scalar(select(User).where(User.username == "agentur"))
-    return_report(session, session.get(Report, returned), agency, REASON)
+    assert len(RETURN_COMMENT) == COMMENT_MAX
+    return_report(session, session.get(Report, returned), agency, RETURN_COMMENT)
     assert remind_missing_reports(session) >= 1
 
 
@@ -358,7 +364,7 @@ def test_every_mail_kind_with_worst_case_content_arrives_intact(
     assert NOTE in by_kind["proposal_new"].get_body(("plain",)).get_content()
     assert REASON in by_kind["proposal_decided"].get_body(("plain",)).get_content()
     assert REASON in by_kind["change_request_new"].get_body(("plain",)).get_content()
-    assert REASON in by_kind["report_returned"].get_body(("plain",)).get_content()
+    assert RETURN_COMMENT in by_kind["report_returned"].get_body(("plain",)).get_content()
     assert UMLAUT_STORES[0] in by_kind["report_returned"]["Subject"]
     assert UMLAUT_STORES[0] in by_kind["report_missing"]["Subject"]
     week_html = [
