@@ -281,6 +281,24 @@ def _check_value(
     return [], None, False
 
 
+def check_one(question: Question, raw: str) -> tuple[str | None, float | None, str | None]:
+    """One corrected answer row (the agency's review): (value_text, value_number, error), by
+    the same rules as the promoter's form. A row of a multiple choice holds one code; yes/no
+    may come as 1/0."""
+    raw = (raw or "").strip()
+    if question.kind == "yes_no":
+        raw = {"1": "yes", "0": "no"}.get(raw, raw)
+    single = question.kind == "multiple_choice"
+    rows, error, answered = _check_value(question, MultiDict({"value": raw}), "value", None, 0)
+    if single and len(rows) > 1:
+        error = _("Please choose only among the choices offered.")
+    if error:
+        return None, None, error
+    if not answered:
+        return None, None, _required() if question.required else None
+    return rows[0].value_text, rows[0].value_number, None
+
+
 def _check_files(question: Question, count: int, submit: bool) -> str | None:
     if question.max_count is not None and count > question.max_count:
         if question.kind == "photo":

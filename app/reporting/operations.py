@@ -13,7 +13,6 @@ Each part of the workflow has its section below.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -348,10 +347,6 @@ def delete_file(session: Session, report_file: ReportFile, actor: Promoter | Use
 
 #: Longest comment for the promoter when a report is returned.
 COMMENT_MAX = 4000
-#: Longest corrected text answer.
-TEXT_MAX = 10_000
-#: Numbers beyond this are refused (no float overflow, nothing a report would hold).
-NUMBER_LIMIT = 1e12
 
 
 def _changed_meanwhile() -> ReportError:
@@ -466,69 +461,6 @@ def return_report(
     return report
 
 
-def _choice_codes(question: Question) -> list[str]:
-    return [line.split("|", 1)[0].strip() for line in (question.choices or "").splitlines() if line.strip()]
-
-
-def _number(raw: str, integer: bool) -> float:
-    text = raw.strip().replace(" ", "")
-    if "," in text:  # German decimal comma (and thousands dots)
-        text = text.replace(".", "").replace(",", ".")
-    try:
-        value = float(text)
-    except ValueError:
-        raise ReportError(_l("Please enter a number.")) from None
-    if not math.isfinite(value) or abs(value) > NUMBER_LIMIT:
-        raise ReportError(_l("This number is too large."))
-    if integer and value != int(value):
-        raise ReportError(_l("Please enter a whole number."))
-    return value
-
-
-def _plain_answer(question: Question, raw: str) -> tuple[str | None, float | None]:
-    """(value_text, value_number) of a corrected answer, checked against its question."""
-    raw = (raw or "").strip()
-    if not raw:
-        if question.required:
-            raise ReportError(_l("This question must be answered."))
-        return None, None
-    kind = question.kind
-    if kind in ("integer", "decimal"):
-        value = _number(raw, integer=kind == "integer")
-        if question.min_value is not None and value < question.min_value:
-            raise ReportError(_l("At least %(min)s.", min=f"{question.min_value:g}"))
-        if question.max_value is not None and value > question.max_value:
-            raise ReportError(_l("At most %(max)s.", max=f"{question.max_value:g}"))
-        return None, value
-    if kind == "yes_no":
-        if raw.lower() in ("1", "yes", "ja", "true"):
-            return None, 1.0
-        if raw.lower() in ("0", "no", "nein", "false"):
-            return None, 0.0
-        raise ReportError(_l("Please answer yes or no."))
-    if kind in ("single_choice", "multiple_choice"):
-        if raw not in _choice_codes(question):
-            raise ReportError(_l("Please choose one of the offered answers."))
-        return raw, None
-    if kind == "date":
-        for parse in (dt.date.fromisoformat, lambda v: dt.datetime.strptime(v, "%d.%m.%Y").date()):
-            try:
-                return parse(raw).isoformat(), None
-            except ValueError:
-                continue
-        raise ReportError(_l("Please enter a date as dd.mm.yyyy."))
-    if kind == "time":
-        try:
-            return dt.datetime.strptime(raw, "%H:%M").strftime("%H:%M"), None
-        except ValueError:
-            raise ReportError(_l("Please enter a time as HH:MM.")) from None
-    if kind in ("photo", "file", "group"):
-        raise ReportError(_l("Photos and files are not changed here."))
-    if len(raw) > TEXT_MAX:
-        raise ReportError(_l("The text is too long (at most %(max)d characters).", max=TEXT_MAX))
-    return raw, None
-
-
 @dataclass
 class ReportEdit:
     """The agency's corrections: actual times, break and answer values by answer row id."""
@@ -587,10 +519,14 @@ def edit_report(
         if question is None:
             errors[f"answer-{answer_id}"] = str(_l("This answer does not belong to the report."))
             continue
-        try:
-            corrected[answer_id] = _plain_answer(question, raw)
-        except ReportError as error:
+        if question.kind in ("photo", "file", "group"):
+            errors[f"answer-{answer_id}"] = str(_l("Photos and files are not changed here."))
+            continue
+        text, number, error = answer_rules.check_one(question, raw)
+        if error:
             errors[f"answer-{answer_id}"] = str(error)
+        else:
+            corrected[answer_id] = (text, number)
     if errors:
         raise ReportEditError(errors)
     changed = False
