@@ -1,5 +1,6 @@
-"""The agency's add/edit forms and the appointment list fit a phone (375 px) and a desktop:
-no horizontal scrolling, wide multi-selects included, in German and English.
+"""The agency's add/edit forms, the appointment list, the cockpit and Import / Export fit a
+phone (375 px) and a desktop: no horizontal scrolling, wide multi-selects included, in German
+and English.
 
 ``SCREENSHOTS=<folder>`` saves each page to <folder>/agency-<page>-<size>-<lang>.png."""
 
@@ -24,6 +25,9 @@ PAGES = {
     # a form with chosen rows in its multi-selects (the demo project's contacts and managers)
     "project-edit": "/projectview/edit/{project}",
     "contact-edit": "/contactview/edit/{contact}",
+    # pages of the agency's own (not generated): the cockpit and Import / Export
+    "cockpit": "/",
+    "import-export": "/transfer/",
 }
 
 WIDER_THAN_WINDOW = """() => {
