@@ -42,7 +42,7 @@ def _child(what: str, fmt: str, customer: str) -> dict:
     statements = [0]
     with app.test_request_context("/"), force_locale("de"):
         from app.transfer import exports
-        from app.transfer.tables import iter_csv, iter_xlsx
+        from app.transfer.tables import iter_csv, iter_csv_text, iter_xlsx
 
         event.listen(
             db.engine, "before_cursor_execute", lambda *_a: statements.__setitem__(0, statements[0] + 1)
@@ -62,6 +62,8 @@ def _child(what: str, fmt: str, customer: str) -> dict:
             header, rows = customer_appointments(
                 db.session, Scope("customer", user_id), AppointmentFilter(range="all")
             )
+        elif what == "appointments" and fmt == "csv":
+            header, rows = exports.appointments_csv(db.session)  # as the download does
         else:
             header, rows = exports.EXPORTS[what](db.session)
         count = [0]
@@ -71,7 +73,10 @@ def _child(what: str, fmt: str, customer: str) -> dict:
                 count[0] += 1
                 yield row
 
-        pieces = iter_xlsx(header, counted(), what) if fmt == "xlsx" else iter_csv(header, counted())
+        if what == "appointments" and fmt == "csv":
+            pieces = iter_csv_text(header, counted())
+        else:
+            pieces = iter_xlsx(header, counted(), what) if fmt == "xlsx" else iter_csv(header, counted())
         size = sum(len(piece) for piece in pieces)
         seconds = time.perf_counter() - started
     return {

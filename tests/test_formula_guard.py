@@ -139,3 +139,44 @@ def test_the_customer_export_is_guarded(app, hostile, fmt):
     names = [c for c in cells if isinstance(c, str) and hostile["tag"] in c]
     assert names, "the hostile promoter is in the export"
     assert all(c.startswith("'+1+1") for c in names), names
+
+
+def test_the_guard_in_sql_matches_the_guard_in_python(app):
+    """The agency's appointment CSV guards its text in the query (no Python per cell): the
+    SQL guard answers exactly what :func:`formula_safe` answers, on this database."""
+    from sqlalchemy import literal
+
+    from app.transfer.exports import _sql_formula_safe
+    from app.transfer.tables import formula_safe
+
+    with db_session(app) as session:
+        for text in PAYLOADS + HARMLESS:
+            assert session.scalar(select(_sql_formula_safe(literal(text)))) == formula_safe(text), repr(text)
+
+
+def test_the_agency_appointment_csv_is_guarded_and_as_before(app, hostile):
+    """The appointment CSV finished by the database: the hostile promoter's cell is guarded,
+    and the whole file is byte for byte what the generic writer makes of the same rows
+    (German dates and times, statuses in words, promoters with "(Angefragt)")."""
+    from flask_babel import force_locale
+
+    from app.transfer import exports
+    from app.transfer.tables import iter_csv
+
+    response = client_for(app, "agentur").get("/transfer/export?what=appointments&format=csv")
+    assert response.status_code == 200
+    data = response.get_data()
+    (row,) = [r for r in _csv_cells(data) if hostile["tag"] in r[-1]]
+    cell = row[-1]  # the hostile name first or after another (requested) promoter
+    assert cell == f"'+1+1{hostile['tag']} Muster" or cell.endswith(f", +1+1{hostile['tag']} Muster"), cell
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert row[0] == hostile["appointment"].date.strftime("%d.%m.%Y")
+    with app.test_request_context(), force_locale("de"), db_session(app) as session:
+        header, rows = exports.appointments(session)
+        before = b"".join(iter_csv(header, rows))
+
+    def lines(body: bytes) -> list[list]:
+        # one appointment's promoters in any order (the database joins them in its own)
+        return [[*r[:-1], sorted(r[-1].split(", "))] for r in _csv_cells(body)]
+
+    assert lines(data) == lines(before) and len(data) == len(before)

@@ -27,7 +27,7 @@ from app.common.models import utcnow
 from app.transfer import exports
 from app.transfer.jobs import worker_name
 from app.transfer.models import ExportJob
-from app.transfer.tables import iter_csv, write_xlsx_to
+from app.transfer.tables import iter_csv, iter_csv_text, write_xlsx_to
 
 log = logging.getLogger(__name__)
 
@@ -212,13 +212,14 @@ def run_claimed(session: Session, job_id: int, worker: str) -> str:
             _renew(progress, job_id, worker, total=exports.total(session, kind, project_id))
             target.parent.mkdir(parents=True, exist_ok=True)
             with force_locale(locale):
-                header, rows = _rows(session, kind, project_id)
+                header, rows = _rows(session, kind, project_id, fmt)
                 counted = _counted(rows, lambda done: _renew(progress, job_id, worker, done=done))
                 with open(part, "wb") as out:
                     if fmt == "xlsx":
                         write_xlsx_to(out, header, counted, kind)
                     else:
-                        for piece in iter_csv(header, counted):
+                        text = kind == "appointments"
+                        for piece in (iter_csv_text if text else iter_csv)(header, counted):
                             out.write(piece)
             session.rollback()
             os.replace(part, target)
@@ -242,7 +243,9 @@ def run_claimed(session: Session, job_id: int, worker: str) -> str:
             return "failed"
 
 
-def _rows(session: Session, kind: str, project_id: int | None):
+def _rows(session: Session, kind: str, project_id: int | None, fmt: str):
     if kind == "appointments":
+        if fmt == "csv":
+            return exports.appointments_csv(session, project_id)
         return exports.appointments(session, project_id)
     return exports.EXPORTS[kind](session)

@@ -13,7 +13,7 @@ from operator import itemgetter
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Date, Select, and_, case, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from app.common.choices import APPOINTMENT_STATUSES, BOOKING_STATUSES, FEDERAL_STATES, SALUTATIONS, label
@@ -21,6 +21,7 @@ from app.models.crm import Company, Contact, Location, Territory, contact_territ
 from app.models.planning import Appointment, Booking, Job, Project
 from app.models.promoter import Promoter
 from app.transfer.importers import CONTACTS, LOCATIONS
+from app.transfer.tables import FORMULA_STARTS
 
 CHUNK = 500
 #: Rows fetched from the database at a time by streamed exports.
@@ -200,6 +201,71 @@ def appointments(session: Session, project_id: int | None = None) -> tuple[list[
             yield [*first[1:8], statuses.get(first[8], first[8]), ", ".join(names)]
 
     return appointment_header(True), rows()
+
+
+def _sql_text(column, dialect: str):
+    """A date or time column as the CSV writes it (dd.mm.yyyy, HH:MM), formatted by the database."""
+    if dialect == "postgresql":
+        pattern = "DD.MM.YYYY" if isinstance(column.type, Date) else "HH24:MI"
+        return func.to_char(column, pattern)
+    if isinstance(column.type, Date):
+        return func.strftime("%d.%m.%Y", column)
+    return func.substr(column, 1, 5)  # SQLite keeps times as "HH:MM:SS.ffffff"
+
+
+def _sql_formula_safe(text):
+    """:func:`app.transfer.tables.formula_safe` in SQL: text that a spreadsheet would run as a
+    formula gets a leading apostrophe."""
+    return case((func.substr(text, 1, 1).in_(FORMULA_STARTS), literal("'") + text), else_=text)
+
+
+def appointments_csv(session: Session, project_id: int | None = None) -> tuple[list[str], Iterator[tuple]]:
+    """The rows of :func:`appointments`, finished by the database for the CSV file: dates and
+    times formatted, statuses in words, each appointment's promoters joined into one cell
+    (a correlated subquery on the booking's appointment index), formula-like text guarded.
+
+    The CSV writer then writes the fetched tuples as they are: no Python per cell, which
+    makes a full export about twice as fast as building Python values first (bench/).
+    The XLSX export keeps :func:`appointments` (real dates and times in the cells).
+    """
+    dialect = session.get_bind().dialect.name
+    requested = label(BOOKING_STATUSES, "requested")
+    promoters = (
+        select(
+            func.aggregate_strings(
+                Promoter.first_name
+                + literal(" ")
+                + Promoter.last_name
+                + case((Booking.status == "requested", literal(f" ({requested})")), else_=literal("")),
+                ", ",
+            )
+        )
+        .select_from(Booking)
+        .join(Promoter, Promoter.id == Booking.promoter_id)
+        .where(Booking.appointment_id == Appointment.id, Booking.status.in_(("requested", "confirmed")))
+        .scalar_subquery()
+    )
+    statuses = {code: label(APPOINTMENT_STATUSES, code) for code in APPOINTMENT_STATUSES}
+    stmt = (
+        select(
+            _sql_text(Appointment.date, dialect),
+            _sql_text(Appointment.start_time, dialect),
+            _sql_text(Appointment.end_time, dialect),
+            _sql_formula_safe(Project.name),
+            _sql_formula_safe(Job.title),
+            _sql_formula_safe(Location.name),
+            _sql_formula_safe(Location.city),
+            case(statuses, value=Appointment.status, else_=Appointment.status),
+            func.coalesce(_sql_formula_safe(promoters), literal("")),
+        )
+        .join(Job, Job.id == Appointment.job_id)
+        .join(Location, Location.id == Job.location_id)
+        .join(Project, Project.id == Job.project_id)
+        .order_by(Appointment.date, Appointment.start_time, Location.name, Appointment.id)
+    )
+    if project_id:
+        stmt = stmt.where(Job.project_id == project_id)
+    return appointment_header(True), iter(_stream(session, stmt))
 
 
 def _ids(what: str, project_id: int | None) -> Select:

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import islice
 
 from flask_babel import lazy_gettext as _l
 
@@ -201,6 +202,25 @@ def iter_csv(header: Sequence[str], rows: Iterable[Sequence], batch: int = 1_000
             yield out.getvalue().encode("utf-8")
             out.seek(0)
             out.truncate()
+    yield out.getvalue().encode("utf-8")
+
+
+def iter_csv_text(
+    header: Sequence[str], rows: Iterable[Sequence[str]], batch: int = 1_000
+) -> Iterator[bytes]:
+    """:func:`iter_csv` for rows whose cells are final text already (formatted and guarded
+    against formulas by the query, e.g. :func:`app.transfer.exports.appointments_csv`):
+    written as they are, ``batch`` rows at a time."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    out.write("\ufeff")
+    writer.writerow([formula_safe(str(h)) for h in header])
+    rows = iter(rows)
+    for chunk in iter(lambda: list(islice(rows, batch)), []):
+        writer.writerows(chunk)
+        yield out.getvalue().encode("utf-8")
+        out.seek(0)
+        out.truncate()
     yield out.getvalue().encode("utf-8")
 
 

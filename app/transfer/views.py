@@ -43,6 +43,7 @@ from app.transfer.tables import (
     ILLEGAL_CHARACTERS,
     FileProblem,
     iter_csv,
+    iter_csv_text,
     iter_xlsx,
     read_table,
     write_file,
@@ -385,11 +386,15 @@ class TransferView(BaseView):
             return redirect(url_for("TransferView.export_progress", token=token))
         name = f"{what}-{dt.date.today().isoformat()}"
         # Any size: streamed from one SELECT, never held in memory as a whole.
-        if what == "appointments":
-            header, rows = exports.appointments(db.session, project_id)
+        if what == "appointments" and fmt == "csv":
+            header, rows = exports.appointments_csv(db.session, project_id)
+            pieces = iter_csv_text(header, rows)
         else:
-            header, rows = exports.EXPORTS[what](db.session)
-        pieces = iter_xlsx(header, rows, what) if fmt == "xlsx" else iter_csv(header, rows)
+            if what == "appointments":
+                header, rows = exports.appointments(db.session, project_id)
+            else:
+                header, rows = exports.EXPORTS[what](db.session)
+            pieces = iter_xlsx(header, rows, what) if fmt == "xlsx" else iter_csv(header, rows)
         return _download(stream_with_context(pieces), fmt, name)
 
     def _own_export(self, token: str) -> ExportJob:
