@@ -60,6 +60,13 @@ def test_rows_are_capped_and_the_window_moves(app, rows, monkeypatch):
     assert _duplicates_table(html) == pairs and _heading_count(html) == 3
     assert 'id="capped-duplicate"' not in html
 
+    # more crowded days than the duplicates' query names one by one: the same pairs
+    from app.staffing import conflicts
+
+    monkeypatch.setattr(conflicts, "CROWDED_DAYS", 0)
+    html = client.get(url).get_data(as_text=True)
+    assert _duplicates_table(html) == pairs and _heading_count(html) == 3
+
     monkeypatch.setattr(conflicts_view, "ROW_CAP", 1)
     html = client.get(url).get_data(as_text=True)
     assert _duplicates_table(html) == pairs[:1]

