@@ -124,3 +124,38 @@ def test_holidays_are_counted_in_sql_and_capped(app, rows, monkeypatch):
     select = html.split('id="project"', 1)[1].split("</select>", 1)[0]
     assert "remote-select/project" in html.split('id="project"', 1)[0].rsplit("<select", 1)[1] + select
     assert select.count("<option") == 2  # "all projects" and the chosen one
+
+
+def test_overlapping_pairs_are_counted_whole_and_shown_in_order(app, rows):
+    """Three bookings of one promoter on one day, each overlapping the others: 3 pairs. The
+    page's first pairs are the full list's first, and the count is all of them however
+    few are shown (none for the cockpit's badge)."""
+    from app.models.planning import Appointment, Booking
+    from app.models.promoter import Promoter
+    from app.staffing.conflicts import overlapping_pairs
+    from tests.helpers import db_session
+
+    monday = next_monday(app, weeks=1)
+    ids = make_campaign(rows, ("HH",), monday, monday + dt.timedelta(days=6), planned_days=None)
+    promoter = rows.add(Promoter, first_name="Ola", last_name="Dreifach", active=True)
+    day = monday + dt.timedelta(days=2)
+    for hour in (9, 10, 11):  # 09–13, 10–14, 11–15
+        appointment = rows.add(
+            Appointment,
+            job_id=ids["jobs"]["HH"],
+            date=day,
+            start_time=dt.time(hour),
+            end_time=dt.time(hour + 4),
+            status="planned",
+            origin="agency",
+            version=1,
+        )
+        rows.add(Booking, appointment_id=appointment, promoter_id=promoter, status="confirmed")
+    with db_session(app) as session:
+        every = overlapping_pairs(session, day, day, ids["project"])
+        pairs = [(c.appointment.id, c.other.id) for c in every]
+        assert len(pairs) == every.total == 3
+        for limit in (0, 1, 2, 5):
+            page = overlapping_pairs(session, day, day, ids["project"], limit=limit)
+            assert page.total == 3
+            assert [(c.appointment.id, c.other.id) for c in page] == pairs[:limit]
