@@ -171,7 +171,7 @@ class PunctualityView(BaseView):
     def punctuality(self):
         choices = _choices()
         state = dashboard_data.read_filter(request.args, local_today(), choices)
-        rows = analytics.punctuality(db.session, state.flt)
+        rows = analytics.punctuality(db.session, state.flt, scope=scope_for(g.user))
         return self.render_template(
             "reporting/dashboard_punctuality.html",
             rows=rows,
