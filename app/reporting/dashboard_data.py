@@ -335,7 +335,8 @@ def pdf_download(
         project=projects.get(flt.project_id, "") if flt.project_id else "",
         territory=dict(choices.territories).get(flt.territory_id, "") if flt.territory_id else "",
     )
-    name = f"{_('campaign-report')}-{flt.date_from.isoformat()}-{flt.date_to.isoformat()}.pdf"
+    base = _("campaign-report")
+    name = f"{base}-{flt.date_from.isoformat()}-{flt.date_to.isoformat()}.pdf"
     return download(data, "application/pdf", name)
 
 

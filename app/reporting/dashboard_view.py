@@ -9,7 +9,7 @@ select that also finds a customer company's projects), not listed: an agency has
 
 from __future__ import annotations
 
-from flask import g, request, url_for
+from flask import current_app, g, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
@@ -161,6 +161,7 @@ class PunctualityView(BaseView):
         return self.render_template(
             "reporting/dashboard_punctuality.html",
             rows=rows,
+            reminder_hours=int(current_app.config.get("REPORT_REMINDER_HOURS", 24)),
             state=state,
             choices=choices,
             ranges=dashboard_data.range_labels(),
