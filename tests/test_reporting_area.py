@@ -344,6 +344,20 @@ def test_the_agency_dashboard_shows_every_territory_and_the_punctuality(app):
         assert due == on_time + late + missing
 
 
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"from": "2026-11-02", "to": "2026-11-29"},  # no change of the clocks
+        {"from": "2026-10-19", "to": "2026-11-15"},  # summer time ends on 25 October
+        {"from": "2026-03-16", "to": "2026-04-12"},  # summer time begins on 29 March
+    ],
+)
+def test_the_punctuality_renders_in_any_period(app, period):
+    answer = client_for(app, "agentur", "en").get("/reporting/punctuality/", query_string=period)
+    assert answer.status_code == 200
+    assert 'id="punctuality-table"' in answer.get_data(as_text=True)
+
+
 def test_the_agency_menu_has_dashboard_and_punctuality(app):
     for locale, entries in (("de", ("Auswertung", "Pünktlichkeit")), ("en", ("Dashboard", "Punctuality"))):
         html = client_for(app, "agentur", locale).get("/").get_data(as_text=True)
