@@ -438,3 +438,11 @@ def test_territory_comparison_and_unique_ids(app):
     ids = set(re.findall(r'id="([^"]+)"', svg))
     assert ids and not ids & set(re.findall(r'id="([^"]+)"', svg2))
     assert {"42", "61", "ADM Süd"} <= set(_svg_texts(svg))
+
+
+def test_empty_period_gives_a_header_only_workbook_and_a_short_pdf(app, data):
+    flt = _filter(dt.date(2019, 1, 31), days=30)
+    _name, _raw, cells = _workbook(app, "adm.nord", "de", flt)
+    assert len(cells) == 1 and cells[0][0] == ("Datum", "s")
+    text = _pdf_text(_pdf(app, "adm.nord", "de", flt))
+    assert "Keine freigegebenen Berichte in diesem Zeitraum." in text and "Fotos" not in text

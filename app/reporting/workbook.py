@@ -16,10 +16,13 @@ versions after them), labelled in the user's language:
 
 Three statements, whatever the number of reports: the questions of the versions used, the
 most rows per group, and the answers and files of the reports (one UNION ALL, sorted by
-report, streamed and folded into one line per report). Visibility is the scope's SQL
-condition on Report; approved reports only (the agency's export too: the same numbers the
-customer sees). Written by :func:`app.transfer.tables.iter_xlsx` — the house's streaming
-XLSX writer (constant memory, text never a formula, numbers stay numbers) — into a
+report, streamed and folded into one line per report). The reports are
+:func:`app.reporting.analytics.filtered_reports` — the scope's conditions in SQL, approved
+reports only (the agency's export too: the same numbers the customer sees).
+
+Written by :func:`app.transfer.tables.iter_xlsx` — the house's streaming XLSX writer
+(constant memory, text never a formula, numbers stay numbers; openpyxl's write-only mode
+writes the same cells several times slower, see :mod:`app.transfer.xlsx`) — into a
 temporary file that is then sent in pieces.
 """
 
@@ -39,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from app.common.choices import QUESTIONNAIRE_KINDS, REPORT_STATUSES
 from app.models.crm import Location, Territory
-from app.models.planning import Appointment, Job, Project
+from app.models.planning import Job, Project
 from app.models.promoter import Promoter
 from app.models.reporting import (
     Question,
@@ -90,40 +93,12 @@ def _choices(questions: list[Question], language: str) -> dict[str, str]:
 # -- the filtered reports --------------------------------------------------------------------
 
 
-def report_day():
-    """A report's day: its appointment's date (day report) or its week's Monday."""
-    return func.coalesce(Appointment.date, Report.week_start)
+def _filtered(scope: Scope, flt: ReportFilter):
+    """The filtered approved reports (id, job_id, day, version_id): the analytics' subquery,
+    along the indexes, with the scope's conditions in SQL."""
+    from app.reporting.analytics import filtered_reports
 
-
-def territory_below(territory_id: int) -> Select:
-    """The territory and every territory below it (a recursive CTE)."""
-    tree = select(Territory.id).where(Territory.id == territory_id).cte("export_territory", recursive=True)
-    tree = tree.union_all(select(Territory.id).where(Territory.parent_id == tree.c.id))
-    return select(tree.c.id)
-
-
-def filtered(stmt: Select, scope: Scope, flt: ReportFilter) -> Select:
-    """``stmt`` (selecting from Report) joined to its appointment, job and store and
-    restricted to the scope's approved reports matching the filter."""
-    stmt = (
-        stmt.outerjoin(Appointment, Appointment.id == Report.appointment_id)
-        .join(Job, Job.id == Report.job_id)
-        .join(Location, Location.id == Job.location_id)
-        .where(
-            scope.condition(Report),
-            Report.status == "approved",
-            report_day().between(flt.date_from, flt.date_to),
-        )
-    )
-    if flt.project_id is not None:
-        stmt = stmt.where(Job.project_id == flt.project_id)
-    if flt.job_id is not None:
-        stmt = stmt.where(Report.job_id == flt.job_id)
-    if flt.location_id is not None:
-        stmt = stmt.where(Job.location_id == flt.location_id)
-    if flt.territory_id is not None:
-        stmt = stmt.where(Location.territory_id.in_(territory_below(flt.territory_id)))
-    return stmt
+    return filtered_reports(scope, flt, "export_report")
 
 
 # -- columns ---------------------------------------------------------------------------------
@@ -151,7 +126,8 @@ class Layout:
 def _questions(session: Session, scope: Scope, flt: ReportFilter) -> list[Question]:
     """The questions of every version the filtered reports use: day questionnaires first,
     newest version first, in page and question order (one statement)."""
-    versions = filtered(select(Report.questionnaire_version_id), scope, flt).distinct()
+    reports = _filtered(scope, flt)
+    versions = select(reports.c.version_id).distinct()
     stmt = (
         select(Question)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Question.version_id)
@@ -172,11 +148,11 @@ def _questions(session: Session, scope: Scope, flt: ReportFilter) -> list[Questi
 
 def _group_rows(session: Session, scope: Scope, flt: ReportFilter) -> dict[str, int]:
     """The most rows a report of the export has per group (one statement)."""
-    stmt = filtered(
-        select(ReportAnswer.group_key, func.max(ReportAnswer.item)).select_from(Report), scope, flt
-    )
-    stmt = stmt.join(ReportAnswer, ReportAnswer.report_id == Report.id).where(
-        ReportAnswer.group_key.is_not(None)
+    reports = _filtered(scope, flt)
+    stmt = (
+        select(ReportAnswer.group_key, func.max(ReportAnswer.item))
+        .join(reports, reports.c.id == ReportAnswer.report_id)
+        .where(ReportAnswer.group_key.is_not(None))
     )
     return {key: (top or 0) + 1 for key, top in session.execute(stmt.group_by(ReportAnswer.group_key))}
 
@@ -242,7 +218,6 @@ def _group_columns(
 
 REPORT_COLUMNS = (
     Report.id.label("report_id"),
-    report_day().label("day"),
     Location.name.label("store"),
     Location.city.label("city"),
     Territory.name.label("territory"),
@@ -262,10 +237,17 @@ def _rows_statement(scope: Scope, flt: ReportFilter) -> Select:
     """The reports with their answers (outer join: a report without any too) and, in a
     second part, their files; sorted by day, store and report."""
 
+    reports = _filtered(scope, flt)
+    columns = [REPORT_COLUMNS[0], reports.c.day.label("day"), *REPORT_COLUMNS[1:]]
+
     def base(*extra) -> Select:
-        stmt = filtered(select(*REPORT_COLUMNS, *extra).select_from(Report), scope, flt)
         return (
-            stmt.join(Project, Project.id == Job.project_id)
+            select(*columns, *extra)
+            .select_from(reports)
+            .join(Report, Report.id == reports.c.id)
+            .join(Job, Job.id == reports.c.job_id)
+            .join(Location, Location.id == Job.location_id)
+            .join(Project, Project.id == Job.project_id)
             .outerjoin(Territory, Territory.id == Location.territory_id)
             .join(Promoter, Promoter.id == Report.promoter_id)
         )
