@@ -291,18 +291,98 @@ def test_nul_bytes_are_refused_with_a_message(app, path):
     assert "cannot be stored" in visible_text(answer.get_data(as_text=True)) or answer.status_code == 200
 
 
-def test_downloads_are_served_with_the_filter(app):
+def _workbook_stores(data: bytes) -> set[str]:
+    """The store names of a downloaded workbook (the column headed Markt/Store)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(data), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    column = next(i for i, text in enumerate(rows[0]) if str(text) in ("Markt", "Store"))
+    return {str(row[column]) for row in rows[1:] if row[column]}
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_adm_nord_downloads_excel_and_pdf_with_northern_stores_only(app):
     client = client_for(app, "adm.nord", "de")
     period = _period(app)
+    north, south = _north_south(app)
     xlsx = client.get("/portal/reporting/export.xlsx", query_string=period)
     assert xlsx.status_code == 200
     assert xlsx.data[:2] == b"PK"
     assert "attachment" in xlsx.headers["Content-Disposition"]
+    stores = _workbook_stores(xlsx.data)
+    assert stores and {name.rsplit(",", 1)[0] for name in stores} <= north, stores
     pdf = client.get("/portal/reporting/report.pdf", query_string=period)
     assert pdf.status_code == 200
     assert pdf.data[:5] == b"%PDF-"
+    text = _pdf_text(pdf.data)
+    assert "Kampagnenbericht" in text
+    assert any(name in text for name in north)
+    assert not any(name in text for name in south)
     # a broken filter still downloads (the default period), never a server error
     assert client.get("/portal/reporting/export.xlsx", query_string={"from": "31.02.2026"}).status_code == 200
+    assert client.get("/portal/reporting/report.pdf", query_string={"store": "x"}).status_code == 200
+
+
+def test_the_agency_downloads_any_project_and_territory(app):
+    from app.models.crm import Territory
+    from app.models.planning import Project
+
+    with db_session(app) as session:
+        project_id = session.scalar(select(Project.id).where(Project.name == "Supertoy Sales Promotion"))
+        south_id = session.scalar(select(Territory.id).where(Territory.name == SOUTH))
+    north, south = _north_south(app)
+    client = client_for(app, "agentur", "en")
+    args = {**_period(app), "project": project_id, "territory": south_id}
+    xlsx = client.get("/reporting/dashboard/export.xlsx", query_string=args)
+    assert xlsx.status_code == 200
+    stores = {name.rsplit(",", 1)[0] for name in _workbook_stores(xlsx.data)}
+    assert stores and stores <= south
+    pdf = client.get("/reporting/dashboard/report.pdf", query_string=args)
+    assert pdf.status_code == 200
+    text = _pdf_text(pdf.data)
+    assert "Campaign report" in text and SOUTH in text
+    assert not any(name in text for name in north)
+
+
+def test_the_area_works_on_the_customer_host(app, database_url):
+    from app import create_app
+    from tests.conftest import DEMO_PASSWORD
+
+    host = "kunden.promoplan.test"
+    hosted = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "AUTH_RATE_LIMITED": False,
+            "CUSTOMER_HOST": host,
+            "REPORT_STORAGE_PATH": app.config["REPORT_STORAGE_PATH"],
+        }
+    )
+    client = hosted.test_client()
+    login = client.post(
+        "/login", headers={"Host": host}, data={"username": "adm.nord", "password": DEMO_PASSWORD}
+    )
+    assert login.status_code == 302
+    page = client.get("/reporting/", headers={"Host": host}, query_string=_period(app))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    photos = re.search(r'href="([^"]+)" id="link-photos"', html).group(1)
+    gallery = client.get(photos.replace("&amp;", "&"), headers={"Host": host})
+    assert gallery.status_code == 200
+    thumb = re.search(r'src="([^"]+/thumbnail)"', gallery.get_data(as_text=True)).group(1)
+    assert client.get(thumb, headers={"Host": host}).status_code == 200
 
 
 def test_the_area_needs_a_customer_login(app):
