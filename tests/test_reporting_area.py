@@ -79,7 +79,7 @@ def _approved_units_sold(app, territory: str, period: dict[str, str]) -> tuple[f
     return float(total or 0), int(reports or 0)
 
 
-def _report_of(app, territory: str, status: str) -> int:
+def _report_of(app, territory: str, status: str, kind: str = "day") -> int:
     from app.models.crm import Location, Territory
     from app.models.planning import Job
     from app.models.reporting import Report
@@ -90,7 +90,7 @@ def _report_of(app, territory: str, status: str) -> int:
             .join(Job, Job.id == Report.job_id)
             .join(Location, Location.id == Job.location_id)
             .join(Territory, Territory.id == Location.territory_id)
-            .where(Territory.name == territory, Report.status == status)
+            .where(Territory.name == territory, Report.status == status, Report.kind == kind)
             .order_by(Report.id)
             .limit(1)
         )
@@ -173,6 +173,15 @@ def test_a_report_shows_the_groups_as_a_table_in_the_questionnaires_order(app):
     assert keys.index("contacts") < keys.index("products") < keys.index("mood")
     group = re.search(r"<table[^>]*report-group.*?</table>", html, re.S).group(0)
     assert "Units sold" in group or "Sold" in group
+
+
+def test_a_weekly_report_shows_its_week(app):
+    client = client_for(app, "adm.nord", "de")
+    report_id = _report_of(app, NORTH, "approved", kind="week")
+    answer = client.get(f"/portal/reporting/reports/{report_id}")
+    assert answer.status_code == 200
+    text = visible_text(answer.get_data(as_text=True))
+    assert "Wochenbericht" in text and "Woche ab" in text
 
 
 @pytest.mark.parametrize("which", ["southern approved", "northern submitted", "unknown"])
