@@ -52,7 +52,7 @@ def range_labels() -> dict[str, str]:
     return {code: labels.get(code, code) for code in analytics.RANGES}
 
 
-def _id(value: str | None) -> int | None | bool:
+def parse_id(value: str | None) -> int | None | bool:
     """An id from a query string: None when empty, False when it is no id at all."""
     value = (value or "").strip()
     if not value:
@@ -131,8 +131,11 @@ def read_filter(
     date_from, date_to = typed["from"], typed["to"]
     if date_from or date_to or code == "custom":
         default_from, default_to = analytics.period_of(DEFAULT_RANGE, today)
-        start = date_from or (date_to - dt.timedelta(days=27) if date_to else default_from)
-        end = date_to or (date_from + dt.timedelta(days=27) if date_from else default_to)
+        try:
+            start = date_from or (date_to - dt.timedelta(days=27) if date_to else default_from)
+            end = date_to or (date_from + dt.timedelta(days=27) if date_from else default_to)
+        except OverflowError:  # four weeks after 31.12.9999
+            start, end = dt.date.max, dt.date.min
         if end < start:
             messages.append(_("The end of the period lies before its start; showing the last 4 weeks."))
             start, end = default_from, default_to
@@ -162,7 +165,7 @@ def read_filter(
         ),
     }
     for name, (ids, message) in offered.items():
-        value = _id(args.get(name))
+        value = parse_id(args.get(name))
         if value is False or (value is not None and value not in ids):
             messages.append(message)
             value = None

@@ -27,7 +27,7 @@ from app.security.visibility import scope_for
 
 def _chosen(model, name: str, kind: str) -> list[tuple[int, str]]:
     """The record a remote select names in the query string, as the only choice (or none)."""
-    value = dashboard_data._id(request.args.get(name))
+    value = dashboard_data.parse_id(request.args.get(name))
     if not value:
         return []
     row = db.session.get(model, value)
