@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Float,
     Integer,
@@ -37,6 +38,7 @@ from sqlalchemy import (
     distinct,
     false,
     func,
+    literal,
     literal_column,
     null,
     or_,
@@ -134,6 +136,13 @@ def month_start(session: Session, day) -> ColumnElement[dt.date]:
     if _dialect(session) == "sqlite":
         return func.date(day, "start of month", type_=Date)
     return cast(func.date_trunc("month", day), Date)
+
+
+def day_number(session: Session, day) -> ColumnElement[int]:
+    """Days since 1 January 2000 (a whole number per date), as SQL of the session's database."""
+    if _dialect(session) == "sqlite":
+        return cast(func.julianday(day) - 2451544.5, Integer)
+    return cast(day - literal(dt.date(2000, 1, 1), Date), Integer)
 
 
 def minutes_between(session: Session, start, end) -> ColumnElement[int]:
@@ -444,79 +453,88 @@ class Bucket:
 
 
 def _figure_rows(session: Session, scope: Scope, flt: ReportFilter, questions: list[QuestionDef], dimension):
-    """(dimension value, figure id, FigureValue) of the filtered reports: two statements, one
-    over all number answers, one per choice of the groups that have a single-choice column.
-    ``dimension``: a function (reports subquery) → (column, joiner) or None; per (dimension,
-    key, choice, job, day) first, then summed — the days are the inner groups."""
+    """(dimension value, figure id, FigureValue) of the filtered reports, in one statement.
+
+    The number answers (each with the choice of its group row, if the group has a
+    single-choice column) are read once (a CTE) and aggregated twice: per figure and per
+    figure and choice. ``dimension``: a function (reports subquery) → (column, joiner) or
+    None. A promotion day is counted by a key of job and day (distinct per figure).
+    """
     number_keys = sorted({q.key for q in questions if q.kind in NUMBER_KINDS})
     if not number_keys:
         return []
     wanted = {(q.group_key, q.key) for q in questions if q.kind in NUMBER_KINDS}
     choice_of = _choice_keys(questions)
     choice_groups = sorted(g for g in choice_of if any(group == g for group, _k in wanted))
-    results = []
-    for per_choice in (False, True):
-        if per_choice and not choice_groups:
-            continue
-        reports = filtered_reports(scope, flt)
-        answer = aliased(ReportAnswer, name="a")
-        chosen = aliased(ReportAnswer, name="c")
-        dim = dimension(reports) if dimension else None
-        dim_column = dim[0].label("dim") if dim else literal_column("0").label("dim")
-        choice_column = chosen.value_text.label("choice") if per_choice else null().label("choice")
-        group_by = [answer.question_key, answer.group_key, reports.c.job_id, reports.c.day]
-        group_by += [dim[0]] if dim else []
-        group_by += [chosen.value_text] if per_choice else []
-        inner = (
-            select(
-                dim_column,
-                answer.question_key.label("question_key"),
-                answer.group_key.label("group_key"),
-                choice_column,
-                func.sum(answer.value_number).label("total"),
-                func.count(answer.value_number).label("answers"),
-                func.count(distinct(answer.report_id)).label("reports"),
-            )
-            .select_from(reports)
-            .join(answer, answer.report_id == reports.c.id)
+    reports = filtered_reports(scope, flt)
+    answer = aliased(ReportAnswer, name="a")
+    chosen = aliased(ReportAnswer, name="c")
+    dim = dimension(reports) if dimension else None
+    day_key = cast(reports.c.job_id, BigInteger) * 100_000 + day_number(session, reports.c.day)
+    base = (
+        select(
+            (dim[0] if dim else literal_column("0")).label("dim"),
+            answer.question_key.label("question_key"),
+            answer.group_key.label("group_key"),
+            (chosen.value_text if choice_groups else null()).label("choice"),
+            answer.value_number.label("value"),
+            answer.report_id.label("report_id"),
+            day_key.label("day_key"),
         )
+        .select_from(reports)
+        .join(answer, answer.report_id == reports.c.id)
+    )
+    if choice_groups:
+        if len(choice_groups) == 1:
+            key_condition = and_(
+                answer.group_key == choice_groups[0], chosen.question_key == choice_of[choice_groups[0]].key
+            )
+        else:
+            key_condition = chosen.question_key == case(
+                {g: choice_of[g].key for g in choice_groups}, value=answer.group_key
+            )
+        base = base.outerjoin(
+            chosen,
+            and_(
+                chosen.report_id == answer.report_id,
+                chosen.group_key == answer.group_key,
+                chosen.item == answer.item,
+                key_condition,
+            ),
+        )
+    if dim:
+        base = dim[1](base)
+    base = base.where(answer.question_key.in_(number_keys), answer.value_number.is_not(None)).cte(
+        "number_answer"
+    )
+
+    def aggregate(per_choice: bool):
+        choice = base.c.choice if per_choice else null()
+        statement = select(
+            base.c.dim,
+            base.c.question_key,
+            base.c.group_key,
+            choice.label("choice"),
+            func.sum(base.c.value),
+            func.count(base.c.value),
+            func.count(distinct(base.c.report_id)),
+            func.count(distinct(base.c.day_key)),
+        )
+        keys = [base.c.dim, base.c.question_key, base.c.group_key]
         if per_choice:
-            if len(choice_groups) == 1:
-                key_condition = chosen.question_key == choice_of[choice_groups[0]].key
-                group_condition = answer.group_key == choice_groups[0]
-            else:
-                key_condition = chosen.question_key == case(
-                    {g: choice_of[g].key for g in choice_groups}, value=answer.group_key
-                )
-                group_condition = answer.group_key.in_(choice_groups)
-            inner = inner.join(
-                chosen,
-                and_(
-                    chosen.report_id == answer.report_id,
-                    chosen.group_key == answer.group_key,
-                    chosen.item == answer.item,
-                    key_condition,
-                ),
-            ).where(group_condition)
-        if dim:
-            inner = dim[1](inner)
-        inner = inner.where(answer.question_key.in_(number_keys), answer.value_number.is_not(None))
-        inner = inner.group_by(*group_by).subquery("per_day")
-        outer = select(
-            inner.c.dim,
-            inner.c.question_key,
-            inner.c.group_key,
-            inner.c.choice,
-            func.sum(inner.c.total),
-            func.sum(inner.c.answers),
-            func.sum(inner.c.reports),
-            func.count(),
-        ).group_by(inner.c.dim, inner.c.question_key, inner.c.group_key, inner.c.choice)
-        for key, question_key, group_key, choice, total, answers, n_reports, days in session.execute(outer):
-            if (group_key, question_key) not in wanted:
-                continue
-            value = FigureValue(float(total or 0), int(answers or 0), int(n_reports or 0), int(days or 0))
-            results.append((key, _figure_id(question_key, group_key, choice if per_choice else None), value))
+            statement = statement.where(base.c.choice.is_not(None))
+            keys.append(base.c.choice)
+        return statement.group_by(*keys)
+
+    statement = aggregate(False)
+    if choice_groups:
+        statement = union_all(statement, aggregate(True))
+    results = []
+    for key, question_key, group_key, choice, total, answers, n_reports, days in session.execute(statement):
+        if (group_key, question_key) not in wanted:
+            continue
+        value = FigureValue(float(total or 0), int(answers or 0), int(n_reports or 0), int(days or 0))
+        results.append((key, _figure_id(question_key, group_key, choice), value))
     return results
 
 
