@@ -185,12 +185,33 @@ def _job_conditions(flt: ReportFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def filtered_reports(scope: Scope, flt: ReportFilter, name: str = "filtered_report"):
+def _approved_day_reports(session: Session, scope: Scope) -> list[ColumnElement[bool]]:
+    """Conditions for day reports joined to their appointments: approved and visible
+    (``scope.condition(Report)``, and the appointment's too).
+
+    The planner should start from the appointments of the period (``appointment (job_id,
+    date)`` or ``(date, status)``, then the report by ``report.appointment_id``), never from
+    the status index over every approved report. PostgreSQL's statistics see to that;
+    SQLite has none, so there the status is compared through coalesce (not indexable) and a
+    customer's visibility is taken from the appointment's job, with the report on the same
+    job (a day report's job is its appointment's) — the same rows.
+    """
+    if scope.kind not in ("agency", "customer"):
+        return [false()]
+    if _dialect(session) != "sqlite":
+        return [scope.condition(Report), Report.status == "approved", scope.condition(Appointment)]
+    approved = func.coalesce(Report.status, "") == "approved"
+    if scope.kind == "agency":
+        return [approved]
+    return [approved, scope.condition(Appointment), Report.job_id == Appointment.job_id]
+
+
+def filtered_reports(session: Session, scope: Scope, flt: ReportFilter, name: str = "filtered_report"):
     """The approved, visible reports of the filter as a subquery (id, job_id, day, version_id).
 
-    Two branches, each along its own index: day reports from their appointments
-    (``appointment (job_id, date)`` / ``(date, status)``, then ``report.appointment_id``),
-    weekly reports by ``report (job_id, week_start)``.
+    Two branches, each along its own index: day reports from their appointments of the
+    period (see :func:`_approved_day_reports`), weekly reports by ``report (job_id,
+    week_start)`` (customers) or ``report (status, week_start)`` (the agency).
     """
     jobs = _job_conditions(flt)
     day_reports = (
@@ -202,29 +223,26 @@ def filtered_reports(scope: Scope, flt: ReportFilter, name: str = "filtered_repo
         )
         .select_from(Appointment)
         .join(Report, Report.appointment_id == Appointment.id)
-        .join(Job, Job.id == Appointment.job_id)
         .where(
-            scope.condition(Appointment),
-            scope.condition(Report),
-            Report.status == "approved",
+            *_approved_day_reports(session, scope),
             Appointment.date >= flt.date_from,
             Appointment.date <= flt.date_to,
-            *jobs,
         )
     )
     week_reports = (
         select(Report.id, Report.job_id, Report.week_start, Report.questionnaire_version_id)
         .select_from(Report)
-        .join(Job, Job.id == Report.job_id)
         .where(
             scope.condition(Report),
-            Report.kind == "week",
             Report.status == "approved",
             Report.week_start >= flt.date_from,
             Report.week_start <= flt.date_to,
-            *jobs,
+            Report.kind == "week",
         )
     )
+    if jobs:
+        day_reports = day_reports.join(Job, Job.id == Appointment.job_id).where(*jobs)
+        week_reports = week_reports.join(Job, Job.id == Report.job_id).where(*jobs)
     return union_all(day_reports, week_reports).subquery(name)
 
 
@@ -272,7 +290,7 @@ def _parse_choices(text: str | None) -> list[tuple[str, str, str]]:
 
 
 def _used_version_ids(session: Session, scope: Scope, flt: ReportFilter) -> list[int]:
-    reports = filtered_reports(scope, flt)
+    reports = filtered_reports(session, scope, flt)
     return list(session.scalars(select(distinct(reports.c.version_id))))
 
 
@@ -466,7 +484,7 @@ def _figure_rows(session: Session, scope: Scope, flt: ReportFilter, questions: l
     wanted = {(q.group_key, q.key) for q in questions if q.kind in NUMBER_KINDS}
     choice_of = _choice_keys(questions)
     choice_groups = sorted(g for g in choice_of if any(group == g for group, _k in wanted))
-    reports = filtered_reports(scope, flt)
+    reports = filtered_reports(session, scope, flt)
     answer = aliased(ReportAnswer, name="a")
     chosen = aliased(ReportAnswer, name="c")
     dim = dimension(reports) if dimension else None
@@ -738,7 +756,7 @@ def sell_through(session: Session, scope: Scope, flt: ReportFilter) -> list[Sell
     else:
         key_condition = false()
         choice_column = null()
-    reports = filtered_reports(scope, flt)
+    reports = filtered_reports(session, scope, flt)
     statement = (
         select(
             opening.group_key,
@@ -1068,7 +1086,7 @@ def photos(session: Session, scope: Scope, flt: ReportFilter, page: int = 1, per
     newest day first; the label is the question's in the report's own version."""
     page = max(1, int(page))
     per_page = max(1, min(int(per_page), 200))
-    reports = filtered_reports(scope, flt)
+    reports = filtered_reports(session, scope, flt)
     day = reports.c.day
     question = aliased(Question)
     statement = (
@@ -1175,7 +1193,7 @@ def report_rows(
     Consume the iterator completely (or close it) before using the session for other
     statements on PostgreSQL (the two statements are server-side cursors).
     """
-    filtered = filtered_reports(scope, flt)
+    filtered = filtered_reports(session, scope, flt)
     order = (filtered.c.day, Location.name, filtered.c.id)
     reports = (
         select(
