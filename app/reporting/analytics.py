@@ -69,6 +69,8 @@ CLOSING_STOCK = "closing_stock"
 #: Appointment statuses counted by :func:`progress` (proposals and rejected proposals are not).
 PROGRESS_STATUSES = ("planned", "done", "cancelled")
 DIMENSIONS = ("week", "month", "store", "job", "territory")
+#: The largest id of an INTEGER column (PostgreSQL); larger ids in a filter match nothing.
+MAX_ID = 2**31 - 1
 
 
 # ---------------------------------------------------------------- filter and periods
@@ -83,6 +85,13 @@ class ReportFilter:
     location_id: int | None = None
     job_id: int | None = None
     question_key: str | None = None  # photos only
+
+    def __post_init__(self) -> None:
+        # an id beyond the database's integers (typed into a URL) matches nothing, never an error
+        for name in ("project_id", "territory_id", "location_id", "job_id"):
+            value = getattr(self, name)
+            if value is not None and not 0 < value <= MAX_ID:
+                object.__setattr__(self, name, 0)
 
 
 RANGES = ("this_week", "last_week", "last_4_weeks", "this_month", "last_month", "this_year", "custom")
@@ -1084,7 +1093,7 @@ class PhotoPage:
 def photos(session: Session, scope: Scope, flt: ReportFilter, page: int = 1, per_page: int = 24) -> PhotoPage:
     """The image files of the filtered approved reports (``flt.question_key``: of one question),
     newest day first; the label is the question's in the report's own version."""
-    page = max(1, int(page))
+    page = max(1, min(int(page), 100_000))
     per_page = max(1, min(int(per_page), 200))
     reports = filtered_reports(session, scope, flt)
     day = reports.c.day
