@@ -18,6 +18,24 @@ Definitions used throughout:
   with at least one answer: ``per_day`` is the average per promotion day;
 - labels come from the questions of the questionnaire versions the filtered reports
   were written with; for a key the newest version's label wins.
+
+The functions (all take the session, the scope and a :class:`ReportFilter`):
+
+- :func:`figure_defs` / :func:`figures` / :func:`figures_by` (week, month, store, job,
+  territory) — :class:`FigureDef`, :class:`FigureValue`, :class:`Bucket`;
+- :func:`sell_through` — opening and closing stock per product (:class:`SellThrough`);
+- :func:`progress` / :func:`progress_by_week` / :func:`progress_by_store` — appointments
+  planned, done, cancelled, missing a report, hours, staffed days (:class:`Progress`);
+- :func:`photos` (a page of :class:`PhotoRow`), :func:`photo_questions`;
+- :func:`question_defs` and :func:`report_rows` — the columns and the streamed rows of
+  the XLSX export (:class:`QuestionDef`, :class:`ReportRow`, :class:`AnswerRow`);
+- :func:`territory_choices`, :func:`compares_territories` — the territory filter and
+  whether a territory comparison is worth showing;
+- :func:`punctuality` — the agency's day-report punctuality per promoter.
+
+Dates and weeks are computed in SQL by small dialect helpers (:func:`week_start`,
+:func:`month_start`, :func:`day_number`, :func:`minutes_between`) for SQLite and
+PostgreSQL.
 """
 
 from __future__ import annotations
