@@ -1052,3 +1052,25 @@ def test_the_named_periods():
     assert all(period_of(code, today)[0] <= period_of(code, today)[1] for code in RANGES)
     with pytest.raises(ValueError):
         period_of("yesterday", today)
+
+
+def test_ids_beyond_the_databases_integers_match_nothing(app):
+    """An id typed into a URL that no INTEGER column can hold gives empty figures, no error."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.reporting import analytics
+    from app.security.visibility import scope_for
+
+    huge = 10**20
+    with db_session(app) as session:
+        user = session.scalar(select(User).where(User.username == "vertrieb"))
+        scope = scope_for(user).resolved(session)
+        first, last = dt.date(2026, 1, 1), dt.date(2026, 12, 31)
+        assert analytics.figures_by(session, scope, analytics.ReportFilter(first, last), "store")
+        for name in ("project_id", "territory_id", "location_id", "job_id"):
+            flt = analytics.ReportFilter(first, last, **{name: huge})
+            assert analytics.figures_by(session, scope, flt, "store") == [], name
+            assert analytics.progress(session, scope, flt).appointments == 0, name
+            assert analytics.photos(session, scope, flt).items == [], name
+            assert not analytics.compares_territories(session, scope, flt), name
+        assert analytics.photos(session, scope, analytics.ReportFilter(first, last), page=huge).items == []
