@@ -87,19 +87,16 @@ class FilterState:
 
 @dataclass
 class Choices:
-    """What the filter bar offers: (id, label) pairs; projects may be grouped by company."""
+    """What the filter bar offers: (id, label) pairs (the agency's: only the chosen record of
+    a remote select)."""
 
     projects: list[tuple[int, str]] = field(default_factory=list)
-    project_groups: list[tuple[str, list[tuple[int, str]]]] = field(default_factory=list)
     territories: list[tuple[int, str]] = field(default_factory=list)
     stores: list[tuple[int, str]] = field(default_factory=list)
     questions: list[tuple[str, str]] = field(default_factory=list)
 
     def project_ids(self) -> set[int]:
-        ids = {pk for pk, _label in self.projects}
-        for _company, projects in self.project_groups:
-            ids |= {pk for pk, _label in projects}
-        return ids
+        return {pk for pk, _label in self.projects}
 
 
 def read_filter(
@@ -327,8 +324,6 @@ def pdf_download(
 
     flt = state.flt
     projects = dict(choices.projects)
-    for _company, grouped in choices.project_groups:
-        projects.update(grouped)
     data = pdf.campaign_report(
         session,
         scope,
