@@ -467,3 +467,15 @@ def test_the_agency_dashboard_is_closed_to_others(app, user, path):
     assert answer.status_code in (302, 403, 404)
     if answer.status_code == 302:
         assert "login" in answer.headers["Location"]
+
+
+def test_a_long_store_list_says_it_is_cut(app, monkeypatch):
+    from app.reporting import dashboard_data
+
+    monkeypatch.setattr(dashboard_data, "STORE_ROWS", 5)
+    html = client_for(app, "agentur", "en").get("/reporting/dashboard/stores", query_string=_period(app))
+    html = html.get_data(as_text=True)
+    assert len(table_rows(html, "stores-table")) == 5
+    assert "Only the first 5 stores are listed" in visible_text(html)
+    html = client_for(app, "adm.nord", "en").get("/portal/reporting/stores", query_string=_period(app))
+    assert "Only the first 5 stores" in visible_text(html.get_data(as_text=True))

@@ -71,7 +71,7 @@ def reporting_overview():
 def reporting_stores():
     choices = _choices()
     state = _state(choices)
-    stores = analytics.progress_by_store(db.session, g.scope, state.flt)
+    stores = dashboard_data.store_progress(db.session, g.scope, state)
     weeks = analytics.progress_by_week(db.session, g.scope, state.flt)
     return render_template(
         "portal/reporting/stores.html",

@@ -36,6 +36,8 @@ MAX_DAYS = 3 * 366 + 1
 DEFAULT_RANGE = "last_4_weeks"
 #: Stores in the ranking chart.
 RANKING_SIZE = 15
+#: Stores in the progress table (more: the user narrows the filter).
+STORE_ROWS = 500
 
 
 def range_labels() -> dict[str, str]:
@@ -289,6 +291,19 @@ def overview(session: Session, scope: Scope, state: FilterState, language: str) 
             by_territory = analytics.figures_by(session, scope, flt, "territory")
             data.territories = charts.territory_comparison(by_territory, _compared(defs, figure), language)
     return data
+
+
+def store_progress(session: Session, scope: Scope, state: FilterState) -> list:
+    """Progress per store (at most STORE_ROWS; a message says when there are more)."""
+    stores = analytics.progress_by_store(session, scope, state.flt, limit=STORE_ROWS + 1)
+    if len(stores) > STORE_ROWS:
+        state.messages.append(
+            _(
+                "Only the first %(count)d stores are listed; choose a project, territory or store.",
+                count=STORE_ROWS,
+            )
+        )
+    return stores[:STORE_ROWS]
 
 
 # ---------------------------------------------------------------- downloads

@@ -99,7 +99,7 @@ class ReportDashboardView(BaseView):
         scope = scope_for(g.user)
         return self.render_template(
             "reporting/dashboard_stores.html",
-            stores=analytics.progress_by_store(db.session, scope, state.flt),
+            stores=dashboard_data.store_progress(db.session, scope, state),
             weeks=analytics.progress_by_week(db.session, scope, state.flt),
             store_link=lambda location_id: url_for(
                 "ReportDashboardView.stores", **state.args("store", "page", "question", store=location_id)
