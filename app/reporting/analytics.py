@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -323,7 +323,22 @@ def _used_version_ids(session: Session, scope: Scope, flt: ReportFilter) -> list
 
 def question_defs(session: Session, scope: Scope, flt: ReportFilter) -> list[QuestionDef]:
     """The questions of the versions the filtered reports were written with, in questionnaire
-    order (day reports' first), one per (group, key) — the newest version's wording."""
+    order (day reports' first), one per (group, key) — the newest version's wording.
+
+    Remembered for the session's current transaction (a page asks for figures, figures by
+    week and by store, the sell-through … of the same filter: two statements once)."""
+    key = ("question_defs", scope, replace(flt, question_key=None))
+    transaction = session.connection().get_transaction()  # (begins it if need be)
+    memo = session.info.get("analytics_memo")
+    if memo is None or memo[0] is not transaction:
+        memo = (transaction, {})
+        session.info["analytics_memo"] = memo
+    if key not in memo[1]:
+        memo[1][key] = _question_defs(session, scope, flt)
+    return list(memo[1][key])
+
+
+def _question_defs(session: Session, scope: Scope, flt: ReportFilter) -> list[QuestionDef]:
     version_ids = _used_version_ids(session, scope, flt)
     if not version_ids:
         return []
