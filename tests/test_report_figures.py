@@ -923,6 +923,15 @@ def check(app, world: World, f: Fixed) -> None:
                 assert numbers == sorted(value for _g, _k, _c, value in r["answers"]), where
                 assert row.promoter.endswith("P.") and "Promo" not in row.promoter
 
+            sizes: dict[str, int] = {}
+            for r in reports:
+                used = [
+                    n for n, item in enumerate(r["items"]) if any(v is not None for v in vars(item).values())
+                ]
+                if used:
+                    sizes["products"] = max(sizes.get("products", 0), used[-1] + 1)
+            assert analytics.group_sizes(session, scope, flt) == sizes, where
+
             # progress: in total, per week, per store
             today = TODAY
             assert progress_tuple(
