@@ -209,7 +209,7 @@ def worlds(draw) -> World:
         customer_territories=frozenset(
             draw(st.sets(st.integers(0, n_territories - 1), min_size=1, max_size=2))
         ),
-        customer_projects=frozenset(p for p in range(len(projects)) if not draw(one_in(3))),
+        customer_projects=frozenset(p for p in range(len(projects)) if not draw(one_in(6))),
         flt=Filter(kind, draw(st.integers(0, sizes[kind] - 1)), first, last),
     )
 
@@ -848,6 +848,10 @@ def check(app, world: World, f: Fixed) -> None:
             reports = brute.reports()
             if reports:
                 event(f"{viewer}: approved reports in the filter")
+                if viewer == "customer" and any(
+                    world.parents[t] is not None for t in world.customer_territories
+                ):
+                    event("a customer with a sub-territory sees approved reports")
 
             # figure definitions and the totals
             defs = analytics.figure_defs(session, scope, flt)
@@ -971,7 +975,7 @@ def check(app, world: World, f: Fixed) -> None:
 
 
 @settings(
-    max_examples=20,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
