@@ -93,6 +93,7 @@ def _figure_plan(session, username: str) -> str:
     from flask_appbuilder.security.sqla.models import User
     from sqlalchemy import select
 
+    from app.common.timezone import local_today
     from app.reporting.analytics import ReportFilter, figures
     from app.security.visibility import scope_for
 
@@ -101,7 +102,8 @@ def _figure_plan(session, username: str) -> str:
         session.execute(text("DELETE FROM sqlite_stat1"))  # as a fresh installation: no statistics
     user = session.scalar(select(User).where(User.username == username))
     scope = scope_for(user).resolved(session)
-    flt = ReportFilter(dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    today = local_today()
+    flt = ReportFilter(today - dt.timedelta(days=30), today)  # a month of the demo's reports
     plans = _explain_statements(session, lambda: figures(session, scope, flt))
     (plan,) = [p for p in plans if "ix_report_answer_report_key" in p]
     return plan

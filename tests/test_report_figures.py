@@ -209,7 +209,7 @@ def worlds(draw) -> World:
         customer_territories=frozenset(
             draw(st.sets(st.integers(0, n_territories - 1), min_size=1, max_size=2))
         ),
-        customer_projects=frozenset(p for p in range(len(projects)) if not draw(one_in(3))),
+        customer_projects=frozenset(p for p in range(len(projects)) if not draw(one_in(6))),
         flt=Filter(kind, draw(st.integers(0, sizes[kind] - 1)), first, last),
     )
 
@@ -848,6 +848,10 @@ def check(app, world: World, f: Fixed) -> None:
             reports = brute.reports()
             if reports:
                 event(f"{viewer}: approved reports in the filter")
+                if viewer == "customer" and any(
+                    world.parents[t] is not None for t in world.customer_territories
+                ):
+                    event("a customer with a sub-territory sees approved reports")
 
             # figure definitions and the totals
             defs = analytics.figure_defs(session, scope, flt)
@@ -923,6 +927,15 @@ def check(app, world: World, f: Fixed) -> None:
                 assert numbers == sorted(value for _g, _k, _c, value in r["answers"]), where
                 assert row.promoter.endswith("P.") and "Promo" not in row.promoter
 
+            sizes: dict[str, int] = {}
+            for r in reports:
+                used = [
+                    n for n, item in enumerate(r["items"]) if any(v is not None for v in vars(item).values())
+                ]
+                if used:
+                    sizes["products"] = max(sizes.get("products", 0), used[-1] + 1)
+            assert analytics.group_sizes(session, scope, flt) == sizes, where
+
             # progress: in total, per week, per store
             today = TODAY
             assert progress_tuple(
@@ -962,7 +975,7 @@ def check(app, world: World, f: Fixed) -> None:
 
 
 @settings(
-    max_examples=20,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -1074,3 +1087,70 @@ def test_ids_beyond_the_databases_integers_match_nothing(app):
             assert analytics.photos(session, scope, flt).items == [], name
             assert not analytics.compares_territories(session, scope, flt), name
         assert analytics.photos(session, scope, analytics.ReportFilter(first, last), page=huge).items == []
+
+
+def test_the_demo_figures_in_german_and_english_and_the_sell_through(app):
+    """vertrieb's figures: named as in the questionnaire, per product in both languages; the
+    units sold per product add up to the group's total, and the demo's closing stock is the
+    opening stock minus the units sold, so the sell-through's sold units are the units sold."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.common.timezone import local_today
+    from app.reporting.analytics import ReportFilter, figure_defs, figures, sell_through
+    from app.security.visibility import scope_for
+
+    with db_session(app) as session:
+        user = session.scalar(select(User).where(User.username == "vertrieb"))
+        scope = scope_for(user).resolved(session)
+        today = local_today()
+        flt = ReportFilter(today - dt.timedelta(days=60), today)
+        defs = {d.id: d for d in figure_defs(session, scope, flt)}
+        values = figures(session, scope, flt)
+        rows = {s.choice: s for s in sell_through(session, scope, flt)}
+    turbo = defs["products.units_sold:turbo_kreisel"]
+    assert turbo.label("de") == "Verkauft – Turbo-Kreisel"
+    assert turbo.label("en") == "Units sold – Turbo Spinner"
+    assert defs["contacts"].label("en") == "Customer contacts" and defs["contacts"].choice is None
+    assert list(defs)[0] == "contacts"  # questionnaire order
+    products = [i for i in defs if i.startswith("products.units_sold:")]
+    total = values["products.units_sold"]
+    assert total.total > 0 and total.total == sum(values[i].total for i in products)
+    assert total.reports == values["contacts"].reports  # every approved day report counts its products
+    assert total.avg == total.total / total.reports and total.per_day == total.total / total.days
+    assert rows[None].sold == total.total
+    assert rows["turbo_kreisel"].sold == values["products.units_sold:turbo_kreisel"].total
+    assert 0 < rows["turbo_kreisel"].share < 1 and rows["turbo_kreisel"].label("en") == "Turbo Spinner"
+
+
+def test_the_export_rows_stream_in_two_statements_whatever_their_number(app):
+    from flask_appbuilder.security.sqla.models import User
+    from sqlalchemy import event
+
+    from app.common.timezone import local_today
+    from app.extensions import db
+    from app.reporting.analytics import ReportFilter, report_rows
+    from app.security.visibility import scope_for
+
+    with db_session(app) as session:
+        user = session.scalar(select(User).where(User.username == "vertrieb"))
+        scope = scope_for(user).resolved(session)
+        counts = []
+        for days in (7, 120):
+            statements: list[str] = []
+
+            def listener(*args, statements=statements) -> None:
+                statements.append(args[2])
+
+            event.listen(db.engine, "before_cursor_execute", listener)
+            try:
+                today = local_today()
+                rows = list(report_rows(session, scope, ReportFilter(today - dt.timedelta(days=days), today)))
+            finally:
+                event.remove(db.engine, "before_cursor_execute", listener)
+            counts.append((len(rows), len(statements)))
+            assert rows and all(answers for row, answers in rows if row.kind == "day")
+            assert all(row.promoter.endswith(".") for row, _answers in rows)  # display names only
+            days_in_order = [row.day for row, _answers in rows]
+            assert days_in_order == sorted(days_in_order)
+    (few, few_statements), (many, many_statements) = counts
+    assert few < many and few_statements == many_statements == 2

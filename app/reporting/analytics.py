@@ -27,8 +27,8 @@ The functions (all take the session, the scope and a :class:`ReportFilter`):
 - :func:`progress` / :func:`progress_by_week` / :func:`progress_by_store` — appointments
   planned, done, cancelled, missing a report, hours, staffed days (:class:`Progress`);
 - :func:`photos` (a page of :class:`PhotoRow`), :func:`photo_questions`;
-- :func:`question_defs` and :func:`report_rows` — the columns and the streamed rows of
-  the XLSX export (:class:`QuestionDef`, :class:`ReportRow`, :class:`AnswerRow`);
+- :func:`question_defs`, :func:`group_sizes` and :func:`report_rows` — the columns and
+  the streamed rows of the XLSX export (:class:`QuestionDef`, :class:`ReportRow`, :class:`AnswerRow`);
 - :func:`territory_choices`, :func:`compares_territories` — the territory filter and
   whether a territory comparison is worth showing;
 - :func:`punctuality` — the agency's day-report punctuality per promoter.
@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -323,7 +323,22 @@ def _used_version_ids(session: Session, scope: Scope, flt: ReportFilter) -> list
 
 def question_defs(session: Session, scope: Scope, flt: ReportFilter) -> list[QuestionDef]:
     """The questions of the versions the filtered reports were written with, in questionnaire
-    order (day reports' first), one per (group, key) — the newest version's wording."""
+    order (day reports' first), one per (group, key) — the newest version's wording.
+
+    Remembered for the session's current transaction (a page asks for figures, figures by
+    week and by store, the sell-through … of the same filter: two statements once)."""
+    key = ("question_defs", scope, replace(flt, question_key=None))
+    transaction = session.connection().get_transaction()  # (begins it if need be)
+    memo = session.info.get("analytics_memo")
+    if memo is None or memo[0] is not transaction:
+        memo = (transaction, {})
+        session.info["analytics_memo"] = memo
+    if key not in memo[1]:
+        memo[1][key] = _question_defs(session, scope, flt)
+    return list(memo[1][key])
+
+
+def _question_defs(session: Session, scope: Scope, flt: ReportFilter) -> list[QuestionDef]:
     version_ids = _used_version_ids(session, scope, flt)
     if not version_ids:
         return []
@@ -471,7 +486,8 @@ def figure_defs(session: Session, scope: Scope, flt: ReportFilter) -> list[Figur
 @dataclass
 class FigureValue:
     """Sum of a figure's answers; ``answers`` rows, ``reports`` with an answer, ``days``
-    promotion days (job and day) with an answer."""
+    promotion days (job and day) with an answer — for a weekly report's figure the "day"
+    is its week (one per job and week)."""
 
     total: float = 0.0
     answers: int = 0
@@ -1169,6 +1185,20 @@ def photo_questions(session: Session, scope: Scope, flt: ReportFilter) -> list[Q
 # ---------------------------------------------------------------- rows for the XLSX export
 
 
+def group_sizes(session: Session, scope: Scope, flt: ReportFilter) -> dict[str, int]:
+    """Per group key the most rows (items) one filtered report has — how many column sets a
+    flattened export needs before it streams the rows (one statement)."""
+    reports = filtered_reports(session, scope, flt)
+    statement = (
+        select(ReportAnswer.group_key, func.max(ReportAnswer.item))
+        .select_from(reports)
+        .join(ReportAnswer, ReportAnswer.report_id == reports.c.id)
+        .where(ReportAnswer.group_key.is_not(None))
+        .group_by(ReportAnswer.group_key)
+    )
+    return {group_key: int(top) + 1 for group_key, top in session.execute(statement)}
+
+
 @dataclass(frozen=True)
 class ReportRow:
     """One approved report of :func:`report_rows` (the promoter by display name only)."""
@@ -1215,7 +1245,9 @@ def report_rows(
     """The filtered approved reports, ordered by day, store and id, each with its answers
     (in the order they were stored) — streamed in exactly two statements (reports and
     answers, both in the same order, merged here), so memory stays flat for any number of
-    reports. Columns for the workbook: :func:`question_defs` (same scope and filter).
+    reports. Columns for the workbook: :func:`question_defs` and :func:`group_sizes` (same
+    scope and filter): a group's sub-answers have ``group_key`` and their row ``item``
+    (0, 1, …); choices are codes (labels: ``QuestionDef.choice_label``); yes/no are 1/0.
 
     Consume the iterator completely (or close it) before using the session for other
     statements on PostgreSQL (the two statements are server-side cursors).
