@@ -82,6 +82,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["report_required"] = requires_day_report
     register_wizard(portal_bp, customer_required)
+    from app.reporting.customer_views import register_customer_reporting
+
+    register_customer_reporting(portal_bp, customer_required)
     app.register_blueprint(portal_bp)
     app.register_blueprint(promoter_bp)
     from app.reporting.file_views import bp as reporting_files_bp
@@ -193,6 +196,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from app.planning.views import AppointmentView, JobView, ProjectView
     from app.promoter.views import PromoterView
     from app.proposals.views import ProposalsView
+    from app.reporting.dashboard_view import PunctualityView, ReportDashboardView
     from app.reporting.questionnaire_views import QuestionnairesView
     from app.reporting.review_view import ReportReviewView
     from app.security.roles import register_agency_view
@@ -232,6 +236,8 @@ def _register_views(appbuilder: AppBuilder) -> None:
         (BookingView, "Bookings", _l("Bookings"), promoters, "fa-check"),
         (QuestionnairesView, "Questionnaires", _l("Questionnaires"), reporting, "fa-list-alt"),
         (ReportReviewView, "Review reports", SubmittedReportsLabel(), reporting, "fa-check-circle"),
+        (ReportDashboardView, "Reporting dashboard", _l("Dashboard"), reporting, "fa-bar-chart"),
+        (PunctualityView, "Report punctuality", _l("Punctuality"), reporting, "fa-clock-o"),
         (OutboxView, "Outbox", _l("Outbox"), admin, "fa-envelope"),
         (AuditView, "Audit trail", _l("Audit trail"), admin, "fa-history"),
         (TransferView, "Import / Export", _l("Import / Export"), admin, "fa-exchange"),
