@@ -93,12 +93,12 @@ def _choices(questions: list[Question], language: str) -> dict[str, str]:
 # -- the filtered reports --------------------------------------------------------------------
 
 
-def _filtered(scope: Scope, flt: ReportFilter):
+def _filtered(session: Session, scope: Scope, flt: ReportFilter):
     """The filtered approved reports (id, job_id, day, version_id): the analytics' subquery,
     along the indexes, with the scope's conditions in SQL."""
     from app.reporting.analytics import filtered_reports
 
-    return filtered_reports(scope, flt, "export_report")
+    return filtered_reports(session, scope, flt, "export_report")
 
 
 # -- columns ---------------------------------------------------------------------------------
@@ -126,7 +126,7 @@ class Layout:
 def _questions(session: Session, scope: Scope, flt: ReportFilter) -> list[Question]:
     """The questions of every version the filtered reports use: day questionnaires first,
     newest version first, in page and question order (one statement)."""
-    reports = _filtered(scope, flt)
+    reports = _filtered(session, scope, flt)
     versions = select(reports.c.version_id).distinct()
     stmt = (
         select(Question)
@@ -148,7 +148,7 @@ def _questions(session: Session, scope: Scope, flt: ReportFilter) -> list[Questi
 
 def _group_rows(session: Session, scope: Scope, flt: ReportFilter) -> dict[str, int]:
     """The most rows a report of the export has per group (one statement)."""
-    reports = _filtered(scope, flt)
+    reports = _filtered(session, scope, flt)
     stmt = (
         select(ReportAnswer.group_key, func.max(ReportAnswer.item))
         .join(reports, reports.c.id == ReportAnswer.report_id)
@@ -233,11 +233,11 @@ REPORT_COLUMNS = (
 )
 
 
-def _rows_statement(scope: Scope, flt: ReportFilter) -> Select:
+def _rows_statement(session: Session, scope: Scope, flt: ReportFilter) -> Select:
     """The reports with their answers (outer join: a report without any too) and, in a
     second part, their files; sorted by day, store and report."""
 
-    reports = _filtered(scope, flt)
+    reports = _filtered(session, scope, flt)
     columns = [REPORT_COLUMNS[0], reports.c.day.label("day"), *REPORT_COLUMNS[1:]]
 
     def base(*extra) -> Select:
@@ -398,7 +398,7 @@ def rows(session: Session, scope: Scope, flt: ReportFilter, layout: Layout, lang
     with force_locale(_lang(language)):
         kinds = {code: str(text) for code, text in QUESTIONNAIRE_KINDS.items()}
         statuses = {code: str(text) for code, text in REPORT_STATUSES.items()}
-    stmt = _rows_statement(scope, flt)
+    stmt = _rows_statement(session, scope, flt)
     result = session.connection().execution_options(yield_per=STREAM_BATCH).execute(stmt)
     for _id, lines in groupby(result, key=itemgetter(0)):
         lines = list(lines)  # one report's answers: a few dozen lines
