@@ -231,10 +231,12 @@ def column_chart(
     front: Sequence[float | None] | None = None,
     front_color: str = SERIES[0],
     outline: bool = False,
+    legend: Sequence[tuple[str, bool]] = (),
 ) -> Drawing:
     """Vertical bars, one per point (label, value): few y ticks with grid lines, at most
     :data:`MAX_X_LABELS` x labels, values above the bars when there are few. ``front``:
-    a second series drawn in front of the first on the same scale (e.g. done in planned)."""
+    a second series drawn in front of the first on the same scale (e.g. done in planned).
+    ``legend``: (label, outlined) per series, drawn above the plot."""
     drawing = Drawing(WIDTH, height)
     values = [v for _label, v in points if v is not None] + [v for v in front or () if v is not None]
     if not values:
@@ -243,6 +245,16 @@ def column_chart(
     tick_labels = [format_number(t, language, 2) for t in ticks]
     left = max(stringWidth(t, FONT, TICK_SIZE) for t in tick_labels) + 8
     bottom, top_pad, right = 20, 16, 4
+    if legend:
+        top_pad += 18
+        x = left
+        for text, outlined in legend:
+            fill, stroke = (
+                (colors.white, colors.HexColor(color)) if outlined else (colors.HexColor(front_color), None)
+            )
+            drawing.add(Rect(x, height - 13, 10, 9, fillColor=fill, strokeColor=stroke))
+            drawing.add(_string(x + 14, height - 12, text, TICK_SIZE, fill=MUTED))
+            x += 14 + stringWidth(text, FONT, TICK_SIZE) + 14
     plot_w, plot_h = WIDTH - left - right, height - bottom - top_pad
     scale = plot_h / ticks[-1]
     for tick, text in zip(ticks, tick_labels, strict=True):
@@ -507,6 +519,7 @@ def progress_weeks(weeks: Sequence[tuple[dt.date, Progress]], language: str) -> 
             decimals=0,
             empty_message=_("No data"),
             front=[float(p.done) for _m, p in weeks],
+            legend=((_("Planned and done"), True), (_("Done"), False)),
         )
         rows = [
             [
