@@ -1,0 +1,159 @@
+"""The customer's reporting area below /portal/reporting/: overview with figures and charts,
+progress per store, the photo gallery, one approved report, and the Excel and PDF downloads.
+
+Everything a contact sees comes through :mod:`app.reporting.analytics` and
+:mod:`app.reporting.dashboard_data`, which restrict every query by the contact's
+visibility scope (approved reports of the visible jobs only). The routes live on the
+portal blueprint, so they follow it onto CUSTOMER_HOST.
+"""
+
+from __future__ import annotations
+
+from flask import abort, current_app, g, render_template, request, stream_with_context, url_for
+from flask_babel import gettext as _
+
+from app.common.formatting import current_language, format_day
+from app.common.timezone import local_today
+from app.extensions import db
+from app.portal import queries
+from app.portal.views import bp, customer_required
+from app.reporting import analytics, dashboard_data
+from app.reporting.dashboard_data import Choices, FilterState
+from app.reporting.file_views import file_url
+from app.reporting.review_queries import shown_answers
+
+
+def _choices(photos: bool = False) -> Choices:
+    language = current_language()
+    return Choices(
+        projects=[(p.id, p.name) for p in queries.visible_projects(db.session, g.scope)],
+        territories=list(analytics.territory_choices(db.session, g.scope)),
+        stores=[(s.id, f"{s.name}, {s.city}") for s in queries.visible_stores(db.session, g.scope)],
+        questions=dashboard_data.photo_questions(db.session, g.scope, language) if photos else [],
+    )
+
+
+def _state(choices: Choices, with_page: bool = False) -> FilterState:
+    return dashboard_data.read_filter(request.args, local_today(), choices, with_page=with_page)
+
+
+def _common(state: FilterState, choices: Choices) -> dict:
+    """What every page of the area gives its template: the filter bar and the links."""
+    return {
+        "state": state,
+        "choices": choices,
+        "ranges": dashboard_data.range_labels(),
+        "links": {
+            "overview": url_for("portal.reporting_overview", **state.args("page", "question")),
+            "stores": url_for("portal.reporting_stores", **state.args("page", "question")),
+            "photos": url_for("portal.reporting_photos", **state.args("page")),
+            "xlsx": url_for("portal.reporting_export", **state.args("page", "question", "figure")),
+            "pdf": url_for("portal.reporting_pdf", **state.args("page", "question", "figure")),
+        },
+    }
+
+
+@bp.route("/reporting/")
+@customer_required
+def reporting_overview():
+    choices = _choices()
+    state = _state(choices)
+    language = current_language()
+    data = dashboard_data.overview(db.session, g.scope, state, language)
+    return render_template(
+        "portal/reporting/overview.html",
+        data=data,
+        charts=dashboard_data.chart_svgs(data),
+        language=language,
+        form_action=url_for("portal.reporting_overview"),
+        **_common(state, choices),
+    )
+
+
+@bp.route("/reporting/stores")
+@customer_required
+def reporting_stores():
+    choices = _choices()
+    state = _state(choices)
+    stores = analytics.progress_by_store(db.session, g.scope, state.flt)
+    weeks = analytics.progress_by_week(db.session, g.scope, state.flt)
+    return render_template(
+        "portal/reporting/stores.html",
+        stores=stores,
+        weeks=weeks,
+        store_link=lambda location_id: url_for(
+            "portal.reporting_stores", **state.args("store", "page", "question", store=location_id)
+        ),
+        form_action=url_for("portal.reporting_stores"),
+        **_common(state, choices),
+    )
+
+
+@bp.route("/reporting/photos")
+@customer_required
+def reporting_photos():
+    choices = _choices(photos=True)
+    state = _state(choices, with_page=True)
+    result = analytics.photos(db.session, g.scope, state.flt, page=state.page)
+    if state.page > 1 and not result.items:
+        state.messages.append(_("There are no photos on this page."))
+    return render_template(
+        "portal/reporting/photos.html",
+        result=result,
+        file_url=file_url,
+        language=current_language(),
+        report_link=lambda report_id: url_for("portal.reporting_report", report_id=report_id),
+        page_url=lambda number: url_for("portal.reporting_photos", **state.args("page", page=number)),
+        form_action=url_for("portal.reporting_photos"),
+        **_common(state, choices),
+    )
+
+
+@bp.route("/reporting/reports/<int:report_id>")
+@customer_required
+def reporting_report(report_id: int):
+    report = dashboard_data.visible_report(db.session, g.scope, report_id)
+    if report is None:
+        abort(404)
+    pages = shown_answers(db.session, report, current_language(), _("Yes"), _("No"), format_day)
+    return render_template(
+        "portal/reporting/report.html",
+        report=report,
+        pages=pages,
+        file_url=file_url,
+        back=url_for("portal.reporting_photos"),
+    )
+
+
+def _download(state: FilterState, body, content_type: str, extension: str):
+    response = current_app.response_class(body)
+    response.headers["Content-Type"] = content_type
+    name = f"{_('report')}-{state.flt.date_from.isoformat()}-{state.flt.date_to.isoformat()}.{extension}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/reporting/export.xlsx")
+@customer_required
+def reporting_export():
+    from app.reporting import workbook
+
+    state = _state(_choices())
+    pieces = workbook.stream_xlsx(db.session, g.scope, state.flt, current_language())
+    return _download(
+        state,
+        stream_with_context(pieces),
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+    )
+
+
+@bp.route("/reporting/report.pdf")
+@customer_required
+def reporting_pdf():
+    from app.reporting import pdf
+
+    state = _state(_choices())
+    data = pdf.campaign_report(db.session, g.scope, state.flt, current_language())
+    return _download(state, data, "application/pdf", "pdf")

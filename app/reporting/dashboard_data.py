@@ -1,0 +1,383 @@
+"""What the reporting pages show, for the customer's area and the agency's dashboard alike.
+
+- :func:`read_filter` turns a query string into an :class:`analytics.ReportFilter`: broken
+  or foreign values are dropped with a message in the user's language (never a 500), the
+  choices offered are the user's visible projects, territories and stores.
+- :func:`overview` gathers the dashboard's numbers from :mod:`app.reporting.analytics` (every
+  query there restricts by the visibility scope in SQL) and shapes the charts' data.
+- :func:`photo_questions` and :func:`visible_report` read the photo filter's questions and one
+  report — through :mod:`app.security.visibility` as well.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from markupsafe import Markup
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from app.common.dates import parse_day
+from app.common.formatting import format_day
+from app.models.planning import Job, Project
+from app.models.reporting import Question, QuestionnaireVersion, Report
+from app.reporting import analytics
+from app.security.visibility import Scope
+
+#: Largest id accepted from a query string (larger ones name no record).
+MAX_ID = 2**31 - 1
+#: Largest page number of a paged list.
+MAX_PAGE = 100_000
+#: Longest period one page may cover (days): a few years of a campaign.
+MAX_DAYS = 3 * 366 + 1
+#: The period shown without a choice.
+DEFAULT_RANGE = "last_4_weeks"
+#: Stores in the ranking chart.
+RANKING_SIZE = 15
+
+
+def range_labels() -> dict[str, str]:
+    """The period choices of analytics.RANGES in the user's language."""
+    labels = {
+        "this_week": _("This week"),
+        "last_week": _("Last week"),
+        "last_4_weeks": _("Last 4 weeks"),
+        "this_month": _("This month"),
+        "last_month": _("Last month"),
+        "this_year": _("This year"),
+        "custom": _("Custom"),
+    }
+    return {code: labels.get(code, code) for code in analytics.RANGES}
+
+
+def _id(value: str | None) -> int | None | bool:
+    """An id from a query string: None when empty, False when it is no id at all."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 10 or int(value) > MAX_ID or int(value) < 1:
+        return False
+    return int(value)
+
+
+@dataclass
+class FilterState:
+    """The filter a page shows: the values to fill the form with, the messages about what
+    was dropped, and the filter the queries get."""
+
+    flt: analytics.ReportFilter
+    range: str
+    values: dict[str, str] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    page: int = 1
+    figure: str | None = None
+
+    def args(self, *drop: str, **extra) -> dict[str, str]:
+        """The query string arguments that reproduce this filter (for links and downloads)."""
+        args = {k: v for k, v in self.values.items() if v and k not in drop}
+        args.update({k: str(v) for k, v in extra.items() if v not in (None, "")})
+        return args
+
+    def period_text(self) -> str:
+        start, end = self.flt.date_from, self.flt.date_to
+        return format_day(start) if start == end else f"{format_day(start)}–{format_day(end)}"
+
+
+@dataclass
+class Choices:
+    """What the filter bar offers: (id, label) pairs; projects may be grouped by company."""
+
+    projects: list[tuple[int, str]] = field(default_factory=list)
+    project_groups: list[tuple[str, list[tuple[int, str]]]] = field(default_factory=list)
+    territories: list[tuple[int, str]] = field(default_factory=list)
+    stores: list[tuple[int, str]] = field(default_factory=list)
+    questions: list[tuple[str, str]] = field(default_factory=list)
+
+    def project_ids(self) -> set[int]:
+        ids = {pk for pk, _label in self.projects}
+        for _company, projects in self.project_groups:
+            ids |= {pk for pk, _label in projects}
+        return ids
+
+
+def read_filter(
+    args: Mapping[str, str], today: dt.date, choices: Choices, with_page: bool = False
+) -> FilterState:
+    """The filter of a query string. Values that are not offered (another customer's store,
+    a date that does not exist, a period of decades) are dropped with a message."""
+    messages: list[str] = []
+    values: dict[str, str] = {}
+
+    code = (args.get("range") or "").strip()
+    if code and code not in analytics.RANGES:
+        messages.append(_("Unknown period; showing the last 4 weeks."))
+        code = ""
+    code = code or DEFAULT_RANGE
+
+    typed: dict[str, dt.date | None] = {}
+    for name, text in (("from", _("From")), ("to", _("To"))):
+        raw = (args.get(name) or "").strip()
+        typed[name] = None
+        if not raw:
+            continue
+        day = parse_day(raw[:40], "de") or parse_day(raw[:40], "en")
+        if day is None:
+            message = _('%(field)s: "%(value)s" is not a date; please enter it as dd.mm.yyyy.')
+            messages.append(message % {"field": text, "value": raw[:40]})
+            continue
+        typed[name] = day
+    date_from, date_to = typed["from"], typed["to"]
+    if date_from or date_to or code == "custom":
+        default_from, default_to = analytics.period_of(DEFAULT_RANGE, today)
+        start = date_from or (date_to - dt.timedelta(days=27) if date_to else default_from)
+        end = date_to or (date_from + dt.timedelta(days=27) if date_from else default_to)
+        if end < start:
+            messages.append(_("The end of the period lies before its start; showing the last 4 weeks."))
+            start, end = default_from, default_to
+            code = DEFAULT_RANGE
+        elif (end - start).days > MAX_DAYS:
+            messages.append(_("A period of at most three years can be shown; showing the last 4 weeks."))
+            start, end = default_from, default_to
+            code = DEFAULT_RANGE
+        else:
+            code = "custom"
+            values["from"] = start.isoformat()
+            values["to"] = end.isoformat()
+    else:
+        start, end = analytics.period_of(code, today)
+    values["range"] = code
+
+    chosen: dict[str, int | None] = {}
+    offered = {
+        "project": (choices.project_ids(), _("The chosen project is not available; showing all projects.")),
+        "territory": (
+            {pk for pk, _label in choices.territories},
+            _("The chosen territory is not available; showing all territories."),
+        ),
+        "store": (
+            {pk for pk, _label in choices.stores},
+            _("The chosen store is not available; showing all stores."),
+        ),
+    }
+    for name, (ids, message) in offered.items():
+        value = _id(args.get(name))
+        if value is False or (value is not None and value not in ids):
+            messages.append(message)
+            value = None
+        chosen[name] = value
+        if value is not None:
+            values[name] = str(value)
+
+    question = (args.get("question") or "").strip()
+    if question and question not in {key for key, _label in choices.questions}:
+        messages.append(_("The chosen question is not available; showing all photos."))
+        question = ""
+    if question:
+        values["question"] = question
+
+    page = 1
+    if with_page:
+        raw_page = (args.get("page") or "").strip()
+        if raw_page:
+            if raw_page.isdigit() and len(raw_page) <= 6 and 1 <= int(raw_page) <= MAX_PAGE:
+                page = int(raw_page)
+            else:
+                messages.append(_("There is no such page; showing the first one."))
+
+    flt = analytics.ReportFilter(
+        date_from=start,
+        date_to=end,
+        project_id=chosen["project"],
+        territory_id=chosen["territory"],
+        location_id=chosen["store"],
+        question_key=question or None,
+    )
+    figure = (args.get("figure") or "").strip()[:200] or None
+    state = FilterState(flt=flt, range=code, values=values, messages=messages, page=page, figure=figure)
+    return state
+
+
+# ---------------------------------------------------------------- the dashboard
+
+
+@dataclass
+class FigureRow:
+    figure: analytics.FigureDef
+    label: str
+    value: analytics.FigureValue | None
+
+    @property
+    def total(self) -> float | None:
+        return self.value.total if self.value else None
+
+    @property
+    def average(self) -> float | None:
+        if not self.value or not self.value.reports:
+            return None
+        return self.value.total / self.value.reports
+
+    @property
+    def per_day(self) -> float | None:
+        if not self.value or not self.value.days:
+            return None
+        return self.value.total / self.value.days
+
+
+@dataclass
+class Series:
+    """One chart's data: a label and a value per bar or point (None: nothing reported)."""
+
+    title: str
+    labels: list[str]
+    values: list[float | None]
+    unit: str | None = None
+    key: str = ""
+
+
+@dataclass
+class Overview:
+    progress: analytics.Progress
+    weeks: list
+    figures: list[FigureRow]
+    sell_through: list
+    figure: analytics.FigureDef | None
+    figure_choices: list[tuple[str, str]]
+    trend: Series | None
+    ranking: Series | None
+    territories: Series | None
+    territory_rows: list = field(default_factory=list)
+
+
+def default_figure(defs: list[analytics.FigureDef]) -> analytics.FigureDef | None:
+    """Units sold when the questionnaire asks for them, else the first figure."""
+    for figure in defs:
+        if figure.question_key == "units_sold" and figure.choice is None:
+            return figure
+    for figure in defs:
+        if figure.question_key == "units_sold":
+            return figure
+    return defs[0] if defs else None
+
+
+def _week_label(key) -> str:
+    if isinstance(key, dt.date):
+        return format_day(key)
+    return str(key)
+
+
+def _series(buckets, figure: analytics.FigureDef, title: str, language: str, label=None) -> Series:
+    labels, values = [], []
+    for bucket in buckets:
+        value = bucket.values.get(figure.id)
+        labels.append(label(bucket) if label else str(bucket.label))
+        values.append(value.total if value else None)
+    return Series(title=title, labels=labels, values=values, unit=figure.unit, key=figure.id)
+
+
+def overview(session: Session, scope: Scope, state: FilterState, language: str) -> Overview:
+    """Every number of the dashboard for the filter (a fixed number of aggregate queries)."""
+    flt = state.flt
+    defs = analytics.figure_defs(session, scope, flt)
+    values = analytics.figures(session, scope, flt)
+    rows = [FigureRow(figure=d, label=d.label(language), value=values.get(d.id)) for d in defs]
+    figure = next((d for d in defs if d.id == state.figure), None)
+    if state.figure and figure is None:
+        state.messages.append(_("The chosen figure is not available; showing the default one."))
+    figure = figure or default_figure(defs)
+    trend = ranking = territories = None
+    territory_rows: list = []
+    if figure is not None:
+        name = figure.label(language)
+        weeks = analytics.figures_by(session, scope, flt, "week")
+        trend = _series(
+            weeks,
+            figure,
+            _("%(figure)s per week", figure=name),
+            language,
+            label=lambda b: _week_label(b.key),
+        )
+        stores = analytics.figures_by(session, scope, flt, "store")
+        stores = [b for b in stores if b.values.get(figure.id)]
+        stores.sort(key=lambda b: (-b.values[figure.id].total, str(b.label)))
+        ranking = _series(stores[:RANKING_SIZE], figure, _("Stores by %(figure)s", figure=name), language)
+        if analytics.compares_territories(session, scope, flt):
+            territory_rows = analytics.figures_by(session, scope, flt, "territory")
+            territories = _series(territory_rows, figure, _("%(figure)s by territory", figure=name), language)
+    return Overview(
+        progress=analytics.progress(session, scope, flt),
+        weeks=analytics.progress_by_week(session, scope, flt),
+        figures=rows,
+        sell_through=analytics.sell_through(session, scope, flt),
+        figure=figure,
+        figure_choices=[(d.id, d.label(language)) for d in defs],
+        trend=trend,
+        ranking=ranking,
+        territories=territories,
+        territory_rows=territory_rows,
+    )
+
+
+def chart_svgs(data: Overview) -> dict[str, Markup]:
+    """The overview's charts as inline SVG (:mod:`app.reporting.charts`); a chart that cannot
+    be drawn is left out — its table is shown instead."""
+    try:
+        from app.reporting import charts
+    except ImportError:  # H2's charts not merged yet
+        return {}
+
+    drawn: dict[str, Markup] = {}
+    for name, series, kind in (
+        ("trend", data.trend, "line"),
+        ("ranking", data.ranking, "bars"),
+        ("territories", data.territories, "bars"),
+    ):
+        if series is None or not any(v is not None for v in series.values):
+            continue
+        drawn[name] = Markup(charts.svg(kind, series.title, series.labels, series.values))
+    return drawn
+
+
+# ---------------------------------------------------------------- photos and one report
+
+
+def photo_questions(session: Session, scope: Scope, language: str) -> list[tuple[str, str]]:
+    """The photo questions of the questionnaires the visible projects and jobs use (key, label)."""
+    projects = select(Project.day_questionnaire_id).where(scope.condition(Project))
+    projects = projects.union(select(Project.week_questionnaire_id).where(scope.condition(Project)))
+    jobs = select(Job.day_questionnaire_id).where(scope.condition(Job), Job.day_questionnaire_id.is_not(None))
+    jobs = jobs.union(
+        select(Job.week_questionnaire_id).where(scope.condition(Job), Job.week_questionnaire_id.is_not(None))
+    )
+    rows = session.execute(
+        select(Question.key, Question.label_de, Question.label_en)
+        .join(QuestionnaireVersion, QuestionnaireVersion.id == Question.version_id)
+        .where(
+            Question.kind == "photo",
+            or_(
+                QuestionnaireVersion.questionnaire_id.in_(projects),
+                QuestionnaireVersion.questionnaire_id.in_(jobs),
+            ),
+        )
+        .order_by(QuestionnaireVersion.questionnaire_id, Question.position, Question.id)
+    ).all()
+    found: dict[str, str] = {}
+    for key, label_de, label_en in rows:
+        found.setdefault(key, (label_en if language == "en" and label_en else label_de) or key)
+    return list(found.items())
+
+
+def visible_report(session: Session, scope: Scope, report_id: int) -> Report | None:
+    """One report the scope may see (a customer: approved, of a visible job), else None."""
+    return session.scalar(
+        select(Report)
+        .where(Report.id == report_id, scope.condition(Report))
+        .options(
+            joinedload(Report.job).options(joinedload(Job.location), joinedload(Job.project)),
+            joinedload(Report.appointment),
+            joinedload(Report.promoter),
+            joinedload(Report.questionnaire_version).joinedload(QuestionnaireVersion.questionnaire),
+        )
+    )

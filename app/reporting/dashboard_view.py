@@ -1,0 +1,184 @@
+"""Agency screens: the reporting dashboard over all projects (the customer's figures, charts,
+progress per store, photos, Excel and PDF for any customer and period) and the report
+punctuality per promoter.
+
+The numbers come from :mod:`app.reporting.analytics` with the agency's scope (approved
+reports only, the same numbers the customer sees). The project is searched (a remote
+select that also finds a customer company's projects), not listed: an agency has hundreds.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, g, request, stream_with_context, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_babel import gettext as _
+
+from app.common.formatting import current_language
+from app.common.timezone import local_today
+from app.extensions import db
+from app.lookups.remote_select import SOURCES
+from app.models.crm import Location
+from app.models.planning import Project
+from app.reporting import analytics, dashboard_data
+from app.reporting.dashboard_data import Choices, FilterState
+from app.reporting.file_views import file_url
+from app.security.visibility import scope_for
+
+
+def _chosen(model, name: str, kind: str) -> list[tuple[int, str]]:
+    """The record a remote select names in the query string, as the only choice (or none)."""
+    value = dashboard_data._id(request.args.get(name))
+    if not value:
+        return []
+    row = db.session.get(model, value)
+    return [(row.id, SOURCES[kind][2](row))] if row is not None else []
+
+
+def _choices(photos: bool = False) -> Choices:
+    scope = scope_for(g.user)
+    return Choices(
+        projects=_chosen(Project, "project", "project"),
+        territories=list(analytics.territory_choices(db.session, scope)),
+        stores=_chosen(Location, "store", "location"),
+        questions=dashboard_data.photo_questions(db.session, scope, current_language()) if photos else [],
+    )
+
+
+def _remote() -> dict[str, str]:
+    return {
+        "project": url_for("RemoteSelectApi.options", kind="project"),
+        "store": url_for("RemoteSelectApi.options", kind="location"),
+    }
+
+
+def _download(state: FilterState, body, content_type: str, extension: str):
+    response = current_app.response_class(body)
+    response.headers["Content-Type"] = content_type
+    name = f"{_('report')}-{state.flt.date_from.isoformat()}-{state.flt.date_to.isoformat()}.{extension}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class ReportDashboardView(BaseView):
+    route_base = "/reporting/dashboard"
+    default_view = "overview"
+
+    def _state(self, choices: Choices, with_page: bool = False) -> FilterState:
+        return dashboard_data.read_filter(request.args, local_today(), choices, with_page=with_page)
+
+    def _common(self, state: FilterState, choices: Choices) -> dict:
+        plain = state.args("page", "question")
+        download = state.args("page", "question", "figure")
+        return {
+            "state": state,
+            "choices": choices,
+            "ranges": dashboard_data.range_labels(),
+            "remote": _remote(),
+            "language": current_language(),
+            "links": {
+                "overview": url_for("ReportDashboardView.overview", **plain),
+                "stores": url_for("ReportDashboardView.stores", **plain),
+                "photos": url_for("ReportDashboardView.photos", **state.args("page")),
+                "xlsx": url_for("ReportDashboardView.export_xlsx", **download),
+                "pdf": url_for("ReportDashboardView.report_pdf", **download),
+                "punctuality": url_for("PunctualityView.punctuality", **download),
+            },
+        }
+
+    @expose("/")
+    @has_access
+    def overview(self):
+        choices = _choices()
+        state = self._state(choices)
+        language = current_language()
+        data = dashboard_data.overview(db.session, scope_for(g.user), state, language)
+        return self.render_template(
+            "reporting/dashboard.html",
+            data=data,
+            charts=dashboard_data.chart_svgs(data),
+            form_action=url_for("ReportDashboardView.overview"),
+            **self._common(state, choices),
+        )
+
+    @expose("/stores")
+    @has_access
+    def stores(self):
+        choices = _choices()
+        state = self._state(choices)
+        scope = scope_for(g.user)
+        return self.render_template(
+            "reporting/dashboard_stores.html",
+            stores=analytics.progress_by_store(db.session, scope, state.flt),
+            weeks=analytics.progress_by_week(db.session, scope, state.flt),
+            store_link=lambda location_id: url_for(
+                "ReportDashboardView.stores", **state.args("store", "page", "question", store=location_id)
+            ),
+            form_action=url_for("ReportDashboardView.stores"),
+            **self._common(state, choices),
+        )
+
+    @expose("/photos")
+    @has_access
+    def photos(self):
+        choices = _choices(photos=True)
+        state = self._state(choices, with_page=True)
+        result = analytics.photos(db.session, scope_for(g.user), state.flt, page=state.page)
+        if state.page > 1 and not result.items:
+            state.messages.append(_("There are no photos on this page."))
+        return self.render_template(
+            "reporting/dashboard_photos.html",
+            result=result,
+            file_url=file_url,
+            report_link=lambda report_id: url_for("ReportReviewView.show", report_id=report_id),
+            page_url=lambda number: url_for("ReportDashboardView.photos", **state.args("page", page=number)),
+            form_action=url_for("ReportDashboardView.photos"),
+            **self._common(state, choices),
+        )
+
+    @expose("/export.xlsx")
+    @has_access
+    def export_xlsx(self):
+        from app.reporting import workbook
+
+        state = self._state(_choices())
+        pieces = workbook.stream_xlsx(db.session, scope_for(g.user), state.flt, current_language())
+        return _download(
+            state,
+            stream_with_context(pieces),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        )
+
+    @expose("/report.pdf")
+    @has_access
+    def report_pdf(self):
+        from app.reporting import pdf
+
+        state = self._state(_choices())
+        data = pdf.campaign_report(db.session, scope_for(g.user), state.flt, current_language())
+        return _download(state, data, "application/pdf", "pdf")
+
+
+class PunctualityView(BaseView):
+    """Per promoter: day reports due in the period, submitted on time, late, missing."""
+
+    route_base = "/reporting/punctuality"
+    default_view = "punctuality"
+
+    @expose("/")
+    @has_access
+    def punctuality(self):
+        choices = _choices()
+        state = dashboard_data.read_filter(request.args, local_today(), choices)
+        rows = analytics.punctuality(db.session, state.flt)
+        return self.render_template(
+            "reporting/dashboard_punctuality.html",
+            rows=rows,
+            state=state,
+            choices=choices,
+            ranges=dashboard_data.range_labels(),
+            remote=_remote(),
+            form_action=url_for("PunctualityView.punctuality"),
+            links={"overview": url_for("ReportDashboardView.overview", **state.args("page", "question"))},
+        )
