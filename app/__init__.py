@@ -83,6 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["report_required"] = requires_day_report
     register_wizard(portal_bp, customer_required)
     from app.portal import reporting as _portal_reporting  # noqa: F401  (routes on the portal blueprint)
+
     app.register_blueprint(portal_bp)
     app.register_blueprint(promoter_bp)
     from app.reporting.file_views import bp as reporting_files_bp
@@ -197,6 +198,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from app.reporting.dashboard_view import PunctualityView, ReportDashboardView
     from app.reporting.questionnaire_views import QuestionnairesView
     from app.reporting.review_view import ReportReviewView
+    from app.reporting.schedule_view import ReportScheduleView
     from app.security.roles import register_agency_view
     from app.security.views import AccountView, VisibilityCheckView
     from app.staffing.conflicts_view import ConflictsView
@@ -236,6 +238,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
         (ReportReviewView, "Review reports", SubmittedReportsLabel(), reporting, "fa-check-circle"),
         (ReportDashboardView, "Reporting dashboard", _l("Dashboard"), reporting, "fa-bar-chart"),
         (PunctualityView, "Report punctuality", _l("Punctuality"), reporting, "fa-clock-o"),
+        (ReportScheduleView, "Monthly reports", _l("Monthly reports"), reporting, "fa-envelope-o"),
         (OutboxView, "Outbox", _l("Outbox"), admin, "fa-envelope"),
         (AuditView, "Audit trail", _l("Audit trail"), admin, "fa-history"),
         (TransferView, "Import / Export", _l("Import / Export"), admin, "fa-exchange"),

@@ -6,8 +6,8 @@ digest of pending proposals, the customers' daily summary of appointment
 changes (at the same time), the customers' weekly digest (times in
 TIMEZONE, see config.py), every 15 minutes the reminders of missing day
 reports (each once: a unique row per appointment) and on the 1st of a month at 06:00
-last month's campaign reports (:mod:`app.reporting.schedules`). Running two by mistake sends nothing twice while
-both are alive: digests are guarded by a unique row, outbox rows by claims
+last month's campaign reports (:mod:`app.reporting.schedules`). Running two by
+mistake sends nothing twice while both are alive: digests are guarded by a unique row, outbox rows by claims
 under a renewed lease (see :mod:`app.outbox.sender` for the one case of a
 repeat, a sender killed mid-send).
 """

@@ -515,6 +515,7 @@ def test_the_scheduler_runs_the_digests_at_the_configured_times(app, tidy, info)
         "customer_digest",
         "exports",
         "imports",
+        "monthly_reports",
         "outbox",
         "report_file_sweep",
         "report_reminders",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_appbuilder import Model
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,6 +43,13 @@ class ReportSchedule(Model):
     #: "YYYY-MM" of the last month whose report went out (to at least one contact).
     last_sent_month: Mapped[str | None] = mapped_column(String(7))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+    @property
+    def recipients(self) -> str:
+        """The chosen contacts' names, or that every contact of the project gets it."""
+        if not self.contacts:
+            return str(_l("All contacts of the project"))
+        return ", ".join(c.full_name for c in self.contacts)
 
     def __repr__(self) -> str:
         return f"{self.project}"

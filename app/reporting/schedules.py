@@ -63,14 +63,26 @@ def recipients(session: Session, schedule: ReportSchedule) -> list[Contact]:
     )
 
 
+def check_contacts(project: Project | None, contacts: list[Contact]) -> None:
+    """ValueError unless every chosen contact belongs to the project's customer."""
+    if project is None:
+        raise ValueError(_("Please choose a project."))
+    foreign = [c.full_name for c in contacts if c.company_id != project.customer_id]
+    if foreign:
+        raise ValueError(
+            _(
+                "Only contacts of the project's customer can receive its report: %(names)s",
+                names=", ".join(foreign),
+            )
+        )
+
+
 def save_schedule(
     session: Session, project: Project, contacts: list[Contact], active: bool = True
 ) -> ReportSchedule:
     """Create or change the project's schedule (one per project); contacts of another
     customer are refused with ValueError. Commits."""
-    foreign = [c for c in contacts if c.company_id != project.customer_id]
-    if foreign:
-        raise ValueError(_("Only contacts of the project's customer can receive its report."))
+    check_contacts(project, contacts)
     schedule = session.scalar(select(ReportSchedule).where(ReportSchedule.project_id == project.id))
     if schedule is None:
         schedule = ReportSchedule(project=project)
