@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
+from wtforms import BooleanField
 
 from app.common.views import AgencyModelView, boolean_field
 from app.extensions import db
@@ -55,6 +56,10 @@ class RemoteMultiSelectField(RemoteSelectField):
                 self.data.append(row)
 
 
+#: Short: FAB's form does not wrap the help text on a phone.
+RECIPIENTS_HELP = _l("Empty: all the project's contacts")
+
+
 class ReportScheduleView(AgencyModelView):
     datamodel = SQLAInterface(ReportSchedule)
     list_title = _l("Monthly reports")
@@ -73,18 +78,13 @@ class ReportScheduleView(AgencyModelView):
         "contacts": _l("Recipients"),
         "last_sent_month": _l("Last sent (month)"),
     }
-    description_columns = {
-        "contacts": _l(
-            "Empty: every contact linked to the project. Each gets the report of their own territory "
-            "in their language on the 1st of the month."
-        )
-    }
     formatters_columns = {"recipients": lambda value: value}
-    add_form_extra_fields = edit_form_extra_fields = {
+    _fields = {
         "project": remote_select(_l("Project"), "project"),
-        "contacts": RemoteMultiSelectField(_l("Recipients"), kind="contact"),
-        "active": boolean_field(_l("Active")),
+        "contacts": RemoteMultiSelectField(_l("Recipients"), kind="contact", description=RECIPIENTS_HELP),
     }
+    add_form_extra_fields = {**_fields, "active": BooleanField(_l("Active"), default=True)}
+    edit_form_extra_fields = {**_fields, "active": boolean_field(_l("Active"))}
 
     # A ValueError here is flashed by FAB and nothing is saved.
     def pre_add(self, item: ReportSchedule) -> None:
