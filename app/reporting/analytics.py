@@ -146,11 +146,6 @@ def minutes_between(session: Session, start, end) -> ColumnElement[int]:
 # ---------------------------------------------------------------- shared building blocks
 
 
-def report_day():
-    """A report's day: its appointment's date, else its week's Monday (needs the outer join)."""
-    return func.coalesce(Appointment.date, Report.week_start)
-
-
 def territory_subtree(territory_id: int):
     """Ids of the territory and every territory below it."""
     tree = (
@@ -181,25 +176,47 @@ def _job_conditions(flt: ReportFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _report_conditions(scope: Scope, flt: ReportFilter) -> list[ColumnElement[bool]]:
-    """Approved, visible reports of the filter's period (needs Report ⋈ Job ⟕ Appointment)."""
-    day = report_day()
-    return [
-        scope.condition(Report),
-        Report.status == "approved",
-        day >= flt.date_from,
-        day <= flt.date_to,
-        *_job_conditions(flt),
-    ]
+def filtered_reports(scope: Scope, flt: ReportFilter, name: str = "filtered_report"):
+    """The approved, visible reports of the filter as a subquery (id, job_id, day, version_id).
 
-
-def _reports_from(statement, scope: Scope, flt: ReportFilter):
-    """``statement`` (selecting from Report) joined and restricted to the filtered reports."""
-    return (
-        statement.join(Job, Job.id == Report.job_id)
-        .outerjoin(Appointment, Appointment.id == Report.appointment_id)
-        .where(*_report_conditions(scope, flt))
+    Two branches, each along its own index: day reports from their appointments
+    (``appointment (job_id, date)`` / ``(date, status)``, then ``report.appointment_id``),
+    weekly reports by ``report (job_id, week_start)``.
+    """
+    jobs = _job_conditions(flt)
+    day_reports = (
+        select(
+            Report.id.label("id"),
+            Report.job_id.label("job_id"),
+            Appointment.date.label("day"),
+            Report.questionnaire_version_id.label("version_id"),
+        )
+        .select_from(Appointment)
+        .join(Report, Report.appointment_id == Appointment.id)
+        .join(Job, Job.id == Appointment.job_id)
+        .where(
+            scope.condition(Appointment),
+            scope.condition(Report),
+            Report.status == "approved",
+            Appointment.date >= flt.date_from,
+            Appointment.date <= flt.date_to,
+            *jobs,
+        )
     )
+    week_reports = (
+        select(Report.id, Report.job_id, Report.week_start, Report.questionnaire_version_id)
+        .select_from(Report)
+        .join(Job, Job.id == Report.job_id)
+        .where(
+            scope.condition(Report),
+            Report.kind == "week",
+            Report.status == "approved",
+            Report.week_start >= flt.date_from,
+            Report.week_start <= flt.date_to,
+            *jobs,
+        )
+    )
+    return union_all(day_reports, week_reports).subquery(name)
 
 
 # ---------------------------------------------------------------- questions and figure definitions
@@ -246,7 +263,8 @@ def _parse_choices(text: str | None) -> list[tuple[str, str, str]]:
 
 
 def _used_version_ids(session: Session, scope: Scope, flt: ReportFilter) -> list[int]:
-    return list(session.scalars(_reports_from(select(distinct(Report.questionnaire_version_id)), scope, flt)))
+    reports = filtered_reports(scope, flt)
+    return list(session.scalars(select(distinct(reports.c.version_id))))
 
 
 def question_defs(session: Session, scope: Scope, flt: ReportFilter) -> list[QuestionDef]:
@@ -428,38 +446,40 @@ class Bucket:
 def _figure_rows(session: Session, scope: Scope, flt: ReportFilter, questions: list[QuestionDef], dimension):
     """(dimension value, figure id, FigureValue) of the filtered reports: two statements, one
     over all number answers, one per choice of the groups that have a single-choice column.
-    ``dimension``: a function (session) → (column, extra joins applier) or None."""
+    ``dimension``: a function (reports subquery) → (column, joiner) or None; per (dimension,
+    key, choice, job, day) first, then summed — the days are the inner groups."""
     number_keys = sorted({q.key for q in questions if q.kind in NUMBER_KINDS})
     if not number_keys:
         return []
     wanted = {(q.group_key, q.key) for q in questions if q.kind in NUMBER_KINDS}
     choice_of = _choice_keys(questions)
+    choice_groups = sorted(g for g in choice_of if any(group == g for group, _k in wanted))
     results = []
     for per_choice in (False, True):
-        choice_groups = sorted(g for g in choice_of if any(group == g for group, _k in wanted))
         if per_choice and not choice_groups:
             continue
+        reports = filtered_reports(scope, flt)
         answer = aliased(ReportAnswer, name="a")
         chosen = aliased(ReportAnswer, name="c")
-        day = report_day().label("day")
-        dim = dimension(session) if dimension else None
+        dim = dimension(reports) if dimension else None
         dim_column = dim[0].label("dim") if dim else literal_column("0").label("dim")
         choice_column = chosen.value_text.label("choice") if per_choice else null().label("choice")
-        group_by = [answer.question_key, answer.group_key, Report.job_id, day]
+        group_by = [answer.question_key, answer.group_key, reports.c.job_id, reports.c.day]
         group_by += [dim[0]] if dim else []
         group_by += [chosen.value_text] if per_choice else []
-        inner = select(
-            dim_column,
-            answer.question_key.label("question_key"),
-            answer.group_key.label("group_key"),
-            choice_column,
-            Report.job_id.label("job_id"),
-            day,
-            func.sum(answer.value_number).label("total"),
-            func.count(answer.value_number).label("answers"),
-            func.count(distinct(answer.report_id)).label("reports"),
-        ).select_from(answer)
-        inner = inner.join(Report, Report.id == answer.report_id)
+        inner = (
+            select(
+                dim_column,
+                answer.question_key.label("question_key"),
+                answer.group_key.label("group_key"),
+                choice_column,
+                func.sum(answer.value_number).label("total"),
+                func.count(answer.value_number).label("answers"),
+                func.count(distinct(answer.report_id)).label("reports"),
+            )
+            .select_from(reports)
+            .join(answer, answer.report_id == reports.c.id)
+        )
         if per_choice:
             if len(choice_groups) == 1:
                 key_condition = chosen.question_key == choice_of[choice_groups[0]].key
@@ -478,13 +498,10 @@ def _figure_rows(session: Session, scope: Scope, flt: ReportFilter, questions: l
                     key_condition,
                 ),
             ).where(group_condition)
-        inner = _reports_from(inner, scope, flt)
         if dim:
             inner = dim[1](inner)
-        inner = inner.where(answer.question_key.in_(number_keys), answer.value_number.is_not(None)).group_by(
-            *group_by
-        )
-        inner = inner.subquery()
+        inner = inner.where(answer.question_key.in_(number_keys), answer.value_number.is_not(None))
+        inner = inner.group_by(*group_by).subquery("per_day")
         outer = select(
             inner.c.dim,
             inner.c.question_key,
@@ -495,10 +512,10 @@ def _figure_rows(session: Session, scope: Scope, flt: ReportFilter, questions: l
             func.sum(inner.c.reports),
             func.count(),
         ).group_by(inner.c.dim, inner.c.question_key, inner.c.group_key, inner.c.choice)
-        for key, question_key, group_key, choice, total, answers, reports, days in session.execute(outer):
+        for key, question_key, group_key, choice, total, answers, n_reports, days in session.execute(outer):
             if (group_key, question_key) not in wanted:
                 continue
-            value = FigureValue(float(total or 0), int(answers or 0), int(reports or 0), int(days or 0))
+            value = FigureValue(float(total or 0), int(answers or 0), int(n_reports or 0), int(days or 0))
             results.append((key, _figure_id(question_key, group_key, choice if per_choice else None), value))
     return results
 
@@ -561,26 +578,46 @@ def _territory_buckets(session: Session, scope: Scope, flt: ReportFilter):
     return mapping
 
 
-def _dimension(session: Session, scope: Scope, flt: ReportFilter, dimension: str, day):
-    """(column, joiner) for a dimension: joiner adds what the column needs to a statement."""
-    if dimension == "week":
-        return lambda _s: (week_start(session, day), lambda st: st)
-    if dimension == "month":
-        return lambda _s: (month_start(session, day), lambda st: st)
-    if dimension == "store":
-        return lambda _s: (Job.location_id, lambda st: st)
-    if dimension == "job":
-        return lambda _s: (Job.id, lambda st: st)
-    if dimension == "territory":
+def _dimension(session: Session, scope: Scope, flt: ReportFilter, dimension: str):
+    """A function (reports subquery) → (column, joiner): the dimension's column and what it
+    needs joined to a statement selecting from the reports subquery."""
 
-        def territory(_s):
-            mapping = _territory_buckets(session, scope, flt)
-            return mapping.c.bucket_id, lambda st: st.join(Location, Location.id == Job.location_id).join(
-                mapping, mapping.c.territory_id == Location.territory_id
-            )
+    def unchanged(statement):
+        return statement
 
-        return territory
-    raise ValueError(f"unknown dimension {dimension!r}")
+    def by_week(reports):
+        return week_start(session, reports.c.day), unchanged
+
+    def by_month(reports):
+        return month_start(session, reports.c.day), unchanged
+
+    def by_store(reports):
+        return Job.location_id, lambda st: st.join(Job, Job.id == reports.c.job_id)
+
+    def by_job(reports):
+        return reports.c.job_id, unchanged
+
+    def by_territory(reports):
+        mapping = _territory_buckets(session, scope, flt)
+        return (
+            mapping.c.bucket_id,
+            lambda st: (
+                st.join(Job, Job.id == reports.c.job_id)
+                .join(Location, Location.id == Job.location_id)
+                .join(mapping, mapping.c.territory_id == Location.territory_id)
+            ),
+        )
+
+    choices = {
+        "week": by_week,
+        "month": by_month,
+        "store": by_store,
+        "job": by_job,
+        "territory": by_territory,
+    }
+    if dimension not in choices:
+        raise ValueError(f"unknown dimension {dimension!r}")
+    return choices[dimension]
 
 
 def _labels(session: Session, dimension: str, keys) -> dict:
@@ -619,9 +656,7 @@ def figures_by(session: Session, scope: Scope, flt: ReportFilter, dimension: str
         raise ValueError(f"unknown dimension {dimension!r}")
     questions = question_defs(session, scope, flt)
     known = {d.id for d in _figure_defs(questions)}
-    rows = _figure_rows(
-        session, scope, flt, questions, _dimension(session, scope, flt, dimension, report_day())
-    )
+    rows = _figure_rows(session, scope, flt, questions, _dimension(session, scope, flt, dimension))
     labels = _labels(session, dimension, {key for key, _f, _v in rows})
     buckets: dict = {}
     for key, figure_id, value in rows:
@@ -685,6 +720,7 @@ def sell_through(session: Session, scope: Scope, flt: ReportFilter) -> list[Sell
     else:
         key_condition = false()
         choice_column = null()
+    reports = filtered_reports(scope, flt)
     statement = (
         select(
             opening.group_key,
@@ -692,7 +728,8 @@ def sell_through(session: Session, scope: Scope, flt: ReportFilter) -> list[Sell
             func.sum(opening.value_number),
             func.sum(closing.value_number),
         )
-        .select_from(opening)
+        .select_from(reports)
+        .join(opening, opening.report_id == reports.c.id)
         .join(
             closing,
             and_(
@@ -712,9 +749,8 @@ def sell_through(session: Session, scope: Scope, flt: ReportFilter) -> list[Sell
                 key_condition,
             ),
         )
-        .join(Report, Report.id == opening.report_id)
     )
-    statement = _reports_from(statement, scope, flt).where(
+    statement = statement.where(
         opening.question_key == OPENING_STOCK,
         opening.group_key.in_(sorted(groups)),
         opening.value_number.is_not(None),
@@ -839,6 +875,11 @@ class StoreProgress:
     progress: Progress
 
 
+def _published_questionnaires():
+    """Ids of the questionnaires with a published version (their appointments need a report)."""
+    return select(QuestionnaireVersion.questionnaire_id).where(QuestionnaireVersion.published_at.is_not(None))
+
+
 def _progress_rows(
     session: Session, scope: Scope, flt: ReportFilter, dimension: str | None, today: dt.date | None
 ):
@@ -852,14 +893,7 @@ def _progress_rows(
     questionnaire = func.coalesce(
         Appointment.day_questionnaire_id, Job.day_questionnaire_id, Project.day_questionnaire_id
     )
-    published = (
-        select(QuestionnaireVersion.id)
-        .where(
-            QuestionnaireVersion.questionnaire_id == questionnaire,
-            QuestionnaireVersion.published_at.is_not(None),
-        )
-        .exists()
-    )
+    published = questionnaire.in_(_published_questionnaires())
     confirmed = (
         select(Booking.id)
         .where(Booking.appointment_id == Appointment.id, Booking.status == "confirmed")
@@ -891,7 +925,6 @@ def _progress_rows(
                         active,
                         approved.id.is_(None),
                         or_(Appointment.status == "done", Appointment.date < today),
-                        questionnaire.is_not(None),
                         published,
                     ),
                     one,
@@ -1017,7 +1050,8 @@ def photos(session: Session, scope: Scope, flt: ReportFilter, page: int = 1, per
     newest day first; the label is the question's in the report's own version."""
     page = max(1, int(page))
     per_page = max(1, min(int(per_page), 200))
-    day = report_day()
+    reports = filtered_reports(scope, flt)
+    day = reports.c.day
     question = aliased(Question)
     statement = (
         select(
@@ -1031,18 +1065,13 @@ def photos(session: Session, scope: Scope, flt: ReportFilter, page: int = 1, per
             question.label_en,
             ReportFile.thumbnail_key,
         )
-        .select_from(ReportFile)
-        .join(Report, Report.id == ReportFile.report_id)
-    )
-    statement = _reports_from(statement, scope, flt)
-    statement = (
-        statement.join(Location, Location.id == Job.location_id)
+        .select_from(reports)
+        .join(ReportFile, ReportFile.report_id == reports.c.id)
+        .join(Job, Job.id == reports.c.job_id)
+        .join(Location, Location.id == Job.location_id)
         .outerjoin(
             question,
-            and_(
-                question.version_id == Report.questionnaire_version_id,
-                question.key == ReportFile.question_key,
-            ),
+            and_(question.version_id == reports.c.version_id, question.key == ReportFile.question_key),
         )
         .where(ReportFile.content_type.like("image/%"))
     )
@@ -1121,43 +1150,46 @@ def report_rows(
     session: Session, scope: Scope, flt: ReportFilter
 ) -> Iterator[tuple[ReportRow, list[AnswerRow]]]:
     """The filtered approved reports, ordered by day, store and id, each with its answers
-    (ordered by group, item, answer id) — streamed in exactly two statements (reports and
+    (in the order they were stored) — streamed in exactly two statements (reports and
     answers, both in the same order, merged here), so memory stays flat for any number of
     reports. Columns for the workbook: :func:`question_defs` (same scope and filter).
 
     Consume the iterator completely (or close it) before using the session for other
     statements on PostgreSQL (the two statements are server-side cursors).
     """
-    day = report_day()
-    reports = select(
-        Report.id,
-        Report.kind,
-        day,
-        Location.id,
-        Location.name,
-        Location.city,
-        Project.name,
-        Job.id,
-        Job.title,
-        Promoter.first_name,
-        Promoter.last_name,
-        Report.questionnaire_version_id,
-        Appointment.start_time,
-        Appointment.end_time,
-        Report.actual_start,
-        Report.actual_end,
-        Report.break_minutes,
-        Report.submitted_at,
-        Report.reviewed_at,
-    ).select_from(Report)
-    reports = _reports_from(reports, scope, flt)
+    filtered = filtered_reports(scope, flt)
+    order = (filtered.c.day, Location.name, filtered.c.id)
     reports = (
-        reports.join(Location, Location.id == Job.location_id)
+        select(
+            Report.id,
+            Report.kind,
+            filtered.c.day,
+            Location.id,
+            Location.name,
+            Location.city,
+            Project.name,
+            Job.id,
+            Job.title,
+            Promoter.first_name,
+            Promoter.last_name,
+            Report.questionnaire_version_id,
+            Appointment.start_time,
+            Appointment.end_time,
+            Report.actual_start,
+            Report.actual_end,
+            Report.break_minutes,
+            Report.submitted_at,
+            Report.reviewed_at,
+        )
+        .select_from(filtered)
+        .join(Report, Report.id == filtered.c.id)
+        .join(Job, Job.id == filtered.c.job_id)
+        .join(Location, Location.id == Job.location_id)
         .join(Project, Project.id == Job.project_id)
         .join(Promoter, Promoter.id == Report.promoter_id)
-        .order_by(day, Location.name, Report.id)
+        .outerjoin(Appointment, Appointment.id == Report.appointment_id)
+        .order_by(*order)
     )
-    answer_day = report_day()
     answers = (
         select(
             ReportAnswer.report_id,
@@ -1167,12 +1199,11 @@ def report_rows(
             ReportAnswer.value_text,
             ReportAnswer.value_number,
         )
-        .select_from(ReportAnswer)
-        .join(Report, Report.id == ReportAnswer.report_id)
-    )
-    answers = _reports_from(answers, scope, flt).join(Location, Location.id == Job.location_id)
-    answers = answers.order_by(
-        answer_day, Location.name, Report.id, ReportAnswer.group_key, ReportAnswer.item, ReportAnswer.id
+        .select_from(filtered)
+        .join(ReportAnswer, ReportAnswer.report_id == filtered.c.id)
+        .join(Job, Job.id == filtered.c.job_id)
+        .join(Location, Location.id == Job.location_id)
+        .order_by(*order, ReportAnswer.id)
     )
     options = {"yield_per": STREAM_BATCH}
     report_result = session.execute(reports, execution_options=options)
@@ -1286,14 +1317,7 @@ def punctuality(
     questionnaire = func.coalesce(
         Appointment.day_questionnaire_id, Job.day_questionnaire_id, Project.day_questionnaire_id
     )
-    published = (
-        select(QuestionnaireVersion.id)
-        .where(
-            QuestionnaireVersion.questionnaire_id == questionnaire,
-            QuestionnaireVersion.published_at.is_not(None),
-        )
-        .exists()
-    )
+    published = questionnaire.in_(_published_questionnaires())
     report = aliased(Report, name="day_report")
     submitted = report.submitted_at
     if _dialect(session) == "postgresql":
@@ -1304,14 +1328,13 @@ def punctuality(
     else:
         intervals = _utc_offsets(zone_name, flt.date_from, flt.date_to)
         local_end = func.datetime(Appointment.date, Appointment.end_time)
-        offset = case(
-            *[
-                (local_end < to.strftime("%Y-%m-%d %H:%M:%S"), minutes)
-                for _start, to, minutes in intervals[:-1]
-            ],
-            else_=intervals[-1][2],
-        )
-        end_utc = func.datetime(local_end, func.printf("%+d minutes", -offset))
+        whens = [
+            (local_end < to.strftime("%Y-%m-%d %H:%M:%S"), -minutes) for _s, to, minutes in intervals[:-1]
+        ]
+        shift = literal_column(str(-intervals[-1][2]))
+        if whens:
+            shift = case(*whens, else_=shift)
+        end_utc = func.datetime(local_end, func.printf("%+d minutes", shift))
         deadline = func.datetime(end_utc, f"+{hours} hours")
         delay_hours = (func.julianday(submitted) - func.julianday(end_utc)) * 24.0
     submitted_at = submitted if _dialect(session) == "postgresql" else func.datetime(submitted)
@@ -1345,7 +1368,6 @@ def punctuality(
             Appointment.status.in_(("planned", "done")),
             Appointment.date >= flt.date_from,
             Appointment.date <= flt.date_to,
-            questionnaire.is_not(None),
             published,
             *_job_conditions(flt),
         )
