@@ -97,6 +97,19 @@ CUSTOMER_PAGES = (
         "customer",
         primary="#submit-proposal",
     ),
+    Page("portal-reporting", "/portal/reporting/", "customer", primary="#filters button[type=submit]"),
+    Page(
+        "portal-reporting-stores",
+        "/portal/reporting/stores",
+        "customer",
+        primary="#filters button[type=submit]",
+    ),
+    Page(
+        "portal-reporting-photos",
+        "/portal/reporting/photos",
+        "customer",
+        primary="#filters button[type=submit]",
+    ),
     Page(
         "portal-settings",
         "/portal/settings",
@@ -180,6 +193,7 @@ AGENCY_PAGES = (
     Page("agency-board", "/planning/board/", "agency"),
     Page("agency-appointments", "/appointmentview/list/", "agency"),
     Page("agency-questionnaires", "/questionnaires/", "agency", primary="#create-questionnaire"),
+    Page("agency-reporting-dashboard", "/reporting/dashboard/", "agency"),
 )
 
 SYSTEM_PAGES = CUSTOMER_PAGES + PROMOTER_PAGES

@@ -9,7 +9,7 @@ portal blueprint, so they follow it onto CUSTOMER_HOST.
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, render_template, request, stream_with_context, url_for
+from flask import abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.common.formatting import current_language, format_day
@@ -63,7 +63,6 @@ def reporting_overview():
     return render_template(
         "portal/reporting/overview.html",
         data=data,
-        charts=dashboard_data.chart_svgs(data),
         language=language,
         form_action=url_for("portal.reporting_overview"),
         **_common(state, choices),
@@ -125,35 +124,19 @@ def reporting_report(report_id: int):
     )
 
 
-def _download(state: FilterState, body, content_type: str, extension: str):
-    response = current_app.response_class(body)
-    response.headers["Content-Type"] = content_type
-    name = f"{_('report')}-{state.flt.date_from.isoformat()}-{state.flt.date_to.isoformat()}.{extension}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.route("/reporting/export.xlsx")
 @customer_required
 def reporting_export():
-    from app.reporting import workbook
-
     state = _state(_choices())
-    pieces = workbook.stream_xlsx(db.session, g.scope, state.flt, current_language())
-    return _download(
-        state,
-        stream_with_context(pieces),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "xlsx",
-    )
+    return dashboard_data.xlsx_download(db.session, g.scope, state, current_language())
 
 
 @bp.route("/reporting/report.pdf")
 @customer_required
 def reporting_pdf():
-    from app.reporting import pdf
-
-    state = _state(_choices())
-    data = pdf.campaign_report(db.session, g.scope, state.flt, current_language())
-    return _download(state, data, "application/pdf", "pdf")
+    choices = _choices()
+    state = _state(choices)
+    company = g.contact.company.name if g.contact is not None and g.contact.company is not None else ""
+    return dashboard_data.pdf_download(
+        db.session, g.scope, state, choices, current_language(), customer=company
+    )

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
@@ -24,7 +23,7 @@ from app.common.dates import parse_day
 from app.common.formatting import format_day
 from app.models.planning import Job, Project
 from app.models.reporting import Question, QuestionnaireVersion, Report
-from app.reporting import analytics
+from app.reporting import analytics, charts
 from app.security.visibility import Scope
 
 #: Largest id accepted from a query string (larger ones name no record).
@@ -227,17 +226,6 @@ class FigureRow:
 
 
 @dataclass
-class Series:
-    """One chart's data: a label and a value per bar or point (None: nothing reported)."""
-
-    title: str
-    labels: list[str]
-    values: list[float | None]
-    unit: str | None = None
-    key: str = ""
-
-
-@dataclass
 class Overview:
     progress: analytics.Progress
     weeks: list
@@ -245,36 +233,30 @@ class Overview:
     sell_through: list
     figure: analytics.FigureDef | None
     figure_choices: list[tuple[str, str]]
-    trend: Series | None
-    ranking: Series | None
-    territories: Series | None
-    territory_rows: list = field(default_factory=list)
+    #: charts.Chart objects (drawing as inline SVG and its table); None where there is nothing to draw
+    progress_chart: charts.Chart | None = None
+    trend: charts.Chart | None = None
+    ranking: charts.Chart | None = None
+    territories: charts.Chart | None = None
 
 
 def default_figure(defs: list[analytics.FigureDef]) -> analytics.FigureDef | None:
-    """Units sold when the questionnaire asks for them, else the first figure."""
+    """Units sold when the questionnaire asks for them (the group's total), else the first figure."""
     for figure in defs:
         if figure.question_key == "units_sold" and figure.choice is None:
-            return figure
-    for figure in defs:
-        if figure.question_key == "units_sold":
             return figure
     return defs[0] if defs else None
 
 
-def _week_label(key) -> str:
-    if isinstance(key, dt.date):
-        return format_day(key)
-    return str(key)
-
-
-def _series(buckets, figure: analytics.FigureDef, title: str, language: str, label=None) -> Series:
-    labels, values = [], []
-    for bucket in buckets:
-        value = bucket.values.get(figure.id)
-        labels.append(label(bucket) if label else str(bucket.label))
-        values.append(value.total if value else None)
-    return Series(title=title, labels=labels, values=values, unit=figure.unit, key=figure.id)
+def _compared(defs: list[analytics.FigureDef], figure: analytics.FigureDef) -> list[analytics.FigureDef]:
+    """The figures of the territory comparison: the chosen one and the plain number questions."""
+    chosen = [figure]
+    for other in defs:
+        if len(chosen) >= 4:
+            break
+        if other.group_key is None and other.choice is None and other.id != figure.id:
+            chosen.append(other)
+    return chosen
 
 
 def overview(session: Session, scope: Scope, state: FilterState, language: str) -> Overview:
@@ -287,57 +269,75 @@ def overview(session: Session, scope: Scope, state: FilterState, language: str) 
     if state.figure and figure is None:
         state.messages.append(_("The chosen figure is not available; showing the default one."))
     figure = figure or default_figure(defs)
-    trend = ranking = territories = None
-    territory_rows: list = []
-    if figure is not None:
-        name = figure.label(language)
-        weeks = analytics.figures_by(session, scope, flt, "week")
-        trend = _series(
-            weeks,
-            figure,
-            _("%(figure)s per week", figure=name),
-            language,
-            label=lambda b: _week_label(b.key),
-        )
-        stores = analytics.figures_by(session, scope, flt, "store")
-        stores = [b for b in stores if b.values.get(figure.id)]
-        stores.sort(key=lambda b: (-b.values[figure.id].total, str(b.label)))
-        ranking = _series(stores[:RANKING_SIZE], figure, _("Stores by %(figure)s", figure=name), language)
-        if analytics.compares_territories(session, scope, flt):
-            territory_rows = analytics.figures_by(session, scope, flt, "territory")
-            territories = _series(territory_rows, figure, _("%(figure)s by territory", figure=name), language)
-    return Overview(
+    weeks = analytics.progress_by_week(session, scope, flt)
+    data = Overview(
         progress=analytics.progress(session, scope, flt),
-        weeks=analytics.progress_by_week(session, scope, flt),
+        weeks=weeks,
         figures=rows,
         sell_through=analytics.sell_through(session, scope, flt),
         figure=figure,
         figure_choices=[(d.id, d.label(language)) for d in defs],
-        trend=trend,
-        ranking=ranking,
-        territories=territories,
-        territory_rows=territory_rows,
     )
+    if weeks:
+        data.progress_chart = charts.progress_weeks(weeks, language)
+    if figure is not None:
+        by_week = analytics.figures_by(session, scope, flt, "week")
+        data.trend = charts.weekly_trend(by_week, figure, language, period=(flt.date_from, flt.date_to))
+        by_store = analytics.figures_by(session, scope, flt, "store")
+        data.ranking = charts.store_ranking(by_store, figure, language, top=RANKING_SIZE)
+        if analytics.compares_territories(session, scope, flt):
+            by_territory = analytics.figures_by(session, scope, flt, "territory")
+            data.territories = charts.territory_comparison(by_territory, _compared(defs, figure), language)
+    return data
 
 
-def chart_svgs(data: Overview) -> dict[str, Markup]:
-    """The overview's charts as inline SVG (:mod:`app.reporting.charts`); a chart that cannot
-    be drawn is left out — its table is shown instead."""
-    try:
-        from app.reporting import charts
-    except ImportError:  # H2's charts not merged yet
-        return {}
+# ---------------------------------------------------------------- downloads
 
-    drawn: dict[str, Markup] = {}
-    for name, series, kind in (
-        ("trend", data.trend, "line"),
-        ("ranking", data.ranking, "bars"),
-        ("territories", data.territories, "bars"),
-    ):
-        if series is None or not any(v is not None for v in series.values):
-            continue
-        drawn[name] = Markup(charts.svg(kind, series.title, series.labels, series.values))
-    return drawn
+
+def download(body, content_type: str, name: str):
+    """A file download that no cache keeps."""
+    from flask import current_app
+
+    response = current_app.response_class(body)
+    response.headers["Content-Type"] = content_type
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def xlsx_download(session: Session, scope: Scope, state: FilterState, language: str):
+    """The filtered reports as a streamed Excel workbook (one row per report)."""
+    from flask import stream_with_context
+
+    from app.reporting import workbook
+    from app.transfer.tables import CONTENT_TYPES
+
+    pieces, name = workbook.stream_xlsx(session, scope, state.flt, language)
+    return download(stream_with_context(pieces), CONTENT_TYPES["xlsx"], name)
+
+
+def pdf_download(
+    session: Session, scope: Scope, state: FilterState, choices: Choices, language: str, customer: str = ""
+):
+    """The campaign report of the filtered period as PDF, in the user's language."""
+    from app.reporting import pdf
+
+    flt = state.flt
+    projects = dict(choices.projects)
+    for _company, grouped in choices.project_groups:
+        projects.update(grouped)
+    data = pdf.campaign_report(
+        session,
+        scope,
+        flt,
+        language,
+        customer=customer,
+        project=projects.get(flt.project_id, "") if flt.project_id else "",
+        territory=dict(choices.territories).get(flt.territory_id, "") if flt.territory_id else "",
+    )
+    base = _("campaign-report")
+    name = f"{base}-{flt.date_from.isoformat()}-{flt.date_to.isoformat()}.pdf"
+    return download(data, "application/pdf", name)
 
 
 # ---------------------------------------------------------------- photos and one report

@@ -9,7 +9,7 @@ select that also finds a customer company's projects), not listed: an agency has
 
 from __future__ import annotations
 
-from flask import current_app, g, request, stream_with_context, url_for
+from flask import current_app, g, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import gettext as _
 
@@ -51,15 +51,6 @@ def _remote() -> dict[str, str]:
     }
 
 
-def _download(state: FilterState, body, content_type: str, extension: str):
-    response = current_app.response_class(body)
-    response.headers["Content-Type"] = content_type
-    name = f"{_('report')}-{state.flt.date_from.isoformat()}-{state.flt.date_to.isoformat()}.{extension}"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 class ReportDashboardView(BaseView):
     route_base = "/reporting/dashboard"
     default_view = "overview"
@@ -96,7 +87,6 @@ class ReportDashboardView(BaseView):
         return self.render_template(
             "reporting/dashboard.html",
             data=data,
-            charts=dashboard_data.chart_svgs(data),
             form_action=url_for("ReportDashboardView.overview"),
             **self._common(state, choices),
         )
@@ -139,25 +129,21 @@ class ReportDashboardView(BaseView):
     @expose("/export.xlsx")
     @has_access
     def export_xlsx(self):
-        from app.reporting import workbook
-
         state = self._state(_choices())
-        pieces = workbook.stream_xlsx(db.session, scope_for(g.user), state.flt, current_language())
-        return _download(
-            state,
-            stream_with_context(pieces),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        )
+        return dashboard_data.xlsx_download(db.session, scope_for(g.user), state, current_language())
 
     @expose("/report.pdf")
     @has_access
     def report_pdf(self):
-        from app.reporting import pdf
-
-        state = self._state(_choices())
-        data = pdf.campaign_report(db.session, scope_for(g.user), state.flt, current_language())
-        return _download(state, data, "application/pdf", "pdf")
+        choices = _choices()
+        state = self._state(choices)
+        customer = ""
+        if state.flt.project_id is not None:
+            project = db.session.get(Project, state.flt.project_id)
+            customer = project.customer.name if project is not None and project.customer else ""
+        return dashboard_data.pdf_download(
+            db.session, scope_for(g.user), state, choices, current_language(), customer=customer
+        )
 
 
 class PunctualityView(BaseView):
@@ -171,10 +157,11 @@ class PunctualityView(BaseView):
     def punctuality(self):
         choices = _choices()
         state = dashboard_data.read_filter(request.args, local_today(), choices)
-        rows = analytics.punctuality(db.session, state.flt)
+        rows = analytics.punctuality(db.session, state.flt, scope=scope_for(g.user))
         return self.render_template(
             "reporting/dashboard_punctuality.html",
             rows=rows,
+            reminder_hours=int(current_app.config.get("REPORT_REMINDER_HOURS", 24)),
             state=state,
             choices=choices,
             ranges=dashboard_data.range_labels(),
