@@ -25,7 +25,7 @@ from app.digests.models import DigestRun
 from app.models.crm import Contact
 from app.models.planning import Project
 from app.models.report_schedules import ReportSchedule
-from app.reporting import analytics
+from app.reporting import analytics, pdf
 from app.reporting.analytics import ReportFilter
 from app.security.visibility import Scope, scope_for
 
@@ -96,11 +96,7 @@ def save_schedule(
 def campaign_pdf(
     session: Session, scope: Scope, flt: ReportFilter, language: str, *, project: Project, contact: Contact
 ) -> bytes:
-    """The campaign report PDF (H2's :func:`app.reporting.pdf.campaign_report`)."""
-    try:
-        from app.reporting import pdf
-    except ImportError:  # pragma: no cover - only until the PDF module is merged
-        return _placeholder_pdf_until_pdf_module_merged(session, scope, flt, language)
+    """The campaign report PDF of ``flt`` through ``scope``, headed with the contact's territory."""
     territory = ", ".join(sorted(t.name for t in contact.territories))
     with force_locale(language):
         title = _("Monthly report")
@@ -114,28 +110,6 @@ def campaign_pdf(
         project=project.name,
         territory=territory,
     )
-
-
-def _placeholder_pdf_until_pdf_module_merged(
-    session: Session, scope: Scope, flt: ReportFilter, language: str
-) -> bytes:  # pragma: no cover
-    """A bare PDF listing the visible stores' progress (replaced by app.reporting.pdf)."""
-    import io
-
-    from reportlab.pdfgen import canvas
-
-    buffer = io.BytesIO()
-    page = canvas.Canvas(buffer)
-    y = 800
-    page.drawString(40, y, f"{flt.date_from:%d.%m.%Y} - {flt.date_to:%d.%m.%Y}")
-    for store in analytics.progress_by_store(session, scope, flt):
-        y -= 16
-        page.drawString(40, y, f"{store.name} ({store.city}): {store.progress.done}")
-        if y < 60:
-            page.showPage()
-            y = 800
-    page.save()
-    return buffer.getvalue()
 
 
 def _already_sent(session: Session, key: str, period: str) -> bool:
