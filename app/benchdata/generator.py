@@ -5,7 +5,8 @@ At scale 1: 100 territories (three levels), 5,000 locations, 200 projects with
 ``bench.cust001`` …, 20 promoters with logins ``bench.prom00`` … and 20 agency-side
 planners), 1,000,000 appointments and a booking on most of them. Rows are written
 with Core ``executemany`` in large batches inside one transaction per table, with
-explicit primary keys, so the whole set goes into SQLite in a few minutes on two cores.
+explicit primary keys — appointments, bookings and reports with ``COPY`` (PostgreSQL)
+or a DB-API ``executemany`` of tuples (SQLite), see :mod:`app.benchdata.reports`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from app.models.planning import Appointment, Booking, Job, Project, project_cont
 from app.models.promoter import Promoter
 from app.models.reporting import Report
 
-from .reports import actual_times, day_questionnaire, fate, write_reports
+from .reports import actual_times, bulk_dicts, day_questionnaire, fate, write_reports
 
 BATCH = 20_000
 STATES = ["BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH"]
@@ -291,7 +292,7 @@ def generate(
             }
 
     total_appointments = per_job * len(jobs)
-    _insert(session, Appointment.__table__, appointment_rows(), total_appointments, progress)
+    bulk_dicts(session, Appointment.__table__, appointment_rows(), total_appointments, progress)
 
     def booking_rows():
         bid = first_booking
@@ -309,7 +310,7 @@ def generate(
             }
             bid += 1
 
-    _insert(session, Booking.__table__, booking_rows(), total_appointments * 9 // 10, progress)
+    bulk_dicts(session, Booking.__table__, booking_rows(), total_appointments * 9 // 10, progress)
 
     sales = {job["id"]: 0.8 + 0.15 * root_of_location[job["location_id"]] for job in jobs}
     report_counts = write_reports(
