@@ -257,9 +257,15 @@ def customer_logins(url: str) -> list[str]:
 
 def region_customers(url: str) -> list[tuple[str, int]]:
     """(login, territory id) of the bench's customer logins whose one territory is a region
-    (the middle level: about 30 of their company's stores at scale 1)."""
+    (the middle level: about 30 of their company's stores at scale 1) with approved reports
+    last month."""
+    import datetime as dt
+
     from sqlalchemy import create_engine, text
 
+    first = dt.date.today().replace(day=1)
+    start = (first - dt.timedelta(days=1)).replace(day=1).isoformat()
+    end = first.isoformat()
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -273,8 +279,15 @@ def region_customers(url: str) -> list[tuple[str, int]]:
                         "JOIN territory p ON p.id = t.parent_id "
                         "WHERE u.username LIKE 'bench.cust%' AND p.parent_id IS NULL "
                         "AND (SELECT count(*) FROM contact_territory x WHERE x.contact_id = c.id) = 1 "
+                        # with approved reports last month (a customer's campaigns may all be over)
+                        "AND EXISTS (SELECT 1 FROM report r JOIN job j ON j.id = r.job_id "
+                        "JOIN project pr ON pr.id = j.project_id JOIN location l ON l.id = j.location_id "
+                        "JOIN territory lt ON lt.id = l.territory_id "
+                        "WHERE pr.customer_id = c.company_id AND lt.parent_id = t.id "
+                        "AND r.status = 'approved' AND r.submitted_at >= :start AND r.submitted_at < :end) "
                         "ORDER BY u.username"
-                    )
+                    ),
+                    {"start": start, "end": end},
                 )
             ]
     finally:
