@@ -228,3 +228,36 @@ def test_the_scheduler_sends_on_the_first_of_the_month_at_six(app):
     fields = {f.name: str(f) for f in job.trigger.fields}
     assert (fields["day"], fields["hour"], fields["minute"]) == ("1", "6", "0")
     assert str(job.trigger.timezone) == app.config["TIMEZONE"]
+
+
+def test_an_attachment_is_base64_in_short_lines_with_a_plain_name_and_the_same_bytes_again(
+    app, session, tidy
+):
+    from app.outbox.enqueue import enqueue
+    from app.outbox.mime import build_message
+
+    data = bytes(range(256)) * 400  # 100 KB of every byte value
+    with app.test_request_context():
+        message = enqueue(
+            session,
+            "password_reset",
+            "zoe@example.com",
+            "de",
+            attachments=[("Bericht März/../x.pdf", "application/pdf", data)],
+            name="Zoë",
+            username="zoe",
+            link="https://x/",
+            hours=48,
+        )
+        session.commit()
+        first = build_message(message, "promoplan <noreply@example.com>").as_bytes()
+        again = build_message(message, "promoplan <noreply@example.com>").as_bytes()
+    assert first == again  # a repeated delivery is the same message
+    lines = first.split(b"\r\n")
+    assert max(len(line) for line in lines) <= 78
+    parsed = email.message_from_bytes(first, policy=email.policy.default)
+    (attachment,) = parsed.iter_attachments()
+    assert attachment["Content-Transfer-Encoding"] == "base64"
+    assert attachment.get_filename() == "Bericht_M_rz_.._x.pdf"
+    assert attachment.get_content() == data
+    assert "Zoë" in body_text(parsed)
