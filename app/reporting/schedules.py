@@ -147,6 +147,8 @@ def send_monthly_reports(session: Session, today: dt.date | None = None) -> int:
             if _already_sent(session, key, period):
                 continue
             scope = scope_for(contact.user).resolved(session)
+            if scope.kind != "customer":
+                continue  # only through a customer's visibility, never the agency's
             if not analytics.progress(session, scope, flt).appointments:
                 continue
             language = contact.language or "de"
