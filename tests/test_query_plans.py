@@ -55,3 +55,86 @@ def test_the_promoter_pages_start_from_the_promoters_bookings(app, session):
     assert first.startswith("SEARCH booking USING INDEX ix_booking_promoter_status"), plan
     assert "SEARCH appointment USING INTEGER PRIMARY KEY" in plan, plan
     session.rollback()
+
+
+# ---------------------------------------------------------------- the reporting area's figures
+
+
+def _explain_statements(session, call) -> list[str]:
+    """The plans of every statement ``call()`` runs (same SQL, same parameters)."""
+    from sqlalchemy import event
+
+    statements = []
+
+    def capture(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    connection = session.connection()
+    postgres = engine.dialect.name == "postgresql"
+    if postgres:
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plans = []
+    for statement, parameters in statements:
+        prefix = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+        rows = connection.exec_driver_sql(prefix + statement, parameters).all()
+        plans.append("\n".join(str(row[0] if postgres else row[-1]) for row in rows))
+    return plans
+
+
+def _figure_plan(session, username: str) -> str:
+    import datetime as dt
+
+    from flask_appbuilder.security.sqla.models import User
+    from sqlalchemy import select
+
+    from app.common.timezone import local_today
+    from app.reporting.analytics import ReportFilter, figures
+    from app.security.visibility import scope_for
+
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite and session.execute(text("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")).first():
+        session.execute(text("DELETE FROM sqlite_stat1"))  # as a fresh installation: no statistics
+    user = session.scalar(select(User).where(User.username == username))
+    scope = scope_for(user).resolved(session)
+    today = local_today()
+    flt = ReportFilter(today - dt.timedelta(days=30), today)  # a month of the demo's reports
+    plans = _explain_statements(session, lambda: figures(session, scope, flt))
+    (plan,) = [p for p in plans if "ix_report_answer_report_key" in p]
+    return plan
+
+
+def test_the_agencys_figures_start_from_the_appointments_of_the_period(session):
+    """The figures of a month over every store: the day reports from the month's
+    appointments (``(date, status)``, then the report by its appointment), never every
+    approved report through the status index (on SQLite without statistics that read all
+    500,000 reports for one month); weekly reports by ``report (status, week_start)``;
+    the answers by report."""
+    plan = _figure_plan(session, "agentur")
+    if session.get_bind().dialect.name == "sqlite":
+        assert (
+            "SEARCH appointment USING COVERING INDEX ix_appointment_date_status (date>? AND date<?)" in plan
+        )
+        assert "(appointment_id=?)" in plan, plan
+        assert "ix_report_status_submitted" not in plan and "SCAN report" not in plan, plan
+    # PostgreSQL chooses the order from its statistics (ANALYZE); the weekly reports' index it must have
+    assert "ix_report_status_week" in plan, plan
+    session.rollback()
+
+
+def test_a_customers_figures_start_from_the_appointments_of_their_jobs(session):
+    plan = _figure_plan(session, "adm.nord")
+    if session.get_bind().dialect.name == "sqlite":
+        assert (
+            "SEARCH appointment USING COVERING INDEX ix_appointment_job_date (job_id=? AND date>? AND date<?)"
+            in plan
+        )
+        assert "(appointment_id=?)" in plan, plan
+        assert "SCAN report" not in plan and "SCAN appointment" not in plan, plan
+    assert "ix_report_answer_report_key" in plan, plan
+    session.rollback()

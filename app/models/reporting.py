@@ -182,6 +182,8 @@ class Report(Model):
         Index("ix_report_status_submitted", "status", "submitted_at"),
         Index("ix_report_job_status", "job_id", "status"),
         Index("ix_report_promoter_status", "promoter_id", "status"),
+        # the reporting area's weekly reports of a period, over all jobs (app.reporting.analytics)
+        Index("ix_report_status_week", "status", "week_start"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

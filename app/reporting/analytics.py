@@ -18,16 +18,35 @@ Definitions used throughout:
   with at least one answer: ``per_day`` is the average per promotion day;
 - labels come from the questions of the questionnaire versions the filtered reports
   were written with; for a key the newest version's label wins.
+
+The functions (all take the session, the scope and a :class:`ReportFilter`):
+
+- :func:`figure_defs` / :func:`figures` / :func:`figures_by` (week, month, store, job,
+  territory) — :class:`FigureDef`, :class:`FigureValue`, :class:`Bucket`;
+- :func:`sell_through` — opening and closing stock per product (:class:`SellThrough`);
+- :func:`progress` / :func:`progress_by_week` / :func:`progress_by_store` — appointments
+  planned, done, cancelled, missing a report, hours, staffed days (:class:`Progress`);
+- :func:`photos` (a page of :class:`PhotoRow`), :func:`photo_questions`;
+- :func:`question_defs`, :func:`group_sizes` and :func:`report_rows` — the columns and
+  the streamed rows of the XLSX export (:class:`QuestionDef`, :class:`ReportRow`, :class:`AnswerRow`);
+- :func:`territory_choices`, :func:`compares_territories` — the territory filter and
+  whether a territory comparison is worth showing;
+- :func:`punctuality` — the agency's day-report punctuality per promoter.
+
+Dates and weeks are computed in SQL by small dialect helpers (:func:`week_start`,
+:func:`month_start`, :func:`day_number`, :func:`minutes_between`) for SQLite and
+PostgreSQL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Float,
     Integer,
@@ -37,6 +56,7 @@ from sqlalchemy import (
     distinct,
     false,
     func,
+    literal,
     literal_column,
     null,
     or_,
@@ -67,6 +87,8 @@ CLOSING_STOCK = "closing_stock"
 #: Appointment statuses counted by :func:`progress` (proposals and rejected proposals are not).
 PROGRESS_STATUSES = ("planned", "done", "cancelled")
 DIMENSIONS = ("week", "month", "store", "job", "territory")
+#: The largest id of an INTEGER column (PostgreSQL); larger ids in a filter match nothing.
+MAX_ID = 2**31 - 1
 
 
 # ---------------------------------------------------------------- filter and periods
@@ -81,6 +103,13 @@ class ReportFilter:
     location_id: int | None = None
     job_id: int | None = None
     question_key: str | None = None  # photos only
+
+    def __post_init__(self) -> None:
+        # an id beyond the database's integers (typed into a URL) matches nothing, never an error
+        for name in ("project_id", "territory_id", "location_id", "job_id"):
+            value = getattr(self, name)
+            if value is not None and not 0 < value <= MAX_ID:
+                object.__setattr__(self, name, 0)
 
 
 RANGES = ("this_week", "last_week", "last_4_weeks", "this_month", "last_month", "this_year", "custom")
@@ -136,6 +165,13 @@ def month_start(session: Session, day) -> ColumnElement[dt.date]:
     return cast(func.date_trunc("month", day), Date)
 
 
+def day_number(session: Session, day) -> ColumnElement[int]:
+    """Days since 1 January 2000 (a whole number per date), as SQL of the session's database."""
+    if _dialect(session) == "sqlite":
+        return cast(func.julianday(day) - 2451544.5, Integer)
+    return cast(day - literal(dt.date(2000, 1, 1), Date), Integer)
+
+
 def minutes_between(session: Session, start, end) -> ColumnElement[int]:
     """Whole minutes from time ``start`` to time ``end`` of the same day (negative if before)."""
     if _dialect(session) == "sqlite":
@@ -176,12 +212,33 @@ def _job_conditions(flt: ReportFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def filtered_reports(scope: Scope, flt: ReportFilter, name: str = "filtered_report"):
+def _approved_day_reports(session: Session, scope: Scope) -> list[ColumnElement[bool]]:
+    """Conditions for day reports joined to their appointments: approved and visible
+    (``scope.condition(Report)``, and the appointment's too).
+
+    The planner should start from the appointments of the period (``appointment (job_id,
+    date)`` or ``(date, status)``, then the report by ``report.appointment_id``), never from
+    the status index over every approved report. PostgreSQL's statistics see to that;
+    SQLite has none, so there the status is compared through coalesce (not indexable) and a
+    customer's visibility is taken from the appointment's job, with the report on the same
+    job (a day report's job is its appointment's) — the same rows.
+    """
+    if scope.kind not in ("agency", "customer"):
+        return [false()]
+    if _dialect(session) != "sqlite":
+        return [scope.condition(Report), Report.status == "approved", scope.condition(Appointment)]
+    approved = func.coalesce(Report.status, "") == "approved"
+    if scope.kind == "agency":
+        return [approved]
+    return [approved, scope.condition(Appointment), Report.job_id == Appointment.job_id]
+
+
+def filtered_reports(session: Session, scope: Scope, flt: ReportFilter, name: str = "filtered_report"):
     """The approved, visible reports of the filter as a subquery (id, job_id, day, version_id).
 
-    Two branches, each along its own index: day reports from their appointments
-    (``appointment (job_id, date)`` / ``(date, status)``, then ``report.appointment_id``),
-    weekly reports by ``report (job_id, week_start)``.
+    Two branches, each along its own index: day reports from their appointments of the
+    period (see :func:`_approved_day_reports`), weekly reports by ``report (job_id,
+    week_start)`` (customers) or ``report (status, week_start)`` (the agency).
     """
     jobs = _job_conditions(flt)
     day_reports = (
@@ -193,29 +250,26 @@ def filtered_reports(scope: Scope, flt: ReportFilter, name: str = "filtered_repo
         )
         .select_from(Appointment)
         .join(Report, Report.appointment_id == Appointment.id)
-        .join(Job, Job.id == Appointment.job_id)
         .where(
-            scope.condition(Appointment),
-            scope.condition(Report),
-            Report.status == "approved",
+            *_approved_day_reports(session, scope),
             Appointment.date >= flt.date_from,
             Appointment.date <= flt.date_to,
-            *jobs,
         )
     )
     week_reports = (
         select(Report.id, Report.job_id, Report.week_start, Report.questionnaire_version_id)
         .select_from(Report)
-        .join(Job, Job.id == Report.job_id)
         .where(
             scope.condition(Report),
-            Report.kind == "week",
             Report.status == "approved",
             Report.week_start >= flt.date_from,
             Report.week_start <= flt.date_to,
-            *jobs,
+            Report.kind == "week",
         )
     )
+    if jobs:
+        day_reports = day_reports.join(Job, Job.id == Appointment.job_id).where(*jobs)
+        week_reports = week_reports.join(Job, Job.id == Report.job_id).where(*jobs)
     return union_all(day_reports, week_reports).subquery(name)
 
 
@@ -263,13 +317,28 @@ def _parse_choices(text: str | None) -> list[tuple[str, str, str]]:
 
 
 def _used_version_ids(session: Session, scope: Scope, flt: ReportFilter) -> list[int]:
-    reports = filtered_reports(scope, flt)
+    reports = filtered_reports(session, scope, flt)
     return list(session.scalars(select(distinct(reports.c.version_id))))
 
 
 def question_defs(session: Session, scope: Scope, flt: ReportFilter) -> list[QuestionDef]:
     """The questions of the versions the filtered reports were written with, in questionnaire
-    order (day reports' first), one per (group, key) — the newest version's wording."""
+    order (day reports' first), one per (group, key) — the newest version's wording.
+
+    Remembered for the session's current transaction (a page asks for figures, figures by
+    week and by store, the sell-through … of the same filter: two statements once)."""
+    key = ("question_defs", scope, replace(flt, question_key=None))
+    transaction = session.connection().get_transaction()  # (begins it if need be)
+    memo = session.info.get("analytics_memo")
+    if memo is None or memo[0] is not transaction:
+        memo = (transaction, {})
+        session.info["analytics_memo"] = memo
+    if key not in memo[1]:
+        memo[1][key] = _question_defs(session, scope, flt)
+    return list(memo[1][key])
+
+
+def _question_defs(session: Session, scope: Scope, flt: ReportFilter) -> list[QuestionDef]:
     version_ids = _used_version_ids(session, scope, flt)
     if not version_ids:
         return []
@@ -417,7 +486,8 @@ def figure_defs(session: Session, scope: Scope, flt: ReportFilter) -> list[Figur
 @dataclass
 class FigureValue:
     """Sum of a figure's answers; ``answers`` rows, ``reports`` with an answer, ``days``
-    promotion days (job and day) with an answer."""
+    promotion days (job and day) with an answer — for a weekly report's figure the "day"
+    is its week (one per job and week)."""
 
     total: float = 0.0
     answers: int = 0
@@ -444,79 +514,88 @@ class Bucket:
 
 
 def _figure_rows(session: Session, scope: Scope, flt: ReportFilter, questions: list[QuestionDef], dimension):
-    """(dimension value, figure id, FigureValue) of the filtered reports: two statements, one
-    over all number answers, one per choice of the groups that have a single-choice column.
-    ``dimension``: a function (reports subquery) → (column, joiner) or None; per (dimension,
-    key, choice, job, day) first, then summed — the days are the inner groups."""
+    """(dimension value, figure id, FigureValue) of the filtered reports, in one statement.
+
+    The number answers (each with the choice of its group row, if the group has a
+    single-choice column) are read once (a CTE) and aggregated twice: per figure and per
+    figure and choice. ``dimension``: a function (reports subquery) → (column, joiner) or
+    None. A promotion day is counted by a key of job and day (distinct per figure).
+    """
     number_keys = sorted({q.key for q in questions if q.kind in NUMBER_KINDS})
     if not number_keys:
         return []
     wanted = {(q.group_key, q.key) for q in questions if q.kind in NUMBER_KINDS}
     choice_of = _choice_keys(questions)
     choice_groups = sorted(g for g in choice_of if any(group == g for group, _k in wanted))
-    results = []
-    for per_choice in (False, True):
-        if per_choice and not choice_groups:
-            continue
-        reports = filtered_reports(scope, flt)
-        answer = aliased(ReportAnswer, name="a")
-        chosen = aliased(ReportAnswer, name="c")
-        dim = dimension(reports) if dimension else None
-        dim_column = dim[0].label("dim") if dim else literal_column("0").label("dim")
-        choice_column = chosen.value_text.label("choice") if per_choice else null().label("choice")
-        group_by = [answer.question_key, answer.group_key, reports.c.job_id, reports.c.day]
-        group_by += [dim[0]] if dim else []
-        group_by += [chosen.value_text] if per_choice else []
-        inner = (
-            select(
-                dim_column,
-                answer.question_key.label("question_key"),
-                answer.group_key.label("group_key"),
-                choice_column,
-                func.sum(answer.value_number).label("total"),
-                func.count(answer.value_number).label("answers"),
-                func.count(distinct(answer.report_id)).label("reports"),
-            )
-            .select_from(reports)
-            .join(answer, answer.report_id == reports.c.id)
+    reports = filtered_reports(session, scope, flt)
+    answer = aliased(ReportAnswer, name="a")
+    chosen = aliased(ReportAnswer, name="c")
+    dim = dimension(reports) if dimension else None
+    day_key = cast(reports.c.job_id, BigInteger) * 100_000 + day_number(session, reports.c.day)
+    base = (
+        select(
+            (dim[0] if dim else literal_column("0")).label("dim"),
+            answer.question_key.label("question_key"),
+            answer.group_key.label("group_key"),
+            (chosen.value_text if choice_groups else null()).label("choice"),
+            answer.value_number.label("value"),
+            answer.report_id.label("report_id"),
+            day_key.label("day_key"),
         )
+        .select_from(reports)
+        .join(answer, answer.report_id == reports.c.id)
+    )
+    if choice_groups:
+        if len(choice_groups) == 1:
+            key_condition = and_(
+                answer.group_key == choice_groups[0], chosen.question_key == choice_of[choice_groups[0]].key
+            )
+        else:
+            key_condition = chosen.question_key == case(
+                {g: choice_of[g].key for g in choice_groups}, value=answer.group_key
+            )
+        base = base.outerjoin(
+            chosen,
+            and_(
+                chosen.report_id == answer.report_id,
+                chosen.group_key == answer.group_key,
+                chosen.item == answer.item,
+                key_condition,
+            ),
+        )
+    if dim:
+        base = dim[1](base)
+    base = base.where(answer.question_key.in_(number_keys), answer.value_number.is_not(None)).cte(
+        "number_answer"
+    )
+
+    def aggregate(per_choice: bool):
+        choice = base.c.choice if per_choice else null()
+        statement = select(
+            base.c.dim,
+            base.c.question_key,
+            base.c.group_key,
+            choice.label("choice"),
+            func.sum(base.c.value),
+            func.count(base.c.value),
+            func.count(distinct(base.c.report_id)),
+            func.count(distinct(base.c.day_key)),
+        )
+        keys = [base.c.dim, base.c.question_key, base.c.group_key]
         if per_choice:
-            if len(choice_groups) == 1:
-                key_condition = chosen.question_key == choice_of[choice_groups[0]].key
-                group_condition = answer.group_key == choice_groups[0]
-            else:
-                key_condition = chosen.question_key == case(
-                    {g: choice_of[g].key for g in choice_groups}, value=answer.group_key
-                )
-                group_condition = answer.group_key.in_(choice_groups)
-            inner = inner.join(
-                chosen,
-                and_(
-                    chosen.report_id == answer.report_id,
-                    chosen.group_key == answer.group_key,
-                    chosen.item == answer.item,
-                    key_condition,
-                ),
-            ).where(group_condition)
-        if dim:
-            inner = dim[1](inner)
-        inner = inner.where(answer.question_key.in_(number_keys), answer.value_number.is_not(None))
-        inner = inner.group_by(*group_by).subquery("per_day")
-        outer = select(
-            inner.c.dim,
-            inner.c.question_key,
-            inner.c.group_key,
-            inner.c.choice,
-            func.sum(inner.c.total),
-            func.sum(inner.c.answers),
-            func.sum(inner.c.reports),
-            func.count(),
-        ).group_by(inner.c.dim, inner.c.question_key, inner.c.group_key, inner.c.choice)
-        for key, question_key, group_key, choice, total, answers, n_reports, days in session.execute(outer):
-            if (group_key, question_key) not in wanted:
-                continue
-            value = FigureValue(float(total or 0), int(answers or 0), int(n_reports or 0), int(days or 0))
-            results.append((key, _figure_id(question_key, group_key, choice if per_choice else None), value))
+            statement = statement.where(base.c.choice.is_not(None))
+            keys.append(base.c.choice)
+        return statement.group_by(*keys)
+
+    statement = aggregate(False)
+    if choice_groups:
+        statement = union_all(statement, aggregate(True))
+    results = []
+    for key, question_key, group_key, choice, total, answers, n_reports, days in session.execute(statement):
+        if (group_key, question_key) not in wanted:
+            continue
+        value = FigureValue(float(total or 0), int(answers or 0), int(n_reports or 0), int(days or 0))
+        results.append((key, _figure_id(question_key, group_key, choice), value))
     return results
 
 
@@ -720,7 +799,7 @@ def sell_through(session: Session, scope: Scope, flt: ReportFilter) -> list[Sell
     else:
         key_condition = false()
         choice_column = null()
-    reports = filtered_reports(scope, flt)
+    reports = filtered_reports(session, scope, flt)
     statement = (
         select(
             opening.group_key,
@@ -1048,9 +1127,9 @@ class PhotoPage:
 def photos(session: Session, scope: Scope, flt: ReportFilter, page: int = 1, per_page: int = 24) -> PhotoPage:
     """The image files of the filtered approved reports (``flt.question_key``: of one question),
     newest day first; the label is the question's in the report's own version."""
-    page = max(1, int(page))
+    page = max(1, min(int(page), 100_000))
     per_page = max(1, min(int(per_page), 200))
-    reports = filtered_reports(scope, flt)
+    reports = filtered_reports(session, scope, flt)
     day = reports.c.day
     question = aliased(Question)
     statement = (
@@ -1106,6 +1185,20 @@ def photo_questions(session: Session, scope: Scope, flt: ReportFilter) -> list[Q
 # ---------------------------------------------------------------- rows for the XLSX export
 
 
+def group_sizes(session: Session, scope: Scope, flt: ReportFilter) -> dict[str, int]:
+    """Per group key the most rows (items) one filtered report has — how many column sets a
+    flattened export needs before it streams the rows (one statement)."""
+    reports = filtered_reports(session, scope, flt)
+    statement = (
+        select(ReportAnswer.group_key, func.max(ReportAnswer.item))
+        .select_from(reports)
+        .join(ReportAnswer, ReportAnswer.report_id == reports.c.id)
+        .where(ReportAnswer.group_key.is_not(None))
+        .group_by(ReportAnswer.group_key)
+    )
+    return {group_key: int(top) + 1 for group_key, top in session.execute(statement)}
+
+
 @dataclass(frozen=True)
 class ReportRow:
     """One approved report of :func:`report_rows` (the promoter by display name only)."""
@@ -1152,12 +1245,14 @@ def report_rows(
     """The filtered approved reports, ordered by day, store and id, each with its answers
     (in the order they were stored) — streamed in exactly two statements (reports and
     answers, both in the same order, merged here), so memory stays flat for any number of
-    reports. Columns for the workbook: :func:`question_defs` (same scope and filter).
+    reports. Columns for the workbook: :func:`question_defs` and :func:`group_sizes` (same
+    scope and filter): a group's sub-answers have ``group_key`` and their row ``item``
+    (0, 1, …); choices are codes (labels: ``QuestionDef.choice_label``); yes/no are 1/0.
 
     Consume the iterator completely (or close it) before using the session for other
     statements on PostgreSQL (the two statements are server-side cursors).
     """
-    filtered = filtered_reports(scope, flt)
+    filtered = filtered_reports(session, scope, flt)
     order = (filtered.c.day, Location.name, filtered.c.id)
     reports = (
         select(
