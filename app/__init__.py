@@ -82,8 +82,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions["report_required"] = requires_day_report
     register_wizard(portal_bp, customer_required)
-    from app.portal import reporting as _portal_reporting  # noqa: F401  (routes on the portal blueprint)
+    from app.reporting.customer_views import register_customer_reporting
 
+    register_customer_reporting(portal_bp, customer_required)
     app.register_blueprint(portal_bp)
     app.register_blueprint(promoter_bp)
     from app.reporting.file_views import bp as reporting_files_bp

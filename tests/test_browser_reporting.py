@@ -177,3 +177,26 @@ def test_the_agency_dashboard_on_a_desktop(app, browser, live_server, lang):
     finally:
         context.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_no_reporting_page_scrolls_sideways_from_320_to_1920_px(app, browser, live_server, lang):
+    from tests.test_browser_layout import WIDTHS
+
+    query = _query(app)
+    context, page = open_as(browser, live_server, "customer", lang, "phone")
+    problems = []
+    try:
+        page.goto(live_server + f"/portal/reporting/photos?{query}")
+        report = page.locator("#photo-grid a[href*='/reporting/reports/']").first.get_attribute("href")
+        for path in (f"/portal/reporting/?{query}", f"/portal/reporting/stores?{query}", report):
+            page.goto(live_server + path)
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 800})
+                scroll_width = page.evaluate("document.documentElement.scrollWidth")
+                if scroll_width > width:
+                    problems.append(f"{path} at {width} px ({lang}): the page is {scroll_width} px wide")
+    finally:
+        context.close()
+    assert not problems, "\n".join(problems)

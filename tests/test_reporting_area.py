@@ -79,7 +79,7 @@ def _approved_units_sold(app, territory: str, period: dict[str, str]) -> tuple[f
     return float(total or 0), int(reports or 0)
 
 
-def _report_of(app, territory: str, status: str) -> int:
+def _report_of(app, territory: str, status: str, kind: str = "day") -> int:
     from app.models.crm import Location, Territory
     from app.models.planning import Job
     from app.models.reporting import Report
@@ -90,7 +90,7 @@ def _report_of(app, territory: str, status: str) -> int:
             .join(Job, Job.id == Report.job_id)
             .join(Location, Location.id == Job.location_id)
             .join(Territory, Territory.id == Location.territory_id)
-            .where(Territory.name == territory, Report.status == status)
+            .where(Territory.name == territory, Report.status == status, Report.kind == kind)
             .order_by(Report.id)
             .limit(1)
         )
@@ -175,6 +175,15 @@ def test_a_report_shows_the_groups_as_a_table_in_the_questionnaires_order(app):
     assert "Units sold" in group or "Sold" in group
 
 
+def test_a_weekly_report_shows_its_week(app):
+    client = client_for(app, "adm.nord", "de")
+    report_id = _report_of(app, NORTH, "approved", kind="week")
+    answer = client.get(f"/portal/reporting/reports/{report_id}")
+    assert answer.status_code == 200
+    text = visible_text(answer.get_data(as_text=True))
+    assert "Wochenbericht" in text and "Woche ab" in text
+
+
 @pytest.mark.parametrize("which", ["southern approved", "northern submitted", "unknown"])
 def test_adm_nord_gets_404_for_reports_he_may_not_see(app, which):
     report_id = {
@@ -240,6 +249,10 @@ def test_vertrieb_compares_north_and_south_in_english(app):
         ("/portal/reporting/", {"to": "2026-13-45"}, "is not a date"),
         ("/portal/reporting/", {"from": "01.12.2026", "to": "01.11.2026"}, "before its start"),
         ("/portal/reporting/", {"from": "01.01.1900", "to": "31.12.2999"}, "at most three years"),
+        ("/portal/reporting/", {"from": "31.12.9999"}, "before its start"),
+        ("/portal/reporting/", {"to": "01.01.1000"}, "No approved reports with figures"),
+        ("/portal/reporting/", {"from": "01.01.1000", "to": "31.12.9999"}, "at most three years"),
+        ("/portal/reporting/photos", {"from": "01.12.9999", "to": "31.12.9999"}, "No photos"),
         ("/portal/reporting/", {"store": "99999999"}, "store is not available"),
         ("/portal/reporting/", {"project": "99999999999999999999"}, "project is not available"),
         ("/portal/reporting/", {"territory": "-1"}, "territory is not available"),
@@ -291,18 +304,98 @@ def test_nul_bytes_are_refused_with_a_message(app, path):
     assert "cannot be stored" in visible_text(answer.get_data(as_text=True)) or answer.status_code == 200
 
 
-def test_downloads_are_served_with_the_filter(app):
+def _workbook_stores(data: bytes) -> set[str]:
+    """The store names of a downloaded workbook (the column headed Markt/Store)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(data), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    column = next(i for i, text in enumerate(rows[0]) if str(text) in ("Markt", "Store"))
+    return {str(row[column]) for row in rows[1:] if row[column]}
+
+
+def _pdf_text(data: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_adm_nord_downloads_excel_and_pdf_with_northern_stores_only(app):
     client = client_for(app, "adm.nord", "de")
     period = _period(app)
+    north, south = _north_south(app)
     xlsx = client.get("/portal/reporting/export.xlsx", query_string=period)
     assert xlsx.status_code == 200
     assert xlsx.data[:2] == b"PK"
     assert "attachment" in xlsx.headers["Content-Disposition"]
+    stores = _workbook_stores(xlsx.data)
+    assert stores and {name.rsplit(",", 1)[0] for name in stores} <= north, stores
     pdf = client.get("/portal/reporting/report.pdf", query_string=period)
     assert pdf.status_code == 200
     assert pdf.data[:5] == b"%PDF-"
+    text = _pdf_text(pdf.data)
+    assert "Kampagnenbericht" in text
+    assert any(name in text for name in north)
+    assert not any(name in text for name in south)
     # a broken filter still downloads (the default period), never a server error
     assert client.get("/portal/reporting/export.xlsx", query_string={"from": "31.02.2026"}).status_code == 200
+    assert client.get("/portal/reporting/report.pdf", query_string={"store": "x"}).status_code == 200
+
+
+def test_the_agency_downloads_any_project_and_territory(app):
+    from app.models.crm import Territory
+    from app.models.planning import Project
+
+    with db_session(app) as session:
+        project_id = session.scalar(select(Project.id).where(Project.name == "Supertoy Sales Promotion"))
+        south_id = session.scalar(select(Territory.id).where(Territory.name == SOUTH))
+    north, south = _north_south(app)
+    client = client_for(app, "agentur", "en")
+    args = {**_period(app), "project": project_id, "territory": south_id}
+    xlsx = client.get("/reporting/dashboard/export.xlsx", query_string=args)
+    assert xlsx.status_code == 200
+    stores = {name.rsplit(",", 1)[0] for name in _workbook_stores(xlsx.data)}
+    assert stores and stores <= south
+    pdf = client.get("/reporting/dashboard/report.pdf", query_string=args)
+    assert pdf.status_code == 200
+    text = _pdf_text(pdf.data)
+    assert "Campaign report" in text and SOUTH in text
+    assert not any(name in text for name in north)
+
+
+def test_the_area_works_on_the_customer_host(app, database_url):
+    from app import create_app
+    from tests.conftest import DEMO_PASSWORD
+
+    host = "kunden.promoplan.test"
+    hosted = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "AUTH_RATE_LIMITED": False,
+            "CUSTOMER_HOST": host,
+            "REPORT_STORAGE_PATH": app.config["REPORT_STORAGE_PATH"],
+        }
+    )
+    client = hosted.test_client()
+    login = client.post(
+        "/login", headers={"Host": host}, data={"username": "adm.nord", "password": DEMO_PASSWORD}
+    )
+    assert login.status_code == 302
+    page = client.get("/reporting/", headers={"Host": host}, query_string=_period(app))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    photos = re.search(r'href="([^"]+)" id="link-photos"', html).group(1)
+    gallery = client.get(photos.replace("&amp;", "&"), headers={"Host": host})
+    assert gallery.status_code == 200
+    thumb = re.search(r'src="([^"]+/thumbnail)"', gallery.get_data(as_text=True)).group(1)
+    assert client.get(thumb, headers={"Host": host}).status_code == 200
 
 
 def test_the_area_needs_a_customer_login(app):
@@ -374,3 +467,15 @@ def test_the_agency_dashboard_is_closed_to_others(app, user, path):
     assert answer.status_code in (302, 403, 404)
     if answer.status_code == 302:
         assert "login" in answer.headers["Location"]
+
+
+def test_a_long_store_list_says_it_is_cut(app, monkeypatch):
+    from app.reporting import dashboard_data
+
+    monkeypatch.setattr(dashboard_data, "STORE_ROWS", 5)
+    html = client_for(app, "agentur", "en").get("/reporting/dashboard/stores", query_string=_period(app))
+    html = html.get_data(as_text=True)
+    assert len(table_rows(html, "stores-table")) == 5
+    assert "Only the first 5 stores are listed" in visible_text(html)
+    html = client_for(app, "adm.nord", "en").get("/portal/reporting/stores", query_string=_period(app))
+    assert "Only the first 5 stores" in visible_text(html.get_data(as_text=True))

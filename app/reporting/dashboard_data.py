@@ -36,6 +36,8 @@ MAX_DAYS = 3 * 366 + 1
 DEFAULT_RANGE = "last_4_weeks"
 #: Stores in the ranking chart.
 RANKING_SIZE = 15
+#: Stores in the progress table (more: the user narrows the filter).
+STORE_ROWS = 500
 
 
 def range_labels() -> dict[str, str]:
@@ -52,7 +54,7 @@ def range_labels() -> dict[str, str]:
     return {code: labels.get(code, code) for code in analytics.RANGES}
 
 
-def _id(value: str | None) -> int | None | bool:
+def parse_id(value: str | None) -> int | None | bool:
     """An id from a query string: None when empty, False when it is no id at all."""
     value = (value or "").strip()
     if not value:
@@ -87,19 +89,16 @@ class FilterState:
 
 @dataclass
 class Choices:
-    """What the filter bar offers: (id, label) pairs; projects may be grouped by company."""
+    """What the filter bar offers: (id, label) pairs (the agency's: only the chosen record of
+    a remote select)."""
 
     projects: list[tuple[int, str]] = field(default_factory=list)
-    project_groups: list[tuple[str, list[tuple[int, str]]]] = field(default_factory=list)
     territories: list[tuple[int, str]] = field(default_factory=list)
     stores: list[tuple[int, str]] = field(default_factory=list)
     questions: list[tuple[str, str]] = field(default_factory=list)
 
     def project_ids(self) -> set[int]:
-        ids = {pk for pk, _label in self.projects}
-        for _company, projects in self.project_groups:
-            ids |= {pk for pk, _label in projects}
-        return ids
+        return {pk for pk, _label in self.projects}
 
 
 def read_filter(
@@ -131,8 +130,11 @@ def read_filter(
     date_from, date_to = typed["from"], typed["to"]
     if date_from or date_to or code == "custom":
         default_from, default_to = analytics.period_of(DEFAULT_RANGE, today)
-        start = date_from or (date_to - dt.timedelta(days=27) if date_to else default_from)
-        end = date_to or (date_from + dt.timedelta(days=27) if date_from else default_to)
+        try:
+            start = date_from or (date_to - dt.timedelta(days=27) if date_to else default_from)
+            end = date_to or (date_from + dt.timedelta(days=27) if date_from else default_to)
+        except OverflowError:  # four weeks after 31.12.9999
+            start, end = dt.date.max, dt.date.min
         if end < start:
             messages.append(_("The end of the period lies before its start; showing the last 4 weeks."))
             start, end = default_from, default_to
@@ -162,7 +164,7 @@ def read_filter(
         ),
     }
     for name, (ids, message) in offered.items():
-        value = _id(args.get(name))
+        value = parse_id(args.get(name))
         if value is False or (value is not None and value not in ids):
             messages.append(message)
             value = None
@@ -291,6 +293,19 @@ def overview(session: Session, scope: Scope, state: FilterState, language: str) 
     return data
 
 
+def store_progress(session: Session, scope: Scope, state: FilterState) -> list:
+    """Progress per store (at most STORE_ROWS; a message says when there are more)."""
+    stores = analytics.progress_by_store(session, scope, state.flt, limit=STORE_ROWS + 1)
+    if len(stores) > STORE_ROWS:
+        state.messages.append(
+            _(
+                "Only the first %(count)d stores are listed; choose a project, territory or store.",
+                count=STORE_ROWS,
+            )
+        )
+    return stores[:STORE_ROWS]
+
+
 # ---------------------------------------------------------------- downloads
 
 
@@ -324,8 +339,6 @@ def pdf_download(
 
     flt = state.flt
     projects = dict(choices.projects)
-    for _company, grouped in choices.project_groups:
-        projects.update(grouped)
     data = pdf.campaign_report(
         session,
         scope,

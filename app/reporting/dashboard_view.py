@@ -27,7 +27,7 @@ from app.security.visibility import scope_for
 
 def _chosen(model, name: str, kind: str) -> list[tuple[int, str]]:
     """The record a remote select names in the query string, as the only choice (or none)."""
-    value = dashboard_data._id(request.args.get(name))
+    value = dashboard_data.parse_id(request.args.get(name))
     if not value:
         return []
     row = db.session.get(model, value)
@@ -99,7 +99,7 @@ class ReportDashboardView(BaseView):
         scope = scope_for(g.user)
         return self.render_template(
             "reporting/dashboard_stores.html",
-            stores=analytics.progress_by_store(db.session, scope, state.flt),
+            stores=dashboard_data.store_progress(db.session, scope, state),
             weeks=analytics.progress_by_week(db.session, scope, state.flt),
             store_link=lambda location_id: url_for(
                 "ReportDashboardView.stores", **state.args("store", "page", "question", store=location_id)

@@ -3,20 +3,21 @@ progress per store, the photo gallery, one approved report, and the Excel and PD
 
 Everything a contact sees comes through :mod:`app.reporting.analytics` and
 :mod:`app.reporting.dashboard_data`, which restrict every query by the contact's
-visibility scope (approved reports of the visible jobs only). The routes live on the
-portal blueprint, so they follow it onto CUSTOMER_HOST.
+visibility scope (approved reports of the visible jobs only). The application factory
+adds the routes to the customer system's blueprint (:func:`register_customer_reporting`,
+like the proposal wizard), so they follow it onto CUSTOMER_HOST; ``customer_required``
+has set ``g.scope`` and ``g.contact`` before any of them runs.
 """
 
 from __future__ import annotations
 
-from flask import abort, g, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.common.formatting import current_language, format_day
 from app.common.timezone import local_today
 from app.extensions import db
 from app.portal import queries
-from app.portal.views import bp, customer_required
 from app.reporting import analytics, dashboard_data
 from app.reporting.dashboard_data import Choices, FilterState
 from app.reporting.file_views import file_url
@@ -53,8 +54,6 @@ def _common(state: FilterState, choices: Choices) -> dict:
     }
 
 
-@bp.route("/reporting/")
-@customer_required
 def reporting_overview():
     choices = _choices()
     state = _state(choices)
@@ -69,12 +68,10 @@ def reporting_overview():
     )
 
 
-@bp.route("/reporting/stores")
-@customer_required
 def reporting_stores():
     choices = _choices()
     state = _state(choices)
-    stores = analytics.progress_by_store(db.session, g.scope, state.flt)
+    stores = dashboard_data.store_progress(db.session, g.scope, state)
     weeks = analytics.progress_by_week(db.session, g.scope, state.flt)
     return render_template(
         "portal/reporting/stores.html",
@@ -88,8 +85,6 @@ def reporting_stores():
     )
 
 
-@bp.route("/reporting/photos")
-@customer_required
 def reporting_photos():
     choices = _choices(photos=True)
     state = _state(choices, with_page=True)
@@ -108,8 +103,6 @@ def reporting_photos():
     )
 
 
-@bp.route("/reporting/reports/<int:report_id>")
-@customer_required
 def reporting_report(report_id: int):
     report = dashboard_data.visible_report(db.session, g.scope, report_id)
     if report is None:
@@ -124,15 +117,11 @@ def reporting_report(report_id: int):
     )
 
 
-@bp.route("/reporting/export.xlsx")
-@customer_required
 def reporting_export():
     state = _state(_choices())
     return dashboard_data.xlsx_download(db.session, g.scope, state, current_language())
 
 
-@bp.route("/reporting/report.pdf")
-@customer_required
 def reporting_pdf():
     choices = _choices()
     state = _state(choices)
@@ -140,3 +129,25 @@ def reporting_pdf():
     return dashboard_data.pdf_download(
         db.session, g.scope, state, choices, current_language(), customer=company
     )
+
+
+#: (rule, view) of the area, below the customer system's prefix.
+ROUTES = (
+    ("/reporting/", reporting_overview),
+    ("/reporting/stores", reporting_stores),
+    ("/reporting/photos", reporting_photos),
+    ("/reporting/reports/<int:report_id>", reporting_report),
+    ("/reporting/export.xlsx", reporting_export),
+    ("/reporting/report.pdf", reporting_pdf),
+)
+_REGISTERED: set[str] = set()
+
+
+def register_customer_reporting(bp: Blueprint, login_required) -> None:
+    """Add the area's routes to the customer system's blueprint (once per blueprint: its
+    rules are replayed for every app it is registered on)."""
+    if bp.name in _REGISTERED:
+        return
+    _REGISTERED.add(bp.name)
+    for rule, view in ROUTES:
+        bp.add_url_rule(rule, view_func=login_required(view))
