@@ -294,9 +294,15 @@ def region_customers(url: str) -> list[tuple[str, int]]:
         engine.dispose()
 
 
-def reporting_pages(base: str, url: str, users: int, agency: list) -> list:
+def reporting_pages(base: str, url: str, users: int, agency: list, only: list[str] | None) -> list:
     """The reporting pages as (name, sessions, request function); a page whose route the
-    app does not have yet (404) is left out with a message."""
+    app does not have yet (404) is left out with a message. ``only``: as --only."""
+
+    def wanted(name: str) -> bool:
+        return not only or any(word in name for word in only)
+
+    if not any(wanted(name) for name, _path in REPORTING_CUSTOMER_PAGES + REPORTING_AGENCY_PAGES):
+        return []
     found = region_customers(url)
     if not found:
         print("no bench customer login with one region: customer reporting pages not run")
@@ -312,6 +318,8 @@ def reporting_pages(base: str, url: str, users: int, agency: list) -> list:
         ("agency", REPORTING_AGENCY_PAGES, agency),
     ):
         for name, path in page_list:
+            if not wanted(name):
+                continue
 
             def fetch(s, path=path, kind=kind):
                 target = path.format(territory=territory_of.get(id(s), "")) if kind == "customer" else path
@@ -454,7 +462,7 @@ def main() -> None:
             ]
         else:
             print("this bench data has no promoter logins (bench.prom00 …): promoter pages not run")
-        pages += reporting_pages(app_base, normalise_url(args.database_url), args.users, agency)
+        pages += reporting_pages(app_base, normalise_url(args.database_url), args.users, agency, args.only)
         if args.only:
             pages = [p for p in pages if any(word in p[0] for word in args.only)]
         if proposing and (not args.only or any(word in "wizard submit" for word in args.only)):
