@@ -199,6 +199,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
     from app.reporting.dashboard_view import PunctualityView, ReportDashboardView
     from app.reporting.questionnaire_views import QuestionnairesView
     from app.reporting.review_view import ReportReviewView
+    from app.reporting.schedule_view import ReportScheduleView
     from app.security.roles import register_agency_view
     from app.security.views import AccountView, VisibilityCheckView
     from app.staffing.conflicts_view import ConflictsView
@@ -238,6 +239,7 @@ def _register_views(appbuilder: AppBuilder) -> None:
         (ReportReviewView, "Review reports", SubmittedReportsLabel(), reporting, "fa-check-circle"),
         (ReportDashboardView, "Reporting dashboard", _l("Dashboard"), reporting, "fa-bar-chart"),
         (PunctualityView, "Report punctuality", _l("Punctuality"), reporting, "fa-clock-o"),
+        (ReportScheduleView, "Monthly reports", _l("Monthly reports"), reporting, "fa-envelope-o"),
         (OutboxView, "Outbox", _l("Outbox"), admin, "fa-envelope"),
         (AuditView, "Audit trail", _l("Audit trail"), admin, "fa-history"),
         (TransferView, "Import / Export", _l("Import / Export"), admin, "fa-exchange"),

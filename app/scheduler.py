@@ -4,9 +4,10 @@ Never started inside web workers. Runs the outbox sender every minute,
 waiting imports and large exports every few seconds, the agency's daily
 digest of pending proposals, the customers' daily summary of appointment
 changes (at the same time), the customers' weekly digest (times in
-TIMEZONE, see config.py) and, every 15 minutes, the reminders of missing day
-reports (each once: a unique row per appointment). Running two by mistake sends nothing twice while
-both are alive: digests are guarded by a unique row, outbox rows by claims
+TIMEZONE, see config.py), every 15 minutes the reminders of missing day
+reports (each once: a unique row per appointment) and on the 1st of a month at 06:00
+last month's campaign reports (:mod:`app.reporting.schedules`). Running two by
+mistake sends nothing twice while both are alive: digests are guarded by a unique row, outbox rows by claims
 under a renewed lease (see :mod:`app.outbox.sender` for the one case of a
 repeat, a sender killed mid-send).
 """
@@ -45,6 +46,7 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
     from app.outbox.sender import send_pending
     from app.reporting.files import delete_orphans
     from app.reporting.operations import remind_missing_reports
+    from app.reporting.schedules import send_monthly_reports
     from app.transfer.export_jobs import run_pending as run_exports
     from app.transfer.jobs import run_pending as run_imports
 
@@ -113,6 +115,14 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         id="customer_digest",
         coalesce=True,
         misfire_grace_time=3600,
+    )
+    # Last month's campaign report to the customers' contacts (each once: a unique row).
+    scheduler.add_job(
+        _job(app, "monthly reports", send_monthly_reports),
+        CronTrigger(day=1, hour=6, minute=0, timezone=timezone),
+        id="monthly_reports",
+        coalesce=True,
+        misfire_grace_time=12 * 3600,
     )
     return scheduler
 

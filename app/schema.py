@@ -16,6 +16,7 @@ from app.models.planning import (  # noqa: F401
     Project,
 )
 from app.models.promoter import Promoter, Unavailability  # noqa: F401
+from app.models.report_schedules import ReportSchedule  # noqa: F401
 from app.models.reporting import (  # noqa: F401
     Question,
     Questionnaire,
@@ -26,7 +27,7 @@ from app.models.reporting import (  # noqa: F401
     ReportFile,
     ReportReminder,
 )
-from app.outbox.models import OutboxMessage  # noqa: F401
+from app.outbox.models import OutboxAttachment, OutboxMessage  # noqa: F401
 from app.portal.models import WizardDraft  # noqa: F401
 from app.security.models import AccountToken, LoginState  # noqa: F401
 from app.transfer.models import ExportJob, ImportJob, ImportWrittenRow  # noqa: F401

@@ -51,6 +51,24 @@ PROMOTER_PAGES = (
     ("promoter schedule", "/promoter/schedule"),
     ("promoter open jobs", "/promoter/jobs"),
 )
+#: The reporting area (issue 15), for customers of one region (about 30 stores at scale 1):
+#: (name, path; {territory} is the customer's own territory).
+REPORTING_CUSTOMER_PAGES = (
+    ("reporting overview, last month", "/portal/reporting/?range=last_month"),
+    ("reporting overview, month + territory", "/portal/reporting/?range=last_month&territory={territory}"),
+    ("reporting stores, last month", "/portal/reporting/stores?range=last_month"),
+    ("reporting photos, last 4 weeks", "/portal/reporting/photos?range=last_4_weeks"),
+    (
+        "reporting XLSX, month + territory",
+        "/portal/reporting/export.xlsx?range=last_month&territory={territory}",
+    ),
+    ("reporting PDF, last month", "/portal/reporting/report.pdf?range=last_month"),
+)
+#: The agency's reporting screens over all projects.
+REPORTING_AGENCY_PAGES = (
+    ("reporting agency dashboard, last month", "/reporting/dashboard/?range=last_month"),
+    ("reporting agency punctuality, last month", "/reporting/punctuality/?range=last_month"),
+)
 
 
 @dataclass
@@ -237,6 +255,84 @@ def customer_logins(url: str) -> list[str]:
     return names
 
 
+def region_customers(url: str) -> list[tuple[str, int]]:
+    """(login, territory id) of the bench's customer logins whose one territory is a region
+    (the middle level: about 30 of their company's stores at scale 1) with approved reports
+    last month."""
+    import datetime as dt
+
+    from sqlalchemy import create_engine, text
+
+    first = dt.date.today().replace(day=1)
+    start = (first - dt.timedelta(days=1)).replace(day=1).isoformat()
+    end = first.isoformat()
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [
+                (name, territory)
+                for name, territory in conn.execute(
+                    text(
+                        "SELECT u.username, t.id FROM ab_user u JOIN contact c ON c.user_id = u.id "
+                        "JOIN contact_territory ct ON ct.contact_id = c.id "
+                        "JOIN territory t ON t.id = ct.territory_id "
+                        "JOIN territory p ON p.id = t.parent_id "
+                        "WHERE u.username LIKE 'bench.cust%' AND p.parent_id IS NULL "
+                        "AND (SELECT count(*) FROM contact_territory x WHERE x.contact_id = c.id) = 1 "
+                        # with approved reports last month (a customer's campaigns may all be over)
+                        "AND EXISTS (SELECT 1 FROM report r JOIN job j ON j.id = r.job_id "
+                        "JOIN project pr ON pr.id = j.project_id JOIN location l ON l.id = j.location_id "
+                        "JOIN territory lt ON lt.id = l.territory_id "
+                        "WHERE pr.customer_id = c.company_id AND lt.parent_id = t.id "
+                        "AND r.status = 'approved' AND r.submitted_at >= :start AND r.submitted_at < :end) "
+                        "ORDER BY u.username"
+                    ),
+                    {"start": start, "end": end},
+                )
+            ]
+    finally:
+        engine.dispose()
+
+
+def reporting_pages(base: str, url: str, users: int, agency: list, only: list[str] | None) -> list:
+    """The reporting pages as (name, sessions, request function); a page whose route the
+    app does not have yet (404) is left out with a message. ``only``: as --only."""
+
+    def wanted(name: str) -> bool:
+        return not only or any(word in name for word in only)
+
+    if not any(wanted(name) for name, _path in REPORTING_CUSTOMER_PAGES + REPORTING_AGENCY_PAGES):
+        return []
+    found = region_customers(url)
+    if not found:
+        print("no bench customer login with one region: customer reporting pages not run")
+        customer_pages, sessions = (), []
+    else:
+        chosen = [found[i % len(found)] for i in range(users)]
+        sessions = [portal_session(base, name) for name, _territory in chosen]
+        territory_of = {id(s): territory for s, (_name, territory) in zip(sessions, chosen, strict=True)}
+        customer_pages = REPORTING_CUSTOMER_PAGES
+    pages = []
+    for kind, page_list, group in (
+        ("customer", customer_pages, sessions),
+        ("agency", REPORTING_AGENCY_PAGES, agency),
+    ):
+        for name, path in page_list:
+            if not wanted(name):
+                continue
+
+            def fetch(s, path=path, kind=kind):
+                target = path.format(territory=territory_of.get(id(s), "")) if kind == "customer" else path
+                return s.get(f"{base}{target}", timeout=120)
+
+            probe = fetch(group[0])
+            if probe.status_code == 404:
+                print(f"{name}: {path.split('?')[0]} answers 404 (not merged yet?) — skipped")
+                continue
+            pages.append((name, group, fetch))
+    return pages
+
+
 def run(name: str, sessions: list, request_fn, seconds: float) -> Sample:
     sample, lock = Sample(), threading.Lock()
     stop = time.monotonic() + seconds
@@ -366,9 +462,10 @@ def main() -> None:
             ]
         else:
             print("this bench data has no promoter logins (bench.prom00 …): promoter pages not run")
+        pages += reporting_pages(app_base, normalise_url(args.database_url), args.users, agency, args.only)
         if args.only:
             pages = [p for p in pages if any(word in p[0] for word in args.only)]
-        if proposing:
+        if proposing and (not args.only or any(word in "wizard submit" for word in args.only)):
             pages.append(
                 ("wizard submit", proposing, lambda s: wizard_submit(s, app_base, *store_of[id(s)], day))
             )

@@ -515,6 +515,7 @@ def test_the_scheduler_runs_the_digests_at_the_configured_times(app, tidy, info)
         "customer_digest",
         "exports",
         "imports",
+        "monthly_reports",
         "outbox",
         "report_file_sweep",
         "report_reminders",
@@ -578,3 +579,127 @@ def test_contacts_switch_the_weekly_mail_off_and_on_in_the_portal(app):
             for contact in db.session.scalars(select(Contact)):
                 contact.digest_opt_out = False
             db.session.commit()
+
+
+# ---------------------------------------------------------------- last week's figures in the weekly mail
+
+
+def _expected_last_week(app, info, stores) -> dict:
+    """Brute force over the rows: last week's appointments and the sums of the approved day
+    reports of ``stores`` (contacts, units sold per product)."""
+    from app.extensions import db
+    from app.models.planning import Appointment
+    from app.models.reporting import Report, ReportAnswer
+
+    monday = info.today - dt.timedelta(days=info.today.weekday() + 7)
+    sunday = monday + dt.timedelta(days=6)
+    jobs = [s.job_id for s in stores]
+    with app.app_context(), db.engine.connect() as conn:
+        appointments = conn.execute(
+            select(Appointment.status).where(
+                Appointment.job_id.in_(jobs),
+                Appointment.date.between(monday, sunday),
+                Appointment.status.in_(("planned", "done")),
+            )
+        ).all()
+        answers = conn.execute(
+            select(
+                ReportAnswer.report_id,
+                ReportAnswer.question_key,
+                ReportAnswer.item,
+                ReportAnswer.value_text,
+                ReportAnswer.value_number,
+            )
+            .join(Report, Report.id == ReportAnswer.report_id)
+            .join(Appointment, Appointment.id == Report.appointment_id)
+            .where(
+                Report.status == "approved",
+                Report.kind == "day",
+                Appointment.job_id.in_(jobs),
+                Appointment.date.between(monday, sunday),
+            )
+        ).all()
+    product = {(a.report_id, a.item): a.value_text for a in answers if a.question_key == "product"}
+    sold: Counter = Counter()
+    contacts = 0.0
+    for a in answers:
+        if a.question_key == "units_sold":
+            sold[product[a.report_id, a.item]] += a.value_number
+        elif a.question_key == "contacts":
+            contacts += a.value_number
+    return {
+        "monday": monday,
+        "sunday": sunday,
+        "appointments": len(appointments),
+        "done": sum(1 for (status,) in appointments if status == "done"),
+        "contacts": contacts,
+        "sold": sold,
+    }
+
+
+def _number(value: float, lang: str) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(round(value, 1), format="#,##0.#", locale=lang)
+
+
+def test_the_weekly_mail_tells_last_weeks_figures_of_the_contacts_territory(app, tidy, info):
+    from babel.dates import format_date
+
+    from app.demo.reports import PRODUCTS
+    from app.digests.compose import customer_week_digest
+    from app.extensions import db
+    from app.models.crm import Contact
+
+    with app.app_context():
+        db.session.execute(update(Contact).where(Contact.user_id.is_not(None)).values(digest_opt_out=False))
+        db.session.commit()
+        assert customer_week_digest(db.session, info.today) == len(CUSTOMERS)
+    found = {m["recipient"]: m for m in mails(app, tidy, "digest_week")}
+    north = _expected_last_week(app, info, info.north)
+    south = _expected_last_week(app, info, info.south)
+    everything = _expected_last_week(app, info, info.north + info.south)
+    assert north["sold"] and south["sold"] and north["done"]
+
+    for address, lang, expected in (
+        ("jan.petersen@supertoy.example", "de", north),
+        ("katrin.obermeier@supertoy.example", "de", south),
+        ("daniel.carter@supertoy.example", "en", everything),
+    ):
+        mail = found[address]
+        for body in (mail["body_text"], mail["body_html"]):
+            heading = t(
+                "Last week (%(start)s to %(end)s) in your territory:",
+                lang,
+                start=format_date(
+                    expected["monday"], "dd.MM.yyyy" if lang == "de" else "MM/dd/yyyy", locale=lang
+                ),
+                end=format_date(
+                    expected["sunday"], "dd.MM.yyyy" if lang == "de" else "MM/dd/yyyy", locale=lang
+                ),
+            )
+            assert heading in body, (address, heading)
+            counts = t(
+                "Appointments: %(count)s, done: %(done)s, without an approved report: %(missing)s",
+                lang,
+                count=_number(expected["appointments"], lang),
+                done=_number(expected["done"], lang),
+                missing="",
+            )
+            assert counts in body, (address, counts)
+        text = mail["body_text"]
+        contacts_label = "Kundenkontakte" if lang == "de" else "Customer contacts"
+        assert f"* {contacts_label}: {_number(expected['contacts'], lang)} " in text, address
+        for product in PRODUCTS:
+            label = f"Verkauft – {product.de}" if lang == "de" else f"Units sold – {product.en}"
+            line = f"* {label}: {_number(expected['sold'][product.code], lang)} "
+            assert line in text, (address, line)
+        # stock levels are no weekly total
+        assert "Anfangsbestand" not in text and "Opening stock" not in text
+
+    # the northern contact never sees the south's (or everybody's) numbers
+    nord = found["jan.petersen@supertoy.example"]["body_text"]
+    for product in PRODUCTS:
+        theirs = _number(everything["sold"][product.code], "de")
+        assert f"Verkauft – {product.de}: {theirs} " not in nord
+    assert f"Kundenkontakte: {_number(everything['contacts'], 'de')} " not in nord

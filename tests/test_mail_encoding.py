@@ -204,6 +204,7 @@ def _queue_every_kind(session, info, stores) -> None:
     )
     _queue_changes(session, info, store, promoter)
     _queue_requests_and_accounts(session, info, store, contact, week[0])
+    _queue_monthly_report(session, info, contact)
     enqueue(
         session,
         "booking_released",
@@ -225,6 +226,19 @@ def _queue_every_kind(session, info, stores) -> None:
             session, kind, "agentur@promoplan.example", "de", promoter=promoter, link="https://x/", **extra
         )
     session.commit()
+
+
+def _queue_monthly_report(session, info, contact) -> None:
+    """Last month's campaign report with its PDF attached (the schedule is removed again)."""
+    from app.models.planning import Project
+    from app.reporting.schedules import save_schedule, send_monthly_reports
+
+    plan = save_schedule(session, session.get(Project, info.project_id), [contact])
+    try:
+        assert send_monthly_reports(session, info.today.replace(day=1)) == 1
+    finally:
+        session.delete(plan)
+        session.commit()
 
 
 def _queue_requests_and_accounts(session, info, store, contact, appointment) -> None:

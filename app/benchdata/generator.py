@@ -5,7 +5,8 @@ At scale 1: 100 territories (three levels), 5,000 locations, 200 projects with
 ``bench.cust001`` …, 20 promoters with logins ``bench.prom00`` … and 20 agency-side
 planners), 1,000,000 appointments and a booking on most of them. Rows are written
 with Core ``executemany`` in large batches inside one transaction per table, with
-explicit primary keys, so the whole set goes into SQLite in a few minutes on two cores.
+explicit primary keys — appointments, bookings and reports with ``COPY`` (PostgreSQL)
+or a DB-API ``executemany`` of tuples (SQLite), see :mod:`app.benchdata.reports`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ from app.common.timezone import local_today
 from app.models.crm import Company, Contact, Location, Territory, contact_territory
 from app.models.planning import Appointment, Booking, Job, Project, project_contact, project_manager
 from app.models.promoter import Promoter
+from app.models.reporting import Report
+
+from .reports import actual_times, bulk_dicts, day_questionnaire, fate, write_reports
 
 BATCH = 20_000
 STATES = ["BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH"]
@@ -164,6 +168,16 @@ def generate(
 
     _insert(session, Location.__table__, location_rows(), len(locations), progress)
 
+    # Each customer's projects run in the stores of one of the four roots ("Land"), so that
+    # its contacts below that root (a region ~ 30 stores, an area ~ 6) see a realistic share.
+    root_of_leaf = {leaf: (i % 16) // 4 for i, leaf in enumerate(leaves)}
+    locations_by_root: list[list[int]] = [[], [], [], []]
+    for i, lid in enumerate(locations):
+        locations_by_root[root_of_leaf[leaves[i % len(leaves)]]].append(lid)
+    # a root's sales factor: stores in "Land 3" sell 45 % more than in "Land 0"
+    root_of_location = {lid: root for root, members in enumerate(locations_by_root) for lid in members}
+    questionnaire_id, version_id = day_questionnaire(session, tag, today)
+
     # projects with jobs on distinct locations
     first_project = _next_id(session, Project)
     first_job = _next_id(session, Job)
@@ -178,9 +192,13 @@ def generate(
                 "customer_id": customers[p % len(customers)],
                 "start_date": start,
                 "end_date": start + dt.timedelta(weeks=52),
+                "day_questionnaire_id": questionnaire_id,
             }
         )
-        chosen = rng.sample(locations, sizes.jobs_per_project)
+        pool = locations_by_root[(p % len(customers)) % 4]
+        if len(pool) < sizes.jobs_per_project:
+            pool = locations
+        chosen = rng.sample(pool, sizes.jobs_per_project)
         for lid in chosen:
             jobs.append(
                 {
@@ -240,47 +258,72 @@ def generate(
     first_booking = _next_id(session, Booking)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
-    def appointment_rows():
-        aid = first_appointment
-        for job in jobs:
-            day = job["_start"]
+    def schedule():
+        """(index, appointment id, job id, day, start, end, promoter id) of every appointment."""
+        index = 0
+        for job_index, job in enumerate(jobs):
+            promoter = promoters[job_index % len(promoters)]
             for n in range(per_job):
-                day = day + dt.timedelta(days=1 if day.weekday() < 4 else 3)
+                # weekdays from the Tuesday after the project's first Monday
+                day = job["_start"] + dt.timedelta(days=7 * ((n + 1) // 5) + (n + 1) % 5)
                 start, end = SLOTS[(job["id"] + n) % len(SLOTS)]
-                yield {
-                    "id": aid,
-                    "job_id": job["id"],
-                    "date": day,
-                    "start_time": start,
-                    "end_time": end,
-                    "status": "done" if day < today else "planned",
-                    "origin": "agency",
-                    "created_at": now,
-                    "updated_at": now,
-                    "version": 1,
-                }
-                aid += 1
+                yield index, first_appointment + index, job["id"], day, start, end, promoter
+                index += 1
+
+    def appointment_rows():
+        for index, aid, job_id, day, start, end, _promoter in schedule():
+            report = fate(index, day, today)
+            # approved reports set the appointment done with the actual times (as the review
+            # does); a past one without an approved report stays planned, as in the demo
+            actual = actual_times(index, start, end) if report == "approved" else (None, None)
+            yield {
+                "id": aid,
+                "job_id": job_id,
+                "date": day,
+                "start_time": start,
+                "end_time": end,
+                "status": "done" if report == "approved" or (day < today and report is None) else "planned",
+                "actual_start_time": actual[0],
+                "actual_end_time": actual[1],
+                "origin": "agency",
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
 
     total_appointments = per_job * len(jobs)
-    _insert(session, Appointment.__table__, appointment_rows(), total_appointments, progress)
+    bulk_dicts(session, Appointment.__table__, appointment_rows(), total_appointments, progress)
 
     def booking_rows():
         bid = first_booking
-        for index in range(total_appointments):
+        for index, aid, _job_id, day, _start, _end, promoter in schedule():
             if index % 10 == 9:
                 continue  # one in ten stays open
-            job_index = index // per_job
             yield {
                 "id": bid,
-                "appointment_id": first_appointment + index,
-                "promoter_id": promoters[job_index % len(promoters)],
-                "status": "confirmed" if index % 10 < 7 else "requested",
+                "appointment_id": aid,
+                "promoter_id": promoter,
+                # a past day's booking was confirmed (it has the report)
+                "status": "confirmed" if index % 10 < 7 or day < today else "requested",
                 "created_at": now,
                 "updated_at": now,
             }
             bid += 1
 
-    _insert(session, Booking.__table__, booking_rows(), total_appointments * 9 // 10, progress)
+    bulk_dicts(session, Booking.__table__, booking_rows(), total_appointments * 9 // 10, progress)
+
+    sales = {job["id"]: 0.8 + 0.15 * root_of_location[job["location_id"]] for job in jobs}
+    report_counts = write_reports(
+        session,
+        schedule,
+        _next_id(session, Report),
+        version_id,
+        today,
+        sales,
+        seed,
+        total_appointments // 2,
+        progress,
+    )
 
     # customer contacts: territories at all three levels, linked to their company's projects
     customer_role = sm.find_role("Customer")
@@ -314,8 +357,16 @@ def generate(
                 "digest_opt_out": False,
             }
         )
-        level = i % 3
-        territory = (roots, regions, leaves)[level][i % len((roots, regions, leaves)[level])]
+        # a territory at one of the three levels under the root of the company's stores
+        root = (i % len(customers)) % 4
+        level, pick = i % 3, i // 3
+        below = [leaf for leaf in leaves if root_of_leaf[leaf] == root]
+        if level == 0 or (level == 2 and not below):
+            territory = regions[root * 4 + pick % 4] if level else roots[root]
+        elif level == 1:
+            territory = regions[root * 4 + pick % 4]
+        else:
+            territory = below[pick % len(below)]
         links_territory.append({"contact_id": cid, "territory_id": territory})
         for pid in projects_of[company]:
             links_project.append({"project_id": pid, "contact_id": cid})
@@ -350,4 +401,5 @@ def generate(
         "contacts": len(contacts),
         "appointments": total_appointments,
         "bookings": total_appointments * 9 // 10,
+        **report_counts,
     }

@@ -89,6 +89,7 @@ MAIL_KINDS = {
     "appointment_change": _l("Appointment changed"),
     "change_summary": _l("Summary of appointment changes"),
     "report_missing": _l("Report missing"),
+    "report_monthly": _l("Monthly campaign report"),
     "report_returned": _l("Report returned for correction"),
 }
 #: What happened to an appointment, as told to the people it concerns (app.changes).

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass, field
 
+from babel.numbers import format_decimal
 from flask_appbuilder.security.sqla.models import User
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +27,7 @@ from app.models.crm import Contact, Location, Task
 from app.models.planning import Appointment, ChangeRequest, Job
 from app.outbox.enqueue import enqueue
 from app.proposals.queries import pending_changes, pending_proposals
+from app.reporting import analytics
 from app.rules.calendar import week_of
 from app.rules.recipients import agency_language, agency_recipients
 from app.security.visibility import Scope
@@ -158,9 +161,56 @@ def change_summary_digest(session: Session, today: dt.date | None = None) -> int
     return sent
 
 
+@dataclass
+class WeekFigures:
+    """Last week's progress and main figures of a contact's territory, ready to print."""
+
+    monday: dt.date
+    sunday: dt.date
+    progress: analytics.Progress
+    #: (label, total formatted in the contact's language, unit)
+    figures: list[tuple[str, str, str | None]] = field(default_factory=list)
+    #: appointments (planned and done), done, missing a report — formatted
+    counts: dict[str, str] = field(default_factory=dict)
+
+
+def _main_figure(definition: analytics.FigureDef) -> bool:
+    """Counts and sums, and per product what was sold — not the stock levels (their totals
+    over a week say nothing)."""
+    return definition.question_key not in (analytics.OPENING_STOCK, analytics.CLOSING_STOCK)
+
+
+def format_number(value: float, language: str) -> str:
+    """1.234 / 1.234,5 in German, 1,234 / 1,234.5 in English."""
+    return format_decimal(round(value, 1), format="#,##0.#", locale=language)
+
+
+def last_week_figures(session: Session, scope: Scope, today: dt.date, language: str) -> WeekFigures:
+    """Progress (planned, done, missing reports) and the totals of the main figures of the
+    week before ``today``'s, through ``scope`` (approved reports only)."""
+    monday, sunday = analytics.period_of("last_week", today)
+    flt = analytics.ReportFilter(date_from=monday, date_to=sunday)
+    progress = analytics.progress(session, scope, flt, today=today)
+    lines = []
+    if progress.appointments:
+        values = analytics.figures(session, scope, flt)
+        for definition in analytics.figure_defs(session, scope, flt):
+            value = values.get(definition.id)
+            if value is None or not value.answers or not _main_figure(definition):
+                continue
+            lines.append((definition.label(language), format_number(value.total, language), definition.unit))
+    counts = {
+        "appointments": format_number(progress.appointments, language),
+        "done": format_number(progress.done, language),
+        "missing": format_number(progress.missing_report, language),
+    }
+    return WeekFigures(monday, sunday, progress, lines, counts)
+
+
 def customer_week_digest(session: Session, today: dt.date | None = None) -> int:
     """Weekly: each customer contact with a login gets next week's appointments in their
-    territory, and — if they chose "weekly" for change mails — the changes not yet told."""
+    territory, last week's progress and main figures there (:func:`last_week_figures`),
+    and — if they chose "weekly" for change mails — the changes not yet told."""
     today = today or local_today()
     monday, sunday = week_of(today + dt.timedelta(days=7))
     iso_year, iso_week, _ = monday.isocalendar()
@@ -168,7 +218,7 @@ def customer_week_digest(session: Session, today: dt.date | None = None) -> int:
     contacts = _customer_contacts(session, Contact.digest_opt_out.is_(False))
     sent = 0
     for contact in contacts:
-        scope = Scope("customer", contact.user_id)
+        scope = Scope("customer", contact.user_id).resolved(session)
         appointments = list(
             session.scalars(
                 scope.appointments()
@@ -182,6 +232,7 @@ def customer_week_digest(session: Session, today: dt.date | None = None) -> int:
         shown, hidden = _visible_pending(session, contact) if contact.change_mail == "weekly" else ([], [])
         if not appointments and not shown:
             continue
+        language = contact.language if contact.language in ("de", "en") else "de"
         mail = {
             "kind": "digest_week",
             "recipient": contact.email,
@@ -191,6 +242,8 @@ def customer_week_digest(session: Session, today: dt.date | None = None) -> int:
             "changes": [n.change for n in shown],
             "monday": monday,
             "sunday": sunday,
+            "last_week": last_week_figures(session, scope, today, language),
+            "reporting_link": customer_url("/portal/reporting/?range=last_week"),
             "link": customer_url("/portal/appointments?range=next_week"),
             "settings_link": customer_url("/portal/settings"),
         }

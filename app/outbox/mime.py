@@ -7,6 +7,7 @@
   adjacent encoded words without a space, so the subject decodes to exactly the
   stored text (the standard library's folder can drop or insert a space where
   it folds between an encoded and a plain word).
+- Attachments are base64 (lines of 76 characters) with an ASCII file name.
 - The Date header is the row's creation time and the MIME boundary is derived
   from the Message-ID, so a repeated delivery of the same row is byte for byte
   the same message with the same Message-ID.
@@ -112,7 +113,8 @@ def address_header(name: str, value: str | tuple[str, str]) -> str:
 
 
 def build_message(item: OutboxMessage, sender: str | tuple[str, str]) -> EmailMessage:
-    """The MIME message of an outbox row: text, and HTML as the alternative if there is one."""
+    """The MIME message of an outbox row: text, HTML as the alternative if there is one, and
+    the row's attachments (multipart/mixed)."""
     message = EmailMessage(policy=POLICY)
     # set_raw keeps these values as folded here; the policy leaves lines under 78 alone.
     message.set_raw("From", address_header("From", sender))
@@ -125,10 +127,23 @@ def build_message(item: OutboxMessage, sender: str | tuple[str, str]) -> EmailMe
     message.set_content(item.body_text or "", subtype="plain", charset="utf-8", cte="quoted-printable")
     if item.body_html:
         message.add_alternative(item.body_html, subtype="html", charset="utf-8", cte="quoted-printable")
-        # "=_" never occurs in quoted-printable text, so the boundary cannot clash with
-        # a body; derived from the Message-ID, a repeated delivery is the same bytes.
+
+    for attachment in getattr(item, "attachments", ()):
+        maintype, _, subtype = attachment.content_type.partition("/")
+        # base64 in lines of 76 characters; the name is ASCII (see enqueue)
+        message.add_attachment(
+            attachment.data,
+            maintype=maintype,
+            subtype=subtype or "octet-stream",
+            filename=attachment.filename,
+        )
+    if message.is_multipart():
+        # "=_" never occurs in quoted-printable or base64 text, so the boundaries cannot
+        # clash with a body; derived from the Message-ID, a repeated delivery is the
+        # same bytes.
         digest = hashlib.sha256(item.message_id.encode("utf-8")).hexdigest()[:32]
-        message.set_boundary(f"=_promoplan_{digest}")
+        for number, part in enumerate(p for p in message.walk() if p.is_multipart()):
+            part.set_boundary(f"=_promoplan_{digest}" + (f"_{number}" if number else ""))
     return message
 
 

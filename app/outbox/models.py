@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_appbuilder import Model
-from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.common.choices import check_in
 from app.common.models import utcnow
@@ -46,6 +46,28 @@ class OutboxMessage(Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    attachments: Mapped[list[OutboxAttachment]] = relationship(
+        back_populates="message",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="OutboxAttachment.id",
+    )
 
     def __repr__(self) -> str:
         return f"{self.subject} → {self.recipient}"
+
+
+class OutboxAttachment(Model):
+    """A file sent with an outbox mail (e.g. the monthly campaign report as PDF)."""
+
+    __tablename__ = "outbox_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_message.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    message: Mapped[OutboxMessage] = relationship(back_populates="attachments")
+    #: ASCII file name made by the application (never a user's upload name).
+    filename: Mapped[str] = mapped_column(String(200), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
