@@ -6,7 +6,7 @@ digest of pending proposals, the customers' daily summary of appointment
 changes (at the same time), the customers' weekly digest (times in
 TIMEZONE, see config.py), every 15 minutes the reminders of missing day
 reports (each once: a unique row per appointment) and on the 1st of a month at 06:00
-last month's campaign reports (:mod:`app.reporting.schedules`). Running two by
+last month's campaign reports (:mod:`app.digests.monthly_reports`). Running two by
 mistake sends nothing twice while both are alive: digests are guarded by a unique row, outbox rows by claims
 under a renewed lease (see :mod:`app.outbox.sender` for the one case of a
 repeat, a sender killed mid-send).
@@ -43,10 +43,10 @@ def _job(app: Flask, name: str, func):
 
 def build_scheduler(app: Flask) -> BlockingScheduler:
     from app.digests.compose import agency_pending_digest, change_summary_digest, customer_week_digest
+    from app.digests.monthly_reports import send_monthly_reports
     from app.outbox.sender import send_pending
     from app.reporting.files import delete_orphans
     from app.reporting.operations import remind_missing_reports
-    from app.reporting.schedules import send_monthly_reports
     from app.transfer.export_jobs import run_pending as run_exports
     from app.transfer.jobs import run_pending as run_imports
 

@@ -230,8 +230,9 @@ def _queue_every_kind(session, info, stores) -> None:
 
 def _queue_monthly_report(session, info, contact) -> None:
     """Last month's campaign report with its PDF attached (the schedule is removed again)."""
+    from app.digests.monthly_reports import send_monthly_reports
     from app.models.planning import Project
-    from app.reporting.schedules import save_schedule, send_monthly_reports
+    from app.reporting.schedules import save_schedule
 
     plan = save_schedule(session, session.get(Project, info.project_id), [contact])
     try:

@@ -71,7 +71,7 @@ def pdf_text(message: email.message.EmailMessage) -> str:
 
 
 def test_each_contact_gets_last_months_pdf_of_their_own_territory_once(app, session, tidy, info, smtp_server):
-    from app.reporting.schedules import send_monthly_reports
+    from app.digests.monthly_reports import send_monthly_reports
 
     schedule(session, info, "adm.nord", "vertrieb")
     first_of_month = info.today.replace(day=1)
@@ -116,8 +116,8 @@ def test_without_chosen_contacts_every_contact_of_the_project_gets_it_and_inacti
     app, session, tidy, info
 ):
     from app.digests.models import DigestRun
+    from app.digests.monthly_reports import recipients, send_monthly_reports
     from app.models.planning import Project
-    from app.reporting.schedules import recipients, send_monthly_reports
 
     plan = schedule(session, info, active=False)
     first_of_month = info.today.replace(day=1)
@@ -183,7 +183,7 @@ RACE = """
 import datetime as dt, sys, time
 from app import create_app
 from app.extensions import db
-from app.reporting.schedules import send_monthly_reports
+from app.digests.monthly_reports import send_monthly_reports
 app = create_app()
 with app.app_context():
     db.session.execute(db.select(1)).all()
