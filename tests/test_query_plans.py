@@ -138,3 +138,36 @@ def test_a_customers_figures_start_from_the_appointments_of_their_jobs(session):
         assert "SCAN report" not in plan and "SCAN appointment" not in plan, plan
     assert "ix_report_answer_report_key" in plan, plan
     session.rollback()
+
+
+# ---------------------------------------------------------------- the cockpit's counts
+
+
+def test_the_cockpits_request_counts_use_their_partial_indexes(session):
+    """Requests unanswered for 48 hours and cancellation requests waiting for an answer are
+    counted from partial indexes (a few rows), not by reading every booking (0.1–0.4 s per
+    cockpit at 900,000 bookings on SQLite before)."""
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from app.cockpit.queries import _cancel_requested_where, _unanswered_where
+    from app.models.planning import Appointment, Booking
+
+    now = dt.datetime(2026, 12, 1, 12, 0)
+    unanswered = (
+        select(func.count(Booking.id))
+        .join(Appointment, Appointment.id == Booking.appointment_id)
+        .where(*_unanswered_where(now.date(), now))
+    )
+    cancel = select(func.count(Booking.id)).where(*_cancel_requested_where())
+    for stmt, index in ((unanswered, "ix_booking_requested_created"), (cancel, "ix_booking_cancel_pending")):
+        if (
+            session.get_bind().dialect.name == "sqlite"
+            and session.execute(text("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")).first()
+        ):
+            session.execute(text("DELETE FROM sqlite_stat1"))
+        sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+        plan = _plan(session, sql)
+        assert index in plan, plan
+        session.rollback()

@@ -249,6 +249,19 @@ class Booking(Model):
         CheckConstraint(check_in("status", BOOKING_STATUSES), name="ck_booking_status"),
         CheckConstraint(check_in("cancel_answer", CANCEL_ANSWERS), name="ck_booking_cancel_answer"),
         Index("ix_booking_promoter_status", "promoter_id", "status"),
+        # the cockpit: requests unanswered for 48 hours, cancellation requests waiting
+        Index(
+            "ix_booking_requested_created",
+            "created_at",
+            sqlite_where=text("status = 'requested'"),
+            postgresql_where=text("status = 'requested'"),
+        ),
+        Index(
+            "ix_booking_cancel_pending",
+            "appointment_id",
+            sqlite_where=text("cancel_requested_at IS NOT NULL AND cancel_answer IS NULL"),
+            postgresql_where=text("cancel_requested_at IS NOT NULL AND cancel_answer IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
