@@ -132,6 +132,14 @@ def test_adm_nord_sees_his_northern_stores_and_approved_figures_only(app):
     assert {store.rsplit(",", 1)[0] for _rank, store, _value in ranking} <= north
     # one territory only: no comparison
     assert 'id="chart-territories"' not in html
+    # the chosen figure (units sold) by month and by job adds up to the same units
+    months = table_rows(html, "breakdown-table")
+    assert all(re.fullmatch(r"\d\d/\d{4}", month) for month, *_rest in months), months
+    assert sum(_number(row[1]) for row in months) == total
+    by_job = client.get("/portal/reporting/", query_string={**period, "by": "job"}).get_data(as_text=True)
+    jobs = table_rows(by_job, "breakdown-table")
+    assert len(jobs) == 12 and sum(_number(row[1]) for row in jobs) == total
+    assert sum(int(_number(row[4])) for row in jobs) == reports
 
 
 def test_adm_nord_opens_a_photo_and_its_report(app):
@@ -262,6 +270,7 @@ def test_vertrieb_compares_north_and_south_in_english(app):
         ("/portal/reporting/photos", {"page": "999999999999"}, "no such page"),
         ("/portal/reporting/photos", {"page": "99999"}, "no photos on this page"),
         ("/portal/reporting/photos", {"question": "nope"}, "question is not available"),
+        ("/portal/reporting/", {"by": "decade"}, "Unknown breakdown"),
     ],
 )
 def test_broken_filters_get_a_message_not_an_error(app, path, args, message):

@@ -63,6 +63,7 @@ def reporting_overview():
         "portal/reporting/overview.html",
         data=data,
         language=language,
+        breakdowns=dashboard_data.breakdown_labels(),
         form_action=url_for("portal.reporting_overview"),
         **_common(state, choices),
     )

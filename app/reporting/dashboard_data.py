@@ -34,6 +34,10 @@ MAX_PAGE = 100_000
 MAX_DAYS = 3 * 366 + 1
 #: The period shown without a choice.
 DEFAULT_RANGE = "last_4_weeks"
+#: The chosen figure's table is broken down by this without a choice.
+DEFAULT_BREAKDOWN = "month"
+#: Rows of the breakdown table (stores: the filter narrows further).
+BREAKDOWN_ROWS = 500
 #: Stores in the ranking chart.
 RANKING_SIZE = 15
 #: Stores in the progress table (more: the user narrows the filter).
@@ -75,6 +79,8 @@ class FilterState:
     messages: list[str] = field(default_factory=list)
     page: int = 1
     figure: str | None = None
+    #: The breakdown of the chosen figure: one of analytics.DIMENSIONS.
+    by: str = DEFAULT_BREAKDOWN
 
     def args(self, *drop: str, **extra) -> dict[str, str]:
         """The query string arguments that reproduce this filter (for links and downloads)."""
@@ -197,8 +203,34 @@ def read_filter(
         question_key=question or None,
     )
     figure = (args.get("figure") or "").strip()[:200] or None
-    state = FilterState(flt=flt, range=code, values=values, messages=messages, page=page, figure=figure)
+    by = (args.get("by") or "").strip()
+    if by and by not in analytics.DIMENSIONS:
+        messages.append(_("Unknown breakdown; showing the figure by month."))
+        by = ""
+    state = FilterState(
+        flt=flt,
+        range=code,
+        values=values,
+        messages=messages,
+        page=page,
+        figure=figure,
+        by=by or DEFAULT_BREAKDOWN,
+    )
+    if figure:
+        values["figure"] = figure
     return state
+
+
+def breakdown_labels() -> dict[str, str]:
+    """The breakdowns of the chosen figure (analytics.DIMENSIONS) in the user's language."""
+    labels = {
+        "week": _("Week"),
+        "month": _("Month"),
+        "store": _("Store"),
+        "job": _("Job"),
+        "territory": _("Territory"),
+    }
+    return {code: labels.get(code, code) for code in analytics.DIMENSIONS}
 
 
 # ---------------------------------------------------------------- the dashboard
@@ -240,6 +272,9 @@ class Overview:
     trend: charts.Chart | None = None
     ranking: charts.Chart | None = None
     territories: charts.Chart | None = None
+    #: The chosen figure by week, month, store, job or territory (``by``): (label, value) rows.
+    by: str = DEFAULT_BREAKDOWN
+    breakdown: list[tuple[str, analytics.FigureValue]] = field(default_factory=list)
 
 
 def default_figure(defs: list[analytics.FigureDef]) -> analytics.FigureDef | None:
@@ -283,14 +318,48 @@ def overview(session: Session, scope: Scope, state: FilterState, language: str) 
     if weeks:
         data.progress_chart = charts.progress_weeks(weeks, language)
     if figure is not None:
-        by_week = analytics.figures_by(session, scope, flt, "week")
-        data.trend = charts.weekly_trend(by_week, figure, language, period=(flt.date_from, flt.date_to))
-        by_store = analytics.figures_by(session, scope, flt, "store")
-        data.ranking = charts.store_ranking(by_store, figure, language, top=RANKING_SIZE)
+        buckets = {
+            "week": analytics.figures_by(session, scope, flt, "week"),
+            "store": analytics.figures_by(session, scope, flt, "store"),
+        }
+        data.trend = charts.weekly_trend(
+            buckets["week"], figure, language, period=(flt.date_from, flt.date_to)
+        )
+        data.ranking = charts.store_ranking(buckets["store"], figure, language, top=RANKING_SIZE)
         if analytics.compares_territories(session, scope, flt):
-            by_territory = analytics.figures_by(session, scope, flt, "territory")
-            data.territories = charts.territory_comparison(by_territory, _compared(defs, figure), language)
+            buckets["territory"] = analytics.figures_by(session, scope, flt, "territory")
+            data.territories = charts.territory_comparison(
+                buckets["territory"], _compared(defs, figure), language
+            )
+        data.by = state.by
+        if state.by not in buckets:
+            buckets[state.by] = analytics.figures_by(session, scope, flt, state.by)
+        data.breakdown = _breakdown(buckets[state.by], figure, state)
     return data
+
+
+def _breakdown(buckets: list, figure: analytics.FigureDef, state: FilterState) -> list:
+    """(label, value) of the figure per bucket; weeks and months named by their first day."""
+    rows = []
+    for bucket in buckets:
+        value = bucket.values.get(figure.id)
+        if value is None:
+            continue
+        if state.by == "week":
+            label = _("Week from %(day)s", day=format_day(bucket.key))
+        elif state.by == "month":
+            label = f"{bucket.key:%m/%Y}"
+        else:
+            label = bucket.label
+        rows.append((label, value))
+    if len(rows) > BREAKDOWN_ROWS:
+        state.messages.append(
+            _(
+                "Only the first %(count)d rows are listed; choose a project, territory or store.",
+                count=BREAKDOWN_ROWS,
+            )
+        )
+    return rows[:BREAKDOWN_ROWS]
 
 
 def store_progress(session: Session, scope: Scope, state: FilterState) -> list:

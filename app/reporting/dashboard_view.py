@@ -87,6 +87,7 @@ class ReportDashboardView(BaseView):
         return self.render_template(
             "reporting/dashboard.html",
             data=data,
+            breakdowns=dashboard_data.breakdown_labels(),
             form_action=url_for("ReportDashboardView.overview"),
             **self._common(state, choices),
         )
