@@ -446,3 +446,26 @@ def test_empty_period_gives_a_header_only_workbook_and_a_short_pdf(app, data):
     assert len(cells) == 1 and cells[0][0] == ("Datum", "s")
     text = _pdf_text(_pdf(app, "adm.nord", "de", flt))
     assert "Keine freigegebenen Berichte in diesem Zeitraum." in text and "Fotos" not in text
+
+
+def test_a_tall_chart_is_made_to_fit_the_pdf_page(app):
+    """A comparison of many territories is taller than a page: the PDF draws it smaller
+    (it failed with reportlab's LayoutError before), and compares fewer figures."""
+    from app.reporting import charts, pdf
+    from app.reporting.analytics import Bucket, FigureDef, FigureValue
+
+    figures = [
+        FigureDef(f"f{n}", f"f{n}", None, None, f"Zahl {n}", f"Figure {n}", None, None, None)
+        for n in range(4)
+    ]
+    buckets = [
+        Bucket(n, f"Gebiet {n}", {f.id: FigureValue(10.0 + n, 1, 1, 1) for f in figures}) for n in range(40)
+    ]
+    with app.test_request_context():
+        chart = charts.territory_comparison(buckets, figures, "de")
+        assert {row[0] for row in chart.table.rows} == {"Zahl 0"}  # 40 territories: one figure
+        assert chart.drawing.height > pdf.CHART_MAX_HEIGHT
+        drawn = pdf.scaled(chart.drawing, pdf.FRAME_WIDTH)
+        assert drawn.height <= pdf.CHART_MAX_HEIGHT and drawn.width <= pdf.FRAME_WIDTH
+        few = charts.territory_comparison(buckets[:3], figures, "de")
+        assert {row[0] for row in few.table.rows} == {f"Zahl {n}" for n in range(4)}

@@ -464,13 +464,19 @@ def store_ranking(
     return _localised(language, make)
 
 
+#: Bars in a territory comparison before it compares fewer figures.
+COMPARED_BARS = 24
+
+
 def territory_comparison(
     buckets: Sequence[Bucket], figures: Sequence[FigureDef], language: str, measure: str = "avg"
 ) -> Chart:
     """Sub-territories side by side (buckets of ``figures_by(..., "territory")``): per figure
     one bar per territory, each figure on its own scale (average per report by default,
-    so that territories of different size compare)."""
+    so that territories of different size compare). With many territories fewer figures are
+    compared (at most :data:`COMPARED_BARS` bars, at least the first figure)."""
     language = _lang(language)
+    figures = list(figures)[: max(1, COMPARED_BARS // max(len(buckets), 1))]
 
     def make() -> Chart:
         what = measure_label(measure)

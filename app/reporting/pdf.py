@@ -62,6 +62,9 @@ MAX_STORES = 200
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 18 * mm
 FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN
+#: The tallest a chart may be drawn: a page's frame less its title and some air (a ranking of
+#: many stores is made smaller rather than overflowing the page).
+CHART_MAX_HEIGHT = PAGE_HEIGHT - 2 * MARGIN - 80
 HEADER_BG = colors.HexColor("#e8eef5")
 RULE = colors.HexColor("#b0b0b0")
 
@@ -134,19 +137,21 @@ def _table(
     return table
 
 
-def scaled(drawing: Drawing, width: float) -> Drawing:
-    """The drawing scaled to ``width`` points (a new drawing; the chart's stays as it is)."""
-    factor = width / drawing.width
+def scaled(drawing: Drawing, width: float, max_height: float = CHART_MAX_HEIGHT) -> Drawing:
+    """The drawing scaled to ``width`` points, or smaller where it would be taller than
+    ``max_height`` (a new drawing; the chart's stays as it is)."""
+    factor = min(width / drawing.width, max_height / drawing.height)
     group = Group(*drawing.contents)
     group.scale(factor, factor)
     return Drawing(drawing.width * factor, drawing.height * factor, group)
 
 
 def _chart_flowables(chart: charts.Chart, styles, width: float) -> list:
+    drawing = scaled(chart.drawing, width)
     return [
-        CondPageBreak(chart.drawing.height * width / chart.drawing.width + 30),
+        CondPageBreak(drawing.height + 30),
         _p(chart.title, styles["h3"]),
-        scaled(chart.drawing, width),
+        drawing,
         Spacer(1, 6),
     ]
 
