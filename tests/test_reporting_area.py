@@ -132,8 +132,12 @@ def test_adm_nord_sees_his_northern_stores_and_approved_figures_only(app):
     assert {store.rsplit(",", 1)[0] for _rank, store, _value in ranking} <= north
     # one territory only: no comparison
     assert 'id="chart-territories"' not in html
-    # the chosen figure (units sold) by month and by job adds up to the same units
-    months = table_rows(html, "breakdown-table")
+    # the chosen figure (units sold) by week (the default), month and job adds up to the same units
+    weeks = table_rows(html, "breakdown-table")
+    assert all(week.startswith("Woche ab ") for week, *_rest in weeks) and len(weeks) >= 2
+    assert sum(_number(row[1]) for row in weeks) == total
+    by_month = client.get("/portal/reporting/", query_string={**period, "by": "month"}).get_data(as_text=True)
+    months = table_rows(by_month, "breakdown-table")
     assert all(re.fullmatch(r"\d\d/\d{4}", month) for month, *_rest in months), months
     assert sum(_number(row[1]) for row in months) == total
     by_job = client.get("/portal/reporting/", query_string={**period, "by": "job"}).get_data(as_text=True)
@@ -488,3 +492,26 @@ def test_a_long_store_list_says_it_is_cut(app, monkeypatch):
     assert "Only the first 5 stores are listed" in visible_text(html)
     html = client_for(app, "adm.nord", "en").get("/portal/reporting/stores", query_string=_period(app))
     assert "Only the first 5 stores" in visible_text(html.get_data(as_text=True))
+
+
+def test_the_agency_over_all_projects_narrows_before_it_sums_too_many_reports(app, monkeypatch):
+    """Over all projects the agency's figures are summed only up to AGENCY_MAX_REPORTS
+    approved reports (seconds per aggregate at a million appointments): above it the page
+    shows the progress and asks for a project; with the project chosen the figures come."""
+    from app.models.planning import Project
+    from app.reporting import dashboard_data
+
+    monkeypatch.setattr(dashboard_data, "AGENCY_MAX_REPORTS", 5)
+    client = client_for(app, "agentur", "en")
+    html = client.get("/reporting/dashboard/", query_string=_period(app)).get_data(as_text=True)
+    text = visible_text(html)
+    assert "More than 5 approved reports in this period" in text
+    assert 'id="figures-capped"' in html and 'id="chart-trend"' not in html
+    assert 'id="chart-progress"' in html  # the progress is still there
+    with db_session(app) as session:
+        demo = session.scalar(select(Project.id).where(Project.name.like("Supertoy%")))
+    html = client.get("/reporting/dashboard/", query_string={**_period(app), "project": demo}).get_data(
+        as_text=True
+    )
+    assert 'id="figures-capped"' not in html and 'id="chart-trend"' in html
+    assert table_rows(html, "figures-table")

@@ -599,6 +599,34 @@ def _figure_rows(session: Session, scope: Scope, flt: ReportFilter, questions: l
     return results
 
 
+def totals_of(buckets: list[Bucket], defs: list[FigureDef]) -> dict[str, FigureValue]:
+    """:func:`figures` added up from ``figures_by(..., "week")`` (or "month") without another
+    query: every report, answer and promotion day lies in exactly one week, so the sums,
+    answers, reports and days of the weeks add up to the period's."""
+    values = {d.id: FigureValue() for d in defs}
+    for bucket in buckets:
+        for figure_id, value in bucket.values.items():
+            if figure_id in values:
+                sum_ = values[figure_id]
+                values[figure_id] = FigureValue(
+                    sum_.total + value.total,
+                    sum_.answers + value.answers,
+                    sum_.reports + value.reports,
+                    sum_.days + value.days,
+                )
+    return values
+
+
+def approved_count(session: Session, scope: Scope, flt: ReportFilter, limit: int) -> int:
+    """How many approved, visible reports the filter holds, counted up to ``limit + 1`` (a
+    page decides whether it can afford the figures without counting every report)."""
+    reports = filtered_reports(session, scope, flt, "counted_report")
+    return (
+        session.scalar(select(func.count()).select_from(select(reports.c.id).limit(limit + 1).subquery()))
+        or 0
+    )
+
+
 def figures(session: Session, scope: Scope, flt: ReportFilter) -> dict[str, FigureValue]:
     """Every figure of :func:`figure_defs` by id (zero values for figures without answers)."""
     questions = question_defs(session, scope, flt)

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
@@ -34,8 +35,11 @@ MAX_PAGE = 100_000
 MAX_DAYS = 3 * 366 + 1
 #: The period shown without a choice.
 DEFAULT_RANGE = "last_4_weeks"
-#: The chosen figure's table is broken down by this without a choice.
-DEFAULT_BREAKDOWN = "month"
+#: The chosen figure's table is broken down by this without a choice (weeks: the figures of
+#: the charts' own query, no extra one).
+DEFAULT_BREAKDOWN = "week"
+#: The agency's dashboard over all projects computes figures up to this many reports.
+AGENCY_MAX_REPORTS = 10_000
 #: Rows of the breakdown table (stores: the filter narrows further).
 BREAKDOWN_ROWS = 500
 #: Stores in the ranking chart.
@@ -205,7 +209,7 @@ def read_filter(
     figure = (args.get("figure") or "").strip()[:200] or None
     by = (args.get("by") or "").strip()
     if by and by not in analytics.DIMENSIONS:
-        messages.append(_("Unknown breakdown; showing the figure by month."))
+        messages.append(_("Unknown breakdown; showing the figure by week."))
         by = ""
     state = FilterState(
         flt=flt,
@@ -275,6 +279,8 @@ class Overview:
     #: The chosen figure by week, month, store, job or territory (``by``): (label, value) rows.
     by: str = DEFAULT_BREAKDOWN
     breakdown: list[tuple[str, analytics.FigureValue]] = field(default_factory=list)
+    #: Too many reports for the figures (see :func:`overview`'s ``max_reports``).
+    capped: bool = False
 
 
 def default_figure(defs: list[analytics.FigureDef]) -> analytics.FigureDef | None:
@@ -296,19 +302,43 @@ def _compared(defs: list[analytics.FigureDef], figure: analytics.FigureDef) -> l
     return chosen
 
 
-def overview(session: Session, scope: Scope, state: FilterState, language: str) -> Overview:
-    """Every number of the dashboard for the filter (a fixed number of aggregate queries)."""
+def overview(
+    session: Session, scope: Scope, state: FilterState, language: str, max_reports: int | None = None
+) -> Overview:
+    """Every number of the dashboard for the filter (a fixed number of aggregate queries).
+
+    ``max_reports``: above this many approved reports in the period the figures are not
+    computed (the agency over all projects: at 1,000,000 appointments a month of every
+    project is ~30,000 reports and 300,000 answers, seconds per aggregate on SQLite); the
+    page asks to choose a project, customer or territory instead."""
     flt = state.flt
     defs = analytics.figure_defs(session, scope, flt)
-    values = analytics.figures(session, scope, flt)
+    weeks = analytics.progress_by_week(session, scope, flt)
+    progress = analytics.progress(session, scope, flt)
+    if max_reports is not None and analytics.approved_count(session, scope, flt, max_reports) > max_reports:
+        state.messages.append(
+            _(
+                "More than %(count)s approved reports in this period: choose a project, customer or "
+                "territory (or a shorter period) to see the figures and charts.",
+                count=format_decimal(max_reports),
+            )
+        )
+        data = Overview(
+            progress=progress, weeks=weeks, figures=[], sell_through=[], figure=None, figure_choices=[]
+        )
+        data.capped = True
+        if weeks:
+            data.progress_chart = charts.progress_weeks(weeks, language)
+        return data
+    by_week = analytics.figures_by(session, scope, flt, "week")
+    values = analytics.totals_of(by_week, defs)
     rows = [FigureRow(figure=d, label=d.label(language), value=values.get(d.id)) for d in defs]
     figure = next((d for d in defs if d.id == state.figure), None)
     if state.figure and figure is None:
         state.messages.append(_("The chosen figure is not available; showing the default one."))
     figure = figure or default_figure(defs)
-    weeks = analytics.progress_by_week(session, scope, flt)
     data = Overview(
-        progress=analytics.progress(session, scope, flt),
+        progress=progress,
         weeks=weeks,
         figures=rows,
         sell_through=analytics.sell_through(session, scope, flt),
@@ -318,10 +348,7 @@ def overview(session: Session, scope: Scope, state: FilterState, language: str) 
     if weeks:
         data.progress_chart = charts.progress_weeks(weeks, language)
     if figure is not None:
-        buckets = {
-            "week": analytics.figures_by(session, scope, flt, "week"),
-            "store": analytics.figures_by(session, scope, flt, "store"),
-        }
+        buckets = {"week": by_week, "store": analytics.figures_by(session, scope, flt, "store")}
         data.trend = charts.weekly_trend(
             buckets["week"], figure, language, period=(flt.date_from, flt.date_to)
         )

@@ -83,7 +83,8 @@ class ReportDashboardView(BaseView):
         choices = _choices()
         state = self._state(choices)
         language = current_language()
-        data = dashboard_data.overview(db.session, scope_for(g.user), state, language)
+        limit = None if state.flt.project_id else dashboard_data.AGENCY_MAX_REPORTS
+        data = dashboard_data.overview(db.session, scope_for(g.user), state, language, max_reports=limit)
         return self.render_template(
             "reporting/dashboard.html",
             data=data,
