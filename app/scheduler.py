@@ -5,7 +5,7 @@ waiting imports and large exports every few seconds, the agency's daily
 digest of pending proposals, the customers' daily summary of appointment
 changes (at the same time), the customers' weekly digest (times in
 TIMEZONE, see config.py), every 15 minutes the reminders of missing day
-reports (each once: a unique row per appointment) and on the 1st of a month at 06:00
+reports (each once: a unique row per appointment) and on the 1st (to 3rd) of a month at 06:00
 last month's campaign reports (:mod:`app.digests.monthly_reports`). Running two by
 mistake sends nothing twice while both are alive: digests are guarded by a unique row, outbox rows by claims
 under a renewed lease (see :mod:`app.outbox.sender` for the one case of a
@@ -116,10 +116,11 @@ def build_scheduler(app: Flask) -> BlockingScheduler:
         coalesce=True,
         misfire_grace_time=3600,
     )
-    # Last month's campaign report to the customers' contacts (each once: a unique row).
+    # Last month's campaign report to the customers' contacts (each once: a unique row);
+    # the 2nd and 3rd retry what failed or was missed (a scheduler down on the 1st).
     scheduler.add_job(
         _job(app, "monthly reports", send_monthly_reports),
-        CronTrigger(day=1, hour=6, minute=0, timezone=timezone),
+        CronTrigger(day="1-3", hour=6, minute=0, timezone=timezone),
         id="monthly_reports",
         coalesce=True,
         misfire_grace_time=12 * 3600,

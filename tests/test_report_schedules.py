@@ -218,7 +218,7 @@ def test_two_scheduler_processes_send_each_contact_one_mail(app, session, tidy, 
     assert len(keys) == len(set(keys)) == 2
 
 
-def test_the_scheduler_sends_on_the_first_of_the_month_at_six(app):
+def test_the_scheduler_sends_on_the_first_of_the_month_at_six_and_retries_two_days(app):
     from apscheduler.triggers.cron import CronTrigger
 
     from app.scheduler import build_scheduler
@@ -226,7 +226,7 @@ def test_the_scheduler_sends_on_the_first_of_the_month_at_six(app):
     job = build_scheduler(app).get_job("monthly_reports")
     assert isinstance(job.trigger, CronTrigger)
     fields = {f.name: str(f) for f in job.trigger.fields}
-    assert (fields["day"], fields["hour"], fields["minute"]) == ("1", "6", "0")
+    assert (fields["day"], fields["hour"], fields["minute"]) == ("1-3", "6", "0")
     assert str(job.trigger.timezone) == app.config["TIMEZONE"]
 
 
@@ -261,3 +261,25 @@ def test_an_attachment_is_base64_in_short_lines_with_a_plain_name_and_the_same_b
     assert attachment.get_filename() == "Bericht_M_rz_.._x.pdf"
     assert attachment.get_content() == data
     assert "Zoë" in body_text(parsed)
+
+
+def test_a_report_that_fails_does_not_stop_the_others_and_goes_out_at_the_next_run(
+    app, session, tidy, info, monkeypatch
+):
+    from app.digests import monthly_reports as schedules
+
+    schedule(session, info, "adm.nord", "adm.sued")
+    real = schedules.campaign_pdf
+    nord = contact_of(session, "adm.nord").id
+
+    def failing(session, scope, flt, language, *, project, contact):
+        if contact.id == nord:
+            raise RuntimeError("the PDF could not be laid out")
+        return real(session, scope, flt, language, project=project, contact=contact)
+
+    monkeypatch.setattr(schedules, "campaign_pdf", failing)
+    first_of_month = info.today.replace(day=1)
+    assert schedules.send_monthly_reports(session, first_of_month) == 1
+    monkeypatch.setattr(schedules, "campaign_pdf", real)
+    assert schedules.send_monthly_reports(session, first_of_month + dt.timedelta(days=1)) == 1
+    assert schedules.send_monthly_reports(session, first_of_month + dt.timedelta(days=2)) == 0

@@ -11,6 +11,7 @@ transaction: a second run, or a second scheduler process, sends nothing again.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from flask_appbuilder.security.sqla.models import User
 from flask_babel import force_locale
@@ -28,6 +29,8 @@ from app.models.report_schedules import ReportSchedule
 from app.reporting import analytics, pdf
 from app.reporting.analytics import ReportFilter
 from app.security.visibility import Scope, scope_for
+
+log = logging.getLogger(__name__)
 
 RUN_KIND = "monthly_report"
 MAIL_KIND = "report_monthly"
@@ -96,7 +99,9 @@ def _already_sent(session: Session, key: str, period: str) -> bool:
 def send_monthly_reports(session: Session, today: dt.date | None = None) -> int:
     """Queue last month's campaign report to each recipient of every active schedule,
     at most once per schedule, contact and month; returns the number of mails queued.
-    A contact who sees no appointment of the project in that month gets no mail."""
+    A contact who sees no appointment of the project in that month gets no mail; a
+    report that cannot be made is logged and left for the next run (the scheduler runs
+    this on the 1st to 3rd of the month; the contacts already served get nothing twice)."""
     today = today or local_today()
     first, last = previous_month(today)
     period = f"{first:%Y-%m}"
@@ -108,7 +113,7 @@ def send_monthly_reports(session: Session, today: dt.date | None = None) -> int:
             .order_by(ReportSchedule.id)
         )
     )
-    sent = 0
+    sent = failed = 0
     for schedule in schedules:
         project = schedule.project
         flt = ReportFilter(date_from=first, date_to=last, project_id=project.id)
@@ -122,7 +127,13 @@ def send_monthly_reports(session: Session, today: dt.date | None = None) -> int:
             if not analytics.progress(session, scope, flt).appointments:
                 continue
             language = contact.language or "de"
-            data = campaign_pdf(session, scope, flt, language, project=project, contact=contact)
+            try:
+                data = campaign_pdf(session, scope, flt, language, project=project, contact=contact)
+            except Exception:  # one contact's failing report must not stop the others' mails
+                log.exception("monthly report of schedule %s for contact %s failed", schedule.id, contact.id)
+                session.rollback()
+                failed += 1
+                continue
             mail = {
                 "kind": MAIL_KIND,
                 "recipient": contact.email,
@@ -141,4 +152,6 @@ def send_monthly_reports(session: Session, today: dt.date | None = None) -> int:
                 sent += 1
                 schedule.last_sent_month = period
                 session.commit()
+    if failed:
+        log.warning("monthly reports: %s of them could not be made (retried next run)", failed)
     return sent
