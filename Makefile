@@ -62,7 +62,8 @@ test-postgres: install-dev translations test-js
 ## docs/screenshots/gallery/ (not committed); the README's selection in docs/screenshots/
 screenshots: install-dev translations
 	SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/test_browser_layout.py tests/test_browser.py \
-		tests/test_browser_questionnaires.py tests/test_browser_report.py tests/test_browser_report_review.py
+		tests/test_browser_questionnaires.py tests/test_browser_report.py tests/test_browser_report_review.py \
+		tests/test_browser_reporting.py
 
 ## bench: bench-data, load test and fault checks on SQLite (bench/README.md); bench-postgres likewise
 bench: install-dev translations

@@ -97,7 +97,13 @@ CUSTOMER_PAGES = (
         "customer",
         primary="#submit-proposal",
     ),
-    Page("portal-reporting", "/portal/reporting/", "customer", primary="#filters button[type=submit]"),
+    Page(
+        "portal-reporting",
+        "/portal/reporting/",
+        "customer",
+        primary="#filters button[type=submit]",
+        readme=True,
+    ),
     Page(
         "portal-reporting-stores",
         "/portal/reporting/stores",
@@ -193,7 +199,7 @@ AGENCY_PAGES = (
     Page("agency-board", "/planning/board/", "agency"),
     Page("agency-appointments", "/appointmentview/list/", "agency"),
     Page("agency-questionnaires", "/questionnaires/", "agency", primary="#create-questionnaire"),
-    Page("agency-reporting-dashboard", "/reporting/dashboard/", "agency"),
+    Page("agency-reporting-dashboard", "/reporting/dashboard/", "agency", readme=True),
 )
 
 SYSTEM_PAGES = CUSTOMER_PAGES + PROMOTER_PAGES
