@@ -14,6 +14,7 @@ from operator import itemgetter
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import Date, Select, and_, case, func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 
 from app.common.choices import APPOINTMENT_STATUSES, BOOKING_STATUSES, FEDERAL_STATES, SALUTATIONS, label
@@ -219,6 +220,42 @@ def _sql_formula_safe(text):
     return case((func.substr(text, 1, 1).in_(FORMULA_STARTS), literal("'") + text), else_=text)
 
 
+def _promoters_cell(dialect: str):
+    """An appointment's active promoters joined into one text, in booking order (as
+    :func:`appointments` lists them): a correlated subquery on the booking's appointment index.
+
+    PostgreSQL orders inside the aggregate; SQLite (before 3.44 no ORDER BY in group_concat)
+    concatenates the rows of an ordered derived table in the order they come.
+    """
+    requested = label(BOOKING_STATUSES, "requested")
+    name = (
+        Promoter.first_name
+        + literal(" ")
+        + Promoter.last_name
+        + case((Booking.status == "requested", literal(f" ({requested})")), else_=literal(""))
+    )
+    active = (Booking.appointment_id == Appointment.id, Booking.status.in_(("requested", "confirmed")))
+    if dialect == "postgresql":
+        aggregate = func.string_agg(name, aggregate_order_by(literal(", "), Booking.id))
+        return (
+            select(aggregate)
+            .select_from(Booking)
+            .join(Promoter, Promoter.id == Booking.promoter_id)
+            .where(*active)
+            .scalar_subquery()
+        )
+    ordered = (
+        select(name.label("name"))
+        .select_from(Booking)
+        .join(Promoter, Promoter.id == Booking.promoter_id)
+        .where(*active)
+        .order_by(Booking.id)
+        .correlate(Appointment)
+        .subquery()
+    )
+    return select(func.group_concat(ordered.c.name, literal(", "))).scalar_subquery()
+
+
 def appointments_csv(session: Session, project_id: int | None = None) -> tuple[list[str], Iterator[tuple]]:
     """The rows of :func:`appointments`, finished by the database for the CSV file: dates and
     times formatted, statuses in words, each appointment's promoters joined into one cell
@@ -229,22 +266,7 @@ def appointments_csv(session: Session, project_id: int | None = None) -> tuple[l
     The XLSX export keeps :func:`appointments` (real dates and times in the cells).
     """
     dialect = session.get_bind().dialect.name
-    requested = label(BOOKING_STATUSES, "requested")
-    promoters = (
-        select(
-            func.aggregate_strings(
-                Promoter.first_name
-                + literal(" ")
-                + Promoter.last_name
-                + case((Booking.status == "requested", literal(f" ({requested})")), else_=literal("")),
-                ", ",
-            )
-        )
-        .select_from(Booking)
-        .join(Promoter, Promoter.id == Booking.promoter_id)
-        .where(Booking.appointment_id == Appointment.id, Booking.status.in_(("requested", "confirmed")))
-        .scalar_subquery()
-    )
+    promoters = _promoters_cell(dialect)
     statuses = {code: label(APPOINTMENT_STATUSES, code) for code in APPOINTMENT_STATUSES}
     stmt = (
         select(
