@@ -263,6 +263,16 @@ def test_single_checks_and_batch_pages_agree_on_random_data(app, rows, seed):
         assert {(f.job.id, f.day) for f in page["week_full"]} == found_weeks
         # The random data exercised every rule.
         assert found_overlap and found_unavailable and found_duplicates and found_weeks
+        # The page's capped form: the first row of each kind (in the page's order), and the
+        # count of all of them.
+        capped = batch.current_conflicts(
+            session, world["start"], world["days"][-1], world["ids"]["project"], "de", limit=1
+        )
+        for kind, rows in page.items():
+            if kind == "week_full":
+                continue  # always all
+            assert capped[kind].total == len(rows), kind
+            assert [f.conflict.message for f in capped[kind]] == [f.conflict.message for f in rows[:1]], kind
         session.rollback()
 
 

@@ -24,7 +24,7 @@ from werkzeug.security import generate_password_hash
 from app.common.timezone import local_today
 from app.models.crm import Company, Contact, Location, Territory, contact_territory
 from app.models.planning import Appointment, Booking, Job, Project, project_contact, project_manager
-from app.models.promoter import Promoter
+from app.models.promoter import Promoter, Unavailability
 from app.models.reporting import Report
 
 from .reports import actual_times, bulk_dicts, day_questionnaire, fate, write_reports
@@ -311,6 +311,20 @@ def generate(
             bid += 1
 
     bulk_dicts(session, Booking.__table__, booking_rows(), total_appointments * 9 // 10, progress)
+
+    # absences: three of four days a promoter, spread from half a year back to a year ahead
+    # (the conflicts page checks every booking of its weeks against them)
+    absences = [
+        {
+            "promoter_id": promoter,
+            "start_date": today + dt.timedelta(days=(index * 37 + k * 180) % 540 - 180),
+            "end_date": today + dt.timedelta(days=(index * 37 + k * 180) % 540 - 177),
+            "note": f"bench {tag}",
+        }
+        for index, promoter in enumerate(promoters)
+        for k in range(3)
+    ]
+    _insert(session, Unavailability.__table__, iter(absences), len(absences), progress)
 
     sales = {job["id"]: 0.8 + 0.15 * root_of_location[job["location_id"]] for job in jobs}
     report_counts = write_reports(

@@ -14,8 +14,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import and_, func, or_, select, tuple_
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload
 
+from app.common.choices import FEDERAL_STATES
 from app.models.crm import Location
 from app.models.planning import Appointment, Booking, Job
 from app.models.promoter import Promoter, Unavailability
@@ -274,12 +275,34 @@ def _count(session: Session, stmt) -> int:
     return session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
 
 
+def _page(session: Session, stmt, limit: int | None) -> tuple[list, int]:
+    """The rows of ``stmt`` (all, or the first ``limit``) and how many there are in all, in one
+    statement: a window count on the rows, so the period is gone through once, not twice."""
+    if limit is None:
+        rows = session.execute(stmt).all()
+        return rows, len(rows)
+    page = session.execute(stmt.add_columns(func.count().over().label("total")).limit(max(limit, 1))).all()
+    return [tuple(row)[:-1] for row in page[:limit]], (page[0].total if page else 0)
+
+
 def bookings_on_unavailable_days(
     session: Session, start: dt.date, end: dt.date, project_id: int | None = None, limit: int | None = None
 ) -> Found:
     """Active bookings on a day their promoter is unavailable (the first ``limit``; ``.total``
-    counts all)."""
-    base = (
+    counts all).
+
+    Nothing is looked up when nobody is away in the period (one probe of the absences'
+    index); otherwise the period's bookings are checked against the absences once, their ids
+    and count in one statement, and only the shown rows are loaded.
+    """
+    anybody_away = session.scalar(
+        select(Unavailability.id)
+        .where(Unavailability.start_date <= end, Unavailability.end_date >= start)
+        .limit(1)
+    )
+    if anybody_away is None:
+        return Found()
+    stmt = (
         select(Booking.id, Unavailability.id)
         .join(Appointment, Appointment.id == Booking.appointment_id)
         .join(
@@ -288,27 +311,34 @@ def bookings_on_unavailable_days(
             & absence_covers_sql(Unavailability, Appointment.date),
         )
         .where(*_active_appointment_filter(start, end, project_id), Booking.status.in_(ACTIVE_BOOKINGS))
+        .order_by(Appointment.date, Appointment.start_time, Booking.id, Unavailability.id)
     )
-    total = _count(session, base) if limit is not None else None
-    stmt = (
-        base.with_only_columns(Booking, Unavailability)
-        .order_by(Appointment.date, Appointment.start_time)
-        .options(
-            joinedload(Booking.appointment).joinedload(Appointment.job).joinedload(Job.location),
-            joinedload(Booking.promoter),
+    shown, total = _page(session, stmt, limit)
+    loaded = {
+        (booking.id, absence.id): (booking, absence)
+        for booking, absence in session.execute(
+            select(Booking, Unavailability)
+            .join(Unavailability, Unavailability.promoter_id == Booking.promoter_id)
+            .where(
+                Booking.id.in_({booking_id for booking_id, _ in shown}),
+                Unavailability.id.in_({absence_id for _, absence_id in shown}),
+            )
+            .options(
+                joinedload(Booking.appointment).joinedload(Appointment.job).joinedload(Job.location),
+                joinedload(Booking.promoter),
+            )
         )
-    )
-    rows = session.execute(stmt if limit is None else stmt.limit(limit)).all()
+    }
     return Found(
         (
             FoundConflict(
                 "unavailable",
                 booking.appointment.date,
-                unavailable_conflict(absent),
+                unavailable_conflict(absence),
                 appointment=booking.appointment,
                 promoter=booking.promoter,
             )
-            for booking, absent in rows
+            for booking, absence in (loaded[pair] for pair in shown)
         ),
         total,
     )
@@ -328,6 +358,8 @@ def full_weeks(
         .group_by(Appointment.job_id, monday, Job.planned_days_per_week)
         .having(exceeds_planned_days_sql(days, Job.planned_days_per_week))
     ).all()
+    if not rows:
+        return []
     jobs = {
         job.id: job
         for job in session.scalars(
@@ -356,8 +388,7 @@ def holiday_appointments(
 ) -> Found:
     """Active appointments on a public holiday of their store's federal state (the first
     ``limit``; ``.total`` counts all)."""
-    states = [s for s in session.scalars(select(Location.federal_state).distinct()) if s]
-    calendars = {state: holiday_calendar(state, start, end, language) for state in states}
+    calendars = {state: holiday_calendar(state, start, end, language) for state in FEDERAL_STATES}
     by_state = {
         state: [day for day in calendar if start <= day <= end] for state, calendar in calendars.items()
     }
@@ -368,19 +399,22 @@ def holiday_appointments(
     ]
     if not criteria:
         return Found()
-    base = (
-        select(Appointment.id)
+    # the holidays' days named on their own too, so the date index finds the few days' rows
+    # instead of every appointment of the period being checked against each state's days
+    holidays = sorted({day for days in by_state.values() for day in days})
+    stmt = (
+        select(Appointment)
         .join(Job, Job.id == Appointment.job_id)
         .join(Location, Location.id == Job.location_id)
-        .where(*_active_appointment_filter(start, end, project_id), or_(*criteria))
+        .where(
+            *_active_appointment_filter(start, end, project_id),
+            Appointment.date.in_(holidays),
+            or_(*criteria),
+        )
+        .order_by(Appointment.date, Appointment.start_time, Appointment.id)
+        .options(contains_eager(Appointment.job).contains_eager(Job.location))
     )
-    total = _count(session, base) if limit is not None else None
-    stmt = (
-        base.with_only_columns(Appointment)
-        .order_by(Appointment.date, Appointment.start_time)
-        .options(joinedload(Appointment.job).joinedload(Job.location))
-    )
-    appointments = session.scalars(stmt if limit is None else stmt.limit(limit)).all()
+    rows, total = _page(session, stmt, limit)
     return Found(
         (
             FoundConflict(
@@ -391,7 +425,7 @@ def holiday_appointments(
                 ),
                 appointment=a,
             )
-            for a in appointments
+            for (a,) in rows
         ),
         total,
     )

@@ -16,7 +16,7 @@ from app.staffing.conflicts import current_conflicts
 WEEK_CHOICES = (1, 2, 4, 8, 12, 26)
 DEFAULT_WEEKS = 4
 #: Rows shown per kind of conflict; the heading still counts all of them.
-ROW_CAP = 200
+ROW_CAP = 50
 
 
 def _start_date(value: str, today: dt.date) -> dt.date:
