@@ -182,7 +182,7 @@ def appointments(session: Session, project_id: int | None = None) -> tuple[list[
             .join(Project, Project.id == Job.project_id)
             .outerjoin(Booking, active)
             .outerjoin(Promoter, Promoter.id == Booking.promoter_id)
-            .order_by(Appointment.date, Appointment.start_time, Location.name, Appointment.id, Booking.id)
+            .order_by(Appointment.date, Appointment.start_time, Location.name, Appointment.id, Booking.promoter_id)
         )
         if project_id:
             stmt = stmt.where(Job.project_id == project_id)
@@ -221,8 +221,9 @@ def _sql_formula_safe(text):
 
 
 def _promoters_cell(dialect: str):
-    """An appointment's active promoters joined into one text, in booking order (as
-    :func:`appointments` lists them): a correlated subquery on the booking's appointment index.
+    """An appointment's active promoters joined into one text, in the order of their ids (as
+    :func:`appointments` lists them): a correlated subquery on the booking's unique
+    (appointment, promoter) index, which already holds them in that order.
 
     PostgreSQL orders inside the aggregate; SQLite (before 3.44 no ORDER BY in group_concat)
     concatenates the rows of an ordered derived table in the order they come.
@@ -236,7 +237,7 @@ def _promoters_cell(dialect: str):
     )
     active = (Booking.appointment_id == Appointment.id, Booking.status.in_(("requested", "confirmed")))
     if dialect == "postgresql":
-        aggregate = func.string_agg(name, aggregate_order_by(literal(", "), Booking.id))
+        aggregate = func.string_agg(name, aggregate_order_by(literal(", "), Booking.promoter_id))
         return (
             select(aggregate)
             .select_from(Booking)
@@ -249,7 +250,7 @@ def _promoters_cell(dialect: str):
         .select_from(Booking)
         .join(Promoter, Promoter.id == Booking.promoter_id)
         .where(*active)
-        .order_by(Booking.id)
+        .order_by(Booking.promoter_id)
         .correlate(Appointment)
         .subquery()
     )
