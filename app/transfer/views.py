@@ -281,6 +281,7 @@ class TransferView(BaseView):
             job_label=_job_label(job) if job else None,
             token=token,
             shown=checked.rows[:PREVIEW_ROWS],
+            shown_value=importers.shown_value,
             warnings=checked.warnings[:PREVIEW_ROWS],
             background=len(checked.rows) > self._background_rows(),
             form=ConfirmForm(),
