@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.common.timezone import local_today
+from tests.conftest import visible_text
 from tests.helpers import Rows, client_for, db_session
 from tests.planning_helpers import make_campaign
 from tests.test_sql_per_page import LIMIT, statements_for
@@ -210,3 +211,17 @@ def test_the_week_badge_counts_every_conflict_overlaps_included(app, rows, world
     html = client_for(app, "agentur", "de").get("/cockpit/week").get_data(as_text=True)
     badge = re.search(r'id="cockpit-conflicts-count">(\d+)<', html)
     assert badge and int(badge.group(1)) == expected >= 1
+
+
+def test_the_promoters_cancellation_requests_link_lists_just_those(app, rows, world):
+    """The link opens the bookings whose cancellation awaits an answer (not every confirmed
+    booking), whatever their date: as many as the cockpit counts."""
+    add_work(rows, world, 1)
+    client = client_for(app, "agentur", "de")
+    html = client.get("/").get_data(as_text=True)
+    link, count = re.search(
+        r'<a href="([^"]+)">[^<]*</a>:\s*<strong id="cockpit-promoter-requests">(\d+)<', html
+    ).groups()
+    listed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+    assert int(count) >= 1
+    assert re.search(rf"Anzahl Einträge: {count}\b", visible_text(listed)), link

@@ -223,3 +223,22 @@ def test_a_link_to_a_large_export_starts_nothing(app, background):
     assert page.status_code == 200
     assert "Export vorbereiten" in page.get_data(as_text=True)
     assert _export_jobs(app) == before
+
+
+def test_a_user_who_left_the_progress_page_finds_the_export_on_the_import_export_page(app, background):
+    """ "You may leave this page": the Import / Export page leads back to the user's own large
+    exports of the last day — to the progress while it runs, then to the download."""
+    client = client_for(app, "agentur", "de")
+    token = _start(client, "locations", "csv")
+    page = client.get("/transfer/").get_data(as_text=True)
+    assert expected_text("Your large exports of the last day", "de") in page
+    assert f'href="/transfer/export/{token}"' in page
+    assert f"/transfer/export/{token}/download" not in page, "not ready yet"
+    assert token not in client_for(app, "admin", "de").get("/transfer/").get_data(as_text=True)
+
+    _scheduled_exports(app)()
+
+    page = client.get("/transfer/").get_data(as_text=True)
+    link = re.search(rf'href="(/transfer/export/{token}/download)"', page)
+    assert link, "the finished export is offered for download"
+    assert client.get(link.group(1)).status_code == 200

@@ -1268,3 +1268,31 @@ def test_the_appointment_preview_flags_public_holidays(app, agentur, campaign):
     assert warned == [
         (2, "Datum", msg("Public holiday in the store's federal state: %(name)s.", "de", name=name))
     ]
+
+
+def preview_rows(html: str) -> list[list[str]]:
+    """The cells of the preview's "rows that would be created" table."""
+    match = re.search(r'<table[^>]*id="import-rows".*?<tbody>(.*?)</tbody>', html, re.S)
+    assert match, "no rows in the preview"
+    return [
+        [text_of(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", match.group(1), re.S)
+    ]
+
+
+@pytest.mark.parametrize(("locale", "shown"), [("de", "17.03.2026"), ("en", "3/17/2026")])
+def test_the_preview_shows_dates_in_the_users_format_and_states_by_name(app, campaign, locale, shown):
+    """The preview repeated what it read as ISO dates and state codes ("2026-03-17", "NW")."""
+    client = client_for(app, "agentur", locale)
+    header = ["Datum", "Beginn", "Ende", "Notiz"]
+    html = upload(
+        client,
+        "appointments",
+        "t.xlsx",
+        xlsx_bytes(header, [["17.03.2026", "10:00", "18:00", TAG]]),
+        campaign["job"],
+    ).get_data(as_text=True)
+    assert preview_rows(html) == [["2", shown, "10:00", "18:00", TAG]]
+    body = [[f"Markt Köln {TAG}", "", "Weg 1", "50667", "Köln", "NRW", ""]]
+    html = upload(client, "locations", "m.xlsx", xlsx_bytes(LOCATION_HEADER, body)).get_data(as_text=True)
+    assert preview_rows(html)[0][6] == "Nordrhein-Westfalen"

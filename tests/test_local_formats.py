@@ -305,3 +305,70 @@ def test_a_list_filter_reads_the_date_in_the_users_format(app, clients, rows, ca
         )
     )
     assert names["2026-04-03"] in listed and names["2026-03-04"] not in listed
+
+
+def test_the_booking_list_is_headed_in_the_users_language(app, clients, campaign):
+    """The booking list (and the bookings on an appointment's detail page) kept FAB's English
+    headers "Appointment", "Appointment Job" in German."""
+    import re
+
+    html = clients("de").get("/bookingview/list/?period=all").get_data(as_text=True)
+    headers = [visible_text(h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", html, re.S)]
+    assert "Termin" in headers and "Job" in headers, headers
+    assert not any("Appointment" in h for h in headers), headers
+
+
+def test_every_list_and_detail_column_has_a_translated_label(app):
+    """A label FAB made up from the column name stays English in German."""
+    from flask_babel import LazyString
+
+    from tests.helpers import agency_views
+
+    untranslated = [
+        f"{type(view).__name__}.{column}"
+        for view in agency_views(app)
+        for column in (*view.list_columns, *view.show_columns)
+        if not isinstance(view.label_columns.get(column), LazyString)
+    ]
+    assert not untranslated
+
+
+@pytest.mark.parametrize(
+    ("locale", "login", "change"),
+    [
+        ("de", "agentur von 10.1.2.3", "15.12.2026 10:00–18:00"),
+        ("en", "agentur from 10.1.2.3", "15.12.2026 10:00–18:00"),
+    ],
+)
+def test_the_audit_list_summarises_in_the_users_language(app, clients, rows, locale, login, change):
+    """The summary column repeated the table name and number ("appointment 705: …") and
+    showed a login in English ("Login: agentur from …") in German."""
+    from app.audit.models import AuditEntry
+    from app.extensions import db
+
+    tag = unique("Audit")
+    with app.app_context():
+        for entry in (
+            AuditEntry(
+                action="login",
+                entity="ab_user",
+                entity_id=2,
+                username=tag,
+                summary="Login: agentur from 10.1.2.3",
+            ),
+            AuditEntry(
+                action="update",
+                entity="appointment",
+                entity_id=705,
+                username=tag,
+                summary=f"appointment 705: {change}",
+            ),
+        ):
+            db.session.add(entry)
+            db.session.commit()
+            rows.adopt(AuditEntry, entry.id)
+    listed = visible_text(
+        clients(locale).get("/auditview/list/?" + urlencode({"_flt_0_username": tag})).get_data(as_text=True)
+    )
+    assert login in listed and change in listed
+    assert "Login:" not in listed and "appointment 705" not in listed

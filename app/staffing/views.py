@@ -78,7 +78,9 @@ class BookingView(QuickFilteredList, AgencyModelView):
         "status": code_formatter(BOOKING_STATUSES),
         "cancel_state": code_formatter(CANCEL_STATES),
     }
+    # The shared labels as well: without them FAB names the columns in English ("Appointment").
     label_columns = {
+        **AgencyModelView.label_columns,
         "cancel_state": _l("Cancellation request"),
         "cancel_requested_at": _l("Cancellation requested at"),
         "cancel_reason": _l("Reason for cancelling"),

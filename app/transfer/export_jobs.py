@@ -99,6 +99,19 @@ def find(session: Session, token: str, user_id: int) -> ExportJob | None:
     return session.scalar(select(ExportJob).where(ExportJob.token == token, ExportJob.user_id == user_id))
 
 
+def recent(session: Session, user_id: int, limit: int = 10) -> list[ExportJob]:
+    """The user's background exports of the last day, newest first (the way back to a file
+    after leaving its progress page)."""
+    return list(
+        session.scalars(
+            select(ExportJob)
+            .where(ExportJob.user_id == user_id, ExportJob.created_at >= utcnow() - KEEP)
+            .order_by(ExportJob.created_at.desc(), ExportJob.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def remove_stale(session: Session, now: dt.datetime | None = None) -> int:
     """Remove jobs asked for more than ``KEEP`` ago, with their files; answers how many."""
     now = now or utcnow()

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.common.choices import FEDERAL_STATES
+from app.common.formatting import format_day
 from app.models.crm import Company, Contact, Location, Territory
 from app.models.planning import Appointment, Job
 from app.rules.calendar import holiday_name
@@ -646,6 +647,20 @@ def _jsonable(values: dict) -> dict:
             value = value.isoformat()
         out[key] = value
     return out
+
+
+def shown_value(key: str, value) -> str:
+    """A checked value as the preview shows it: dates in the user's format, federal states by
+    name, lists comma-separated."""
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(item) for item in value)
+    if key == "date" and isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return format_day(dt.date.fromisoformat(value))
+    if key == "federal_state":
+        return FEDERAL_STATES.get(value, value)
+    return str(value)
 
 
 def check(kind: str, table: Table, session: Session, job: Job | None = None) -> Checked:

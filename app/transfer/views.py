@@ -180,19 +180,24 @@ class TransferView(BaseView):
         # Preselected: the newest project; the others are searched as the user types (a remote
         # select: an agency has hundreds of projects over the years).
         newest = db.session.scalar(select(Project).order_by(Project.start_date.desc(), Project.name).limit(1))
+        export_names = {
+            "locations": _("Locations"),
+            "contacts": _("Contacts"),
+            "appointments": _("Appointments"),
+            "projects": _("Projects"),
+        }
         return (
             self.render_template(
                 "transfer/index.html",
                 form=form,
                 kinds=importers.KINDS,
-                exports=[
-                    ("locations", _("Locations")),
-                    ("contacts", _("Contacts")),
-                    ("appointments", _("Appointments")),
-                    ("projects", _("Projects")),
-                ],
+                exports=list(export_names.items()),
                 newest_project=newest,
                 kept_filename=self._kept_filename(form),
+                my_exports=[
+                    (job, _export_message(job), export_names.get(job.kind, job.kind))
+                    for job in export_jobs.recent(db.session, g.user.id)
+                ],
             ),
             status,
         )
@@ -281,6 +286,7 @@ class TransferView(BaseView):
             job_label=_job_label(job) if job else None,
             token=token,
             shown=checked.rows[:PREVIEW_ROWS],
+            shown_value=importers.shown_value,
             warnings=checked.warnings[:PREVIEW_ROWS],
             background=len(checked.rows) > self._background_rows(),
             form=ConfirmForm(),
