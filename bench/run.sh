@@ -39,6 +39,9 @@ if [ "$kind" = postgresql ]; then
   $py -c "import sys; sys.path.insert(0, 'bench'); from database import analyze; analyze('$url')"
 fi
 
+echo "== every page, one request at a time"
+$py bench/pages.py --database-url "$url"
+
 echo "== load test ($seconds s per page)"
 $py bench/loadtest.py --database-url "$url" --users 8 --seconds "$seconds" --port "$port"
 
