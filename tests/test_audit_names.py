@@ -30,6 +30,8 @@ def recorded(app, rows):
     from app.models.crm import Location
     from app.models.planning import Application, Appointment, Booking, Job
     from app.models.promoter import Promoter
+    from app.models.reporting import Report
+    from tests.reporting_helpers import make_questionnaire
 
     campaign = rows.campaign()
     tag = campaign["tag"]
@@ -44,14 +46,29 @@ def recorded(app, rows):
     )
     promoter = rows.add(Promoter, first_name="Anna", last_name=f"Muster {tag}")
     since = last_id(app)
+    version = make_questionnaire(rows)["version"]
     with app.app_context():
         booking = Booking(appointment_id=appointment, promoter_id=promoter, status="requested")
         application = Application(job_id=job, promoter_id=promoter)
-        db.session.add_all([booking, application])
+        day = Report(
+            kind="day",
+            appointment_id=appointment,
+            job_id=job,
+            questionnaire_version_id=version,
+            promoter_id=promoter,
+        )
+        week = Report(
+            kind="week",
+            week_start=dt.date(2026, 12, 14),
+            job_id=job,
+            questionnaire_version_id=version,
+            promoter_id=promoter,
+        )
+        db.session.add_all([booking, application, day, week])
         db.session.commit()
-        pks = {"booking": booking.id, "application": application.id}
+        pks = {"booking": booking.id, "application": application.id, "day": day.id, "week": week.id}
     for kind, pk in pks.items():
-        rows.adopt({"booking": Booking, "application": Application}[kind], pk)
+        rows.adopt({"booking": Booking, "application": Application}.get(kind, Report), pk)
     for entry in entries(app, since):
         rows.adopt(AuditEntry, entry["id"])
     return {**pks, "tag": tag}
@@ -86,6 +103,23 @@ def test_an_application_reads_with_the_promoters_name_and_the_job(app, recorded,
     listed = _listed(app, locale, "application", recorded["application"])
     assert f"Anna Muster {tag} · Aktion {tag}" in listed
     assert "@ job" not in listed
+
+
+@pytest.mark.parametrize(
+    ("locale", "day", "week"),
+    [
+        ("de", "Tagesbericht 15.12.2026", "Wochenbericht Aktion {tag}, Woche ab 14.12.2026"),
+        ("en", "Day report 12/15/2026", "Weekly report Aktion {tag}, Week of 12/14/2026"),
+    ],
+)
+def test_a_report_reads_with_the_promoters_name_and_its_day_or_week(app, recorded, locale, day, week):
+    tag = recorded["tag"]
+    listed = _listed(app, locale, "report", recorded["day"])
+    assert f"Anna Muster {tag} · {day} Media Markt {tag} Köln" in listed
+    assert "day report, appointment" not in listed
+    listed = _listed(app, locale, "report", recorded["week"])
+    assert f"Anna Muster {tag} · {week.format(tag=tag)}" in listed
+    assert "weekly report, job" not in listed
 
 
 @pytest.mark.parametrize(("locale", "note"), [("de", "Notiz"), ("en", "Note")])
@@ -135,7 +169,8 @@ def test_an_entry_recorded_with_none_to_empty_shows_no_line_for_it(app, rows, lo
 
 
 def test_the_audit_list_names_a_page_in_a_fixed_number_of_statements(app, rows, recorded):
-    """Bookings, applications and reports on one page are named in one go, not per row."""
+    """Bookings, applications and reports on one page are named in one go, not per row
+    (at most three statements more than the list without them)."""
     from app.audit.models import AuditEntry
     from app.models.planning import Appointment
     from app.models.promoter import Promoter
@@ -159,6 +194,7 @@ def test_the_audit_list_names_a_page_in_a_fixed_number_of_statements(app, rows, 
             for entity, text in (
                 ("booking", f"promoter {promoter} @ appointment {appointment}"),
                 ("application", f"promoter {promoter} @ job {campaign['job']}"),
+                ("report", "day report, appointment 1"),
             ):
                 rows.add(
                     AuditEntry,
@@ -166,8 +202,8 @@ def test_the_audit_list_names_a_page_in_a_fixed_number_of_statements(app, rows, 
                     username=tag,
                     action="create",
                     entity=entity,
-                    entity_id=900000 + n,
-                    summary=f"{entity} {900000 + n}: {text}",
+                    entity_id=recorded["day"] if entity == "report" else 900000 + n,
+                    summary=f"{entity} {recorded['day'] if entity == 'report' else 900000 + n}: {text}",
                 )
 
     add(1)

@@ -2,7 +2,7 @@
 
 The recorder writes those summaries with record numbers ("promoter 30 @ appointment 2594");
 the audit trail reads the names when it shows them, for a whole page in a fixed number of
-statements (at most four, whatever the page holds). Names read now follow the records: an
+statements (at most three, whatever the page holds). Names read now follow the records: an
 anonymised promoter reads "anonymised" in every entry, and no name is copied into the trail.
 Entries recorded before this reading existed resolve the same way (their text holds the ids).
 """
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from flask import g
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Date, String, cast, literal, null, select, union_all
 
 from app.common.formatting import format_day
 from app.extensions import db
@@ -89,21 +89,32 @@ def _resolve(summaries: Iterable[str | None]) -> dict[Key, str | None]:
                 )
             )
         }
+    # The appointments (with their stores) and the jobs in one statement.
+    places = []
     if appointment_ids:
-        appointments = {
-            row.id: f"{format_day(row.date)} {_store(row.name, row.city)}".strip()
-            for row in db.session.execute(
-                select(Appointment.id, Appointment.date, Location.name, Location.city)
-                .join(Job, Job.id == Appointment.job_id)
-                .join(Location, Location.id == Job.location_id)
-                .where(Appointment.id.in_(appointment_ids))
-            )
-        }
+        places.append(
+            select(literal("a").label("kind"), Appointment.id, Appointment.date, Location.name, Location.city)
+            .join(Job, Job.id == Appointment.job_id)
+            .join(Location, Location.id == Job.location_id)
+            .where(Appointment.id.in_(appointment_ids))
+        )
     if job_ids:
-        jobs = {
-            row.id: row.title
-            for row in db.session.execute(select(Job.id, Job.title).where(Job.id.in_(job_ids)))
-        }
+        places.append(
+            select(
+                literal("j").label("kind"),
+                Job.id,
+                cast(null(), Date).label("date"),
+                Job.title.label("name"),
+                cast(null(), String).label("city"),
+            ).where(Job.id.in_(job_ids))
+        )
+    if places:
+        for row in db.session.execute(union_all(*places) if len(places) > 1 else places[0]):
+            kind, pk, day, name, city = row
+            if kind == "a":
+                appointments[pk] = f"{format_day(day)} {_store(name, city)}".strip()
+            else:
+                jobs[pk] = name
 
     resolved: dict[Key, str | None] = {}
     for (entity, pk), ids in wanted.items():
