@@ -225,3 +225,42 @@ def test_the_promoters_cancellation_requests_link_lists_just_those(app, rows, wo
     listed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
     assert int(count) >= 1
     assert re.search(rf"Anzahl Einträge: {count}\b", visible_text(listed)), link
+
+
+def test_the_open_requests_link_lists_just_the_unanswered_ones(app, rows, world):
+    """The link under "requests unanswered for more than 48 hours" opens those requests, not
+    every request (a fresh one, or one for a past day, is not overdue): as many as the badge."""
+    from app.models.planning import Appointment, Booking
+
+    add_work(rows, world, 1)
+    job, today = world["campaign"]["jobs"]["BY"], world["today"]
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    for day, age in (
+        (today + dt.timedelta(days=3), dt.timedelta(hours=1)),
+        (today - dt.timedelta(days=2), None),
+    ):
+        appointment = rows.add(
+            Appointment, job_id=job, date=day, start_time=dt.time(5), end_time=dt.time(6), status="planned"
+        )
+        created = now - (age or dt.timedelta(hours=72))
+        rows.add(
+            Booking,
+            appointment_id=appointment,
+            promoter_id=world["promoter"],
+            status="requested",
+            created_at=created,
+        )
+    for language, label in (("de", "Anzahl Einträge"), ("en", "Record Count")):
+        client = client_for(app, "agentur", language)
+        html = client.get("/").get_data(as_text=True)
+        section = html.split('id="cockpit-unanswered"', 1)[1].split('class="panel panel-default', 1)[0]
+        count = int(re.search(r'id="cockpit-unanswered-count">(\d+)<', section).group(1))
+        link = re.search(r'<a class="btn[^"]*" href="([^"]+)"', section).group(1)
+        listed = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+        assert count >= 1
+        assert re.search(rf"{label}:? {count}\b", visible_text(listed)), (link, count)
+        # the list says what it shows: the quick filter is ticked
+        assert re.search(r'name="unanswered"[^>]*checked|checked[^>]*name="unanswered"', listed), link
+    assert "Nur Anfragen, seit mehr als 48 Stunden unbeantwortet" in client_for(app, "agentur", "de").get(
+        link.replace("&amp;", "&")
+    ).get_data(as_text=True)

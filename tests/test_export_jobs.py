@@ -14,6 +14,7 @@ from flask import request_finished
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from tests.conftest import visible_text
 from tests.helpers import Rows, client_for, db_session, expected_text
 from tests.planning_helpers import make_campaign
 from tests.test_export import read_export
@@ -95,9 +96,17 @@ def test_a_large_export_runs_in_the_background_and_only_its_owner_downloads_it(a
     status = client.get(f"/transfer/export/{token}/status").get_json()
     total = _appointment_count(app)
     assert status["state"] == "done" and status["done"] == status["total"] == total
-    assert expected_text("The export is ready: %(count)d rows.", "de") % {"count": total} in (
-        client.get(f"/transfer/export/{token}").get_data(as_text=True)
+    # the row count grouped as the user reads numbers: "2.597 Zeilen", "2,597 rows"
+    assert total >= 1000, "the demo data has thousands of appointments"
+    german = expected_text("The export is ready: %(count)s rows.", "de") % {
+        "count": f"{total:,}".replace(",", ".")
+    }
+    assert german.endswith(" Zeilen.")
+    assert german in visible_text(client.get(f"/transfer/export/{token}").get_data(as_text=True))
+    assert f"The export is ready: {total:,} rows." in visible_text(
+        client_for(app, "agentur", "en").get(f"/transfer/export/{token}").get_data(as_text=True)
     )
+    assert status["message"] == german, "the progress the page polls for, too"
     stored = background / f"{token}.xlsx"
     assert stored.is_file(), "the file is kept in the export folder"
     assert "static" not in Path(stored).parts
@@ -242,3 +251,21 @@ def test_a_user_who_left_the_progress_page_finds_the_export_on_the_import_export
     link = re.search(rf'href="(/transfer/export/{token}/download)"', page)
     assert link, "the finished export is offered for download"
     assert client.get(link.group(1)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("language", "running", "done"),
+    [
+        ("de", "2.597 von 10.000 Zeilen geschrieben …", "Der Export ist fertig: 10.000 Zeilen."),
+        ("en", "2,597 of 10,000 rows written …", "The export is ready: 10,000 rows."),
+    ],
+)
+def test_export_progress_counts_rows_in_the_users_number_format(app, language, running, done):
+    from flask_babel import force_locale
+
+    from app.transfer.models import ExportJob
+    from app.transfer.views import _export_message
+
+    with app.test_request_context(), force_locale(language):
+        assert _export_message(ExportJob(state="running", done=2597, total=10000)) == running
+        assert _export_message(ExportJob(state="done", done=10000, total=10000)) == done

@@ -787,15 +787,15 @@ def test_the_scheduler_runs_a_large_import_and_another_web_host_shows_its_progre
         assert paused.wait(60), "the scheduled job did not start the import"
         halfway = _status(elsewhere, token)
         assert (halfway["state"], halfway["done"], halfway["total"]) == ("running", 20, total)
-        assert halfway["message"] == msg("%(done)d of %(total)d rows written …", "de", done=20, total=total)
+        assert halfway["message"] == msg("%(done)s of %(total)s rows written …", "de", done=20, total=total)
         page = elsewhere.get(f"/transfer/import/{token}/progress").get_data(as_text=True)
-        assert msg("%(done)d of %(total)d rows written …", "de", done=20, total=total) in visible_text(page)
+        assert msg("%(done)s of %(total)s rows written …", "de", done=20, total=total) in visible_text(page)
     finally:
         go_on.set()
         runner.join(60)
     finished = _status(elsewhere, token)
     assert (finished["state"], finished["done"]) == ("done", total)
-    assert finished["message"] == msg("%(count)d rows imported.", "de", count=total)
+    assert finished["message"] == msg("%(count)s rows imported.", "de", count=total)
     assert tagged_count(app, Location, Location.name) == total
     assert _job_row(app, token)["rows"] is None, "the rows are not kept after the import"
     # Another user cannot follow it, on either host.
@@ -851,7 +851,7 @@ def test_an_import_whose_runner_died_is_taken_over_and_resumed(
     with db_session(app) as session:
         stored = session.scalars(select(Location.name).where(Location.name.like(f"%{TAG}-died%"))).all()
     assert sorted(stored) == sorted(f"Großmarkt {i:03d} {TAG}-died" for i in range(total)), "no row twice"
-    assert _status(agentur, token)["message"] == msg("%(count)d rows imported.", "de", count=total)
+    assert _status(agentur, token)["message"] == msg("%(count)s rows imported.", "de", count=total)
 
     # Had the first runner only stalled, it could not write another row when it wakes up.
     with app.app_context():

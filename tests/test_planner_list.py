@@ -180,3 +180,37 @@ def test_booking_list_stops_counting_too(app, world, monkeypatch):
     monkeypatch.setattr(BookingView.datamodel, "count_ahead", 1)
     client = client_for(app, "agentur", "en")
     assert "more than 3" in client.get("/bookingview/list/?psize_BookingView=2").get_data(as_text=True)
+
+
+@pytest.fixture(scope="module")
+def busy_days(app, rows, today):
+    """Two days of one store whose appointments were entered out of order of their times."""
+    from app.models.planning import Appointment
+
+    campaign = make_campaign(rows, ("HE",), today, today + dt.timedelta(days=30))
+    first = today + dt.timedelta(days=5)
+    for day, hours in ((first, (11, 10, 8)), (first + dt.timedelta(days=1), (9, 7))):
+        for hour in hours:
+            rows.add(
+                Appointment,
+                job_id=campaign["jobs"]["HE"],
+                date=day,
+                start_time=dt.time(hour, 0),
+                end_time=dt.time(hour + 1, 0),
+                status="planned",
+            )
+    return campaign
+
+
+def test_a_days_appointments_come_by_their_start_time(app, busy_days):
+    client = client_for(app, "agentur", "de")
+    url = f"{LIST}?job={busy_days['jobs']['HE']}"
+    assert _times(client.get(url).get_data(as_text=True)) == ["08:00", "10:00", "11:00", "07:00", "09:00"]
+    # latest date first: the day's latest appointment first too
+    latest = client.get(f"{url}&_oc_AppointmentView=date&_od_AppointmentView=desc").get_data(as_text=True)
+    assert _times(latest) == ["09:00", "07:00", "11:00", "10:00", "08:00"]
+    # a column the user sorts by still wins over the date
+    by_start = client.get(f"{url}&_oc_AppointmentView=start_time&_od_AppointmentView=asc").get_data(
+        as_text=True
+    )
+    assert _times(by_start) == ["07:00", "08:00", "09:00", "10:00", "11:00"]

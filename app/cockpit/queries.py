@@ -75,12 +75,14 @@ def _unstaffed_where(day: dt.date) -> tuple:
     )
 
 
+def unanswered_request(now: dt.datetime) -> tuple:
+    """A request the promoter has neither confirmed nor declined for ``UNANSWERED_AFTER``
+    (the booking list's quick filter uses the same conditions)."""
+    return (Booking.status == "requested", Booking.created_at < now - UNANSWERED_AFTER)
+
+
 def _unanswered_where(day: dt.date, now: dt.datetime) -> tuple:
-    return (
-        Booking.status == "requested",
-        Booking.created_at < now - UNANSWERED_AFTER,
-        Appointment.date >= day,
-    )
+    return (*unanswered_request(now), Appointment.date >= day)
 
 
 def _follow_ups_where(user_id: int, day: dt.date) -> tuple:

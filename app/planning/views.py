@@ -61,11 +61,13 @@ def _effective_questionnaire(value) -> str:
 
 class AppointmentView(AgencyModelView):
     # Store, city and promoters of the whole page in a fixed number of statements; the pager
-    # counts at most 1,000 rows past the page shown.
+    # counts at most 1,000 rows past the page shown. A day's appointments come by their start
+    # (then by id, so that paging is stable), whichever way the date is sorted.
     datamodel = capped_list(
         Appointment,
         selectinload(Appointment.job).selectinload(Job.location),
         selectinload(Appointment.bookings).selectinload(Booking.promoter),
+        then_by={"date": ("start_time",)},
     )
     list_title = _l("Appointments")
     show_title = _l("Appointment")

@@ -13,7 +13,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from wtforms import BooleanField, Form, SelectField
 
+from app.cockpit.queries import unanswered_request
 from app.common.dates import LocalDateField
+from app.common.models import utcnow
 from app.lookups.remote_select import RemoteSelectField
 from app.models.planning import Application, Appointment, Booking, Job
 from app.rules.periods import PERIOD_CHOICES, PERIODS, period_bounds
@@ -28,9 +30,10 @@ class BookingFilterForm(Form):
     date_from = LocalDateField(_l("From"))
     date_to = LocalDateField(_l("To"))
     cancel_pending = BooleanField(_l("Only cancellation requests awaiting an answer"))
+    unanswered = BooleanField(_l("Only requests unanswered for more than 48 hours"))
 
     #: the arguments of this form (the others belong to FAB's filter bar and pager)
-    arguments = ("promoter", "store", "period", "date_from", "date_to", "cancel_pending")
+    arguments = ("promoter", "store", "period", "date_from", "date_to", "cancel_pending", "unanswered")
 
 
 class ApplicationFilterForm(Form):
@@ -44,9 +47,12 @@ def _chosen(field) -> int | None:
     return field.data.id if field.data is not None else None
 
 
-def booking_conditions(args, today: dt.date) -> tuple[BookingFilterForm, tuple]:
+def booking_conditions(
+    args, today: dt.date, now: dt.datetime | None = None
+) -> tuple[BookingFilterForm, tuple]:
     """The form (with its messages) and the SQL conditions on Booking. Without a period the
-    list shows the bookings of appointments from today on; broken input is shown and ignored."""
+    list shows the bookings of appointments from today on; broken input is shown and ignored.
+    "Unanswered" are the requests the cockpit counts (with the default period: from today on)."""
     form = BookingFilterForm(args)
     form.validate()
     if "period" not in args or form.period.data not in PERIODS:
@@ -78,6 +84,8 @@ def booking_conditions(args, today: dt.date) -> tuple[BookingFilterForm, tuple]:
                 Booking.cancel_answer.is_(None),
             )
         )
+    if form.unanswered.data:
+        where.extend(unanswered_request(now or utcnow()))
     return form, tuple(where)
 
 

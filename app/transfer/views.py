@@ -22,7 +22,7 @@ from flask import (
     url_for,
 )
 from flask_appbuilder import BaseView, expose, has_access
-from flask_babel import get_locale
+from flask_babel import format_number, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -142,22 +142,31 @@ def _failed_message(job: ImportJob) -> str:
 
 def _status_message(job: ImportJob) -> str:
     if job.state == "done":
-        return _("%(count)d rows imported.", count=job.total)
+        return _("%(count)s rows imported.", count=format_number(job.total))
     if job.state == "failed":
         return _failed_message(job)
     if job.state == "queued":
         return _("The import is waiting to be started …")
-    return _("%(done)d of %(total)d rows written …", done=job.done, total=job.total)
+    return _written(job)
+
+
+def _written(job: ImportJob | ExportJob) -> str:
+    """Progress in the user's number format ("2.597 von 10.000" in German)."""
+    return _(
+        "%(done)s of %(total)s rows written …",
+        done=format_number(job.done or 0),
+        total=format_number(job.total or 0),
+    )
 
 
 def _export_message(job: ExportJob) -> str:
     if job.state == "done":
-        return _("The export is ready: %(count)d rows.", count=job.total)
+        return _("The export is ready: %(count)s rows.", count=format_number(job.total or 0))
     if job.state == "failed":
         return _("The export failed. Please try again.")
     if job.state == "queued":
         return _("The export is waiting to be started …")
-    return _("%(done)d of %(total)d rows written …", done=job.done, total=job.total)
+    return _written(job)
 
 
 def _download(data: bytes | Iterator[bytes], fmt: str, name: str) -> Response:
@@ -322,7 +331,7 @@ class TransferView(BaseView):
         if job.state not in ("done", "failed"):  # another runner took it over meanwhile
             return redirect(url_for("TransferView.progress", token=token))
         if job.state == "done":
-            flash(_("%(count)d rows imported.", count=job.total), "success")
+            flash(_("%(count)s rows imported.", count=format_number(job.total)), "success")
             return redirect(_list_url(job.kind, job.job_id))
         errors = _errors(job)
         if errors:
