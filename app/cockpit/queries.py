@@ -16,14 +16,12 @@ from app.models.crm import Location, Task
 from app.models.planning import Appointment, Booking, ChangeRequest, Job, Project
 from app.models.promoter import Promoter
 from app.rules.calendar import ACTIVE_BOOKINGS, week_of
-from app.staffing.rules import confirmed_booking_exists
+from app.staffing.rules import confirmed_booking_exists, unanswered_request
 
 #: Rows shown per section; the count says how many there are in all.
 ROWS = 10
 #: "Unstaffed" looks this many days ahead.
 UNSTAFFED_DAYS = 14
-#: A request is "unanswered" after this long.
-UNANSWERED_AFTER = dt.timedelta(hours=48)
 
 
 @dataclass
@@ -73,12 +71,6 @@ def _unstaffed_where(day: dt.date) -> tuple:
         Appointment.status == "planned",
         ~confirmed_booking_exists(),
     )
-
-
-def unanswered_request(now: dt.datetime) -> tuple:
-    """A request the promoter has neither confirmed nor declined for ``UNANSWERED_AFTER``
-    (the booking list's quick filter uses the same conditions)."""
-    return (Booking.status == "requested", Booking.created_at < now - UNANSWERED_AFTER)
 
 
 def _unanswered_where(day: dt.date, now: dt.datetime) -> tuple:

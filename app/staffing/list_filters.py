@@ -13,12 +13,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 from wtforms import BooleanField, Form, SelectField
 
-from app.cockpit.queries import unanswered_request
 from app.common.dates import LocalDateField
 from app.common.models import utcnow
 from app.lookups.remote_select import RemoteSelectField
 from app.models.planning import Application, Appointment, Booking, Job
 from app.rules.periods import PERIOD_CHOICES, PERIODS, period_bounds
+from app.staffing.rules import unanswered_request
 
 
 class BookingFilterForm(Form):

@@ -292,3 +292,13 @@ def confirmed_booking_exists():
         .where(Booking.appointment_id == Appointment.id, Booking.status == "confirmed")
         .exists()
     )
+
+
+#: A request is "unanswered" after this long (the cockpit and the booking list's filter).
+UNANSWERED_AFTER = dt.timedelta(hours=48)
+
+
+def unanswered_request(now: dt.datetime) -> tuple:
+    """A request the promoter has neither confirmed nor declined for ``UNANSWERED_AFTER``
+    (the cockpit's count and the booking list's quick filter)."""
+    return (Booking.status == "requested", Booking.created_at < now - UNANSWERED_AFTER)

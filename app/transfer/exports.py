@@ -182,7 +182,9 @@ def appointments(session: Session, project_id: int | None = None) -> tuple[list[
             .join(Project, Project.id == Job.project_id)
             .outerjoin(Booking, active)
             .outerjoin(Promoter, Promoter.id == Booking.promoter_id)
-            .order_by(Appointment.date, Appointment.start_time, Location.name, Appointment.id, Booking.promoter_id)
+            .order_by(
+                Appointment.date, Appointment.start_time, Location.name, Appointment.id, Booking.promoter_id
+            )
         )
         if project_id:
             stmt = stmt.where(Job.project_id == project_id)
