@@ -385,7 +385,7 @@ def job_days(session: Session, start: dt.date, end: dt.date, project_id: int | N
         case((per_day.c.appointments > 1, cast(per_day.c.date, String))), literal(",")
     )
     rows = session.execute(
-        select(per_day.c.job_id, monday, days, crowded_days)
+        select(per_day.c.job_id, monday, days, Job.planned_days_per_week, crowded_days)
         .join(Job, Job.id == per_day.c.job_id)
         .group_by(per_day.c.job_id, monday, Job.planned_days_per_week)
         .having(
@@ -396,13 +396,11 @@ def job_days(session: Session, start: dt.date, end: dt.date, project_id: int | N
         )
     ).all()
     full, crowded = [], []
-    for job_id, week, count, dates in rows:
-        full.append((job_id, as_date(week), count))
-        crowded += [
-            (job_id, day)
-            for day in map(as_date, (dates or "").split(",") if dates else ())
-            if start <= day <= end
-        ]
+    for job_id, week, count, planned, dates in rows:
+        if exceeds_planned_days(count, planned):
+            full.append((job_id, as_date(week), count))
+        days_of_week = map(as_date, dates.split(",")) if dates else ()
+        crowded += [(job_id, day) for day in days_of_week if start <= day <= end]
     return JobDays(full, crowded if len(crowded) <= CROWDED_DAYS else None)
 
 
@@ -415,13 +413,13 @@ def full_weeks(
 ) -> list[FoundConflict]:
     """Weeks in which a job has more active days than agreed (from :func:`job_days`)."""
     grouped = grouped or job_days(session, start, end, project_id)
-    candidates = grouped.full_weeks
-    if not candidates:
+    weeks = grouped.full_weeks
+    if not weeks:
         return []
     jobs = {
         job.id: job
         for job in session.scalars(
-            select(Job).where(Job.id.in_({r[0] for r in candidates})).options(joinedload(Job.location))
+            select(Job).where(Job.id.in_({r[0] for r in weeks})).options(joinedload(Job.location))
         )
     }
     found = [
@@ -431,8 +429,7 @@ def full_weeks(
             week_full_conflict(count, jobs[job_id].planned_days_per_week),
             job=jobs[job_id],
         )
-        for job_id, week, count in candidates
-        if exceeds_planned_days(count, jobs[job_id].planned_days_per_week)
+        for job_id, week, count in weeks
     ]
     return sorted(found, key=lambda f: (f.day, f.job.title))
 
