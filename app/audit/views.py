@@ -98,6 +98,24 @@ def readable_value(field: str, value) -> str:
     return str(value)
 
 
+#: "appointment 705: " before a recorded summary repeats the kind and number of the entry.
+_SUMMARY_PREFIX = re.compile(r"[a-z_]+ \d*: ")
+#: What app.audit.recorder.record_login writes (in English, whatever the user's language).
+_LOGIN_SUMMARY = re.compile(r"(?:Login|Failed login): (.*?)(?: from (\S+))?")
+
+
+def readable_summary(text: str | None) -> str:
+    """A recorded summary without the kind and number the list shows beside it; a login's
+    in the user's language."""
+    if not text:
+        return "–"
+    login = _LOGIN_SUMMARY.fullmatch(text)
+    if login:
+        name, address = login.groups()
+        return _("%(name)s from %(address)s", name=name, address=address) if address else name
+    return _SUMMARY_PREFIX.sub("", text, count=1) if _SUMMARY_PREFIX.match(text) else text
+
+
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
@@ -146,5 +164,6 @@ class AuditView(AgencyModelView):
         "action": lambda code: label(AUDIT_ACTION_LABELS, code),
         "entity": lambda code: label(ENTITY_LABELS, code),
         "changes": changes_table,
+        "summary": readable_summary,
         "username": lambda name: name or _("system"),
     }
