@@ -5,6 +5,11 @@ the audit trail reads the names when it shows them, for a whole page in a fixed 
 statements (at most three, whatever the page holds). Names read now follow the records: an
 anonymised promoter reads "anonymised" in every entry, and no name is copied into the trail.
 Entries recorded before this reading existed resolve the same way (their text holds the ids).
+
+An entry is named from the ids its own text holds, never from another entry of the same record
+number: SQLite hands the number of a deleted row to the next one, so one number can stand for
+several bookings over time. A report is named only while its row is still the one recorded
+(same appointment, or same job and week); otherwise the entry keeps its recorded text.
 """
 
 from __future__ import annotations
@@ -23,11 +28,14 @@ from app.extensions import db
 _SUMMARY = re.compile(r"(booking|application|report) (\d+): (.*)", re.DOTALL)
 _BOOKING = re.compile(r"promoter (\d+) @ appointment (\d+)")
 _APPLICATION = re.compile(r"promoter (\d+) @ job (\d+)")
+_DAY_REPORT = re.compile(r"day report, appointment (\d+)")
+_WEEK_REPORT = re.compile(r"weekly report, job (\d+), week (\S+)")
 
-Key = tuple[str, int]
+#: (entity, record number, the recorded text after "booking 12: ") — one summary.
+Key = tuple[str, int, str]
 
 
-def _parsed(summary: str | None) -> tuple[str, int, str] | None:
+def _parsed(summary: str | None) -> Key | None:
     match = _SUMMARY.fullmatch(summary or "")
     if match is None:
         return None
@@ -40,13 +48,15 @@ def _store(name: str | None, city: str | None) -> str:
 
 
 def _resolve(summaries: Iterable[str | None]) -> dict[Key, str | None]:
-    """(entity, id) -> the summary in words, or None where the records are gone."""
+    """Each summary's key -> the summary in words, or None where the records are gone (or,
+    for a report, are no longer the ones recorded)."""
     from app.models.crm import Location
     from app.models.planning import Appointment, Job
     from app.models.promoter import Promoter
     from app.models.reporting import Report
 
-    wanted: dict[Key, tuple] = {}
+    wanted: dict[Key, tuple | None] = {}
+    report_keys: list[Key] = []
     reports: set[int] = set()
     for summary in summaries:
         parsed = _parsed(summary)
@@ -54,10 +64,11 @@ def _resolve(summaries: Iterable[str | None]) -> dict[Key, str | None]:
             continue
         entity, pk, rest = parsed
         if entity == "report":
+            report_keys.append(parsed)
             reports.add(pk)
         else:
             match = (_BOOKING if entity == "booking" else _APPLICATION).fullmatch(rest)
-            wanted[(entity, pk)] = (int(match.group(1)), int(match.group(2))) if match else None
+            wanted[parsed] = (int(match.group(1)), int(match.group(2))) if match else None
     report_rows = {}
     if reports:
         report_rows = {
@@ -74,9 +85,9 @@ def _resolve(summaries: Iterable[str | None]) -> dict[Key, str | None]:
             )
         }
     promoter_ids = {ids[0] for ids in wanted.values() if ids} | {r.promoter_id for r in report_rows.values()}
-    appointment_ids = {ids[1] for (entity, _pk), ids in wanted.items() if ids and entity == "booking"}
+    appointment_ids = {ids[1] for (entity, *_), ids in wanted.items() if ids and entity == "booking"}
     appointment_ids |= {r.appointment_id for r in report_rows.values() if r.appointment_id}
-    job_ids = {ids[1] for (entity, _pk), ids in wanted.items() if ids and entity == "application"}
+    job_ids = {ids[1] for (entity, *_), ids in wanted.items() if ids and entity == "application"}
     job_ids |= {r.job_id for r in report_rows.values() if r.kind == "week"}
 
     names, appointments, jobs = {}, {}, {}
@@ -117,28 +128,38 @@ def _resolve(summaries: Iterable[str | None]) -> dict[Key, str | None]:
                 jobs[pk] = name
 
     resolved: dict[Key, str | None] = {}
-    for (entity, pk), ids in wanted.items():
-        target = (appointments if entity == "booking" else jobs).get(ids[1]) if ids else None
+    for key, ids in wanted.items():
+        target = (appointments if key[0] == "booking" else jobs).get(ids[1]) if ids else None
         name = names.get(ids[0]) if ids else None
-        resolved[(entity, pk)] = f"{name} · {target}" if name and target else None
-    for pk in reports:
-        row = report_rows.get(pk)
+        resolved[key] = f"{name} · {target}" if name and target else None
+    for key in report_keys:
+        row = report_rows.get(key[1])
         name = names.get(row.promoter_id) if row else None
-        if row is None or not name:
-            resolved[("report", pk)] = None
+        if row is None or not name or not _still_recorded(row, key[2]):
+            resolved[key] = None
         elif row.kind == "week":
             week = _("Week of %(day)s", day=format_day(row.week_start))
-            resolved[("report", pk)] = f"{name} · {_('Weekly report')} {jobs.get(row.job_id, '')}, {week}"
+            resolved[key] = f"{name} · {_('Weekly report')} {jobs.get(row.job_id, '')}, {week}"
         else:
             where = appointments.get(row.appointment_id, "")
-            resolved[("report", pk)] = f"{name} · {_('Day report')} {where}".strip()
+            resolved[key] = f"{name} · {_('Day report')} {where}".strip()
     return resolved
+
+
+def _still_recorded(row, text: str) -> bool:
+    """The report row is the one the entry's text describes (not a later report that got
+    the number of a deleted one)."""
+    if row.kind == "week":
+        match = _WEEK_REPORT.fullmatch(text)
+        return bool(match) and (match.group(1), match.group(2)) == (str(row.job_id), str(row.week_start))
+    match = _DAY_REPORT.fullmatch(text)
+    return bool(match) and match.group(1) == str(row.appointment_id)
 
 
 def remember(summaries: Iterable[str | None]) -> None:
     """Resolve the summaries of one page at once (before it is rendered)."""
     known = g.setdefault("audit_names", {})
-    known.update(_resolve(s for s in summaries if (p := _parsed(s)) and p[:2] not in known))
+    known.update(_resolve(s for s in summaries if (p := _parsed(s)) and p not in known))
 
 
 def in_words(summary: str | None) -> str | None:
@@ -147,8 +168,7 @@ def in_words(summary: str | None) -> str | None:
     parsed = _parsed(summary)
     if parsed is None:
         return None
-    key = parsed[:2]
     known = g.setdefault("audit_names", {})
-    if key not in known:
+    if parsed not in known:
         remember([summary])
-    return known.get(key)
+    return known.get(parsed)
