@@ -152,14 +152,28 @@ def test_show_page(app, clients, campaign, user, locale, view_name):
     html = response.get_data(as_text=True)
     title_check(clients, user, locale, url, view.show_title, html)
     text = " ".join(text_of(html).split())
-    expected = _shown_values(app, view, model, pk)
+    expected = _shown_values(app, view, model, pk, locale)
     assert expected, f"{url}: nothing to look for (test data?)"
     for name, value in expected.items():
         assert value in text, f"{url}: {name} {value!r} not shown"
 
 
-def _shown_values(app, view, model, pk) -> dict[str, str]:
-    """Show-page columns whose text is predictable: free text and the names of related rows."""
+#: Formatted columns whose text is what the user reads, in words (not a coded value's label):
+#: expected as the formatter shows it, in the page's language.
+READ_AS_FORMATTED = {"AuditView": ("summary",)}
+
+
+def _formatted(app, formatter, value, locale: str) -> str:
+    """The text a formatter shows for ``value`` in ``locale`` (its markup dropped)."""
+    from flask_babel import force_locale
+
+    with app.test_request_context(), force_locale(locale):
+        return " ".join(text_of(str(formatter(value))).split())
+
+
+def _shown_values(app, view, model, pk, locale: str = "de") -> dict[str, str]:
+    """Show-page columns whose text is predictable: free text, the names of related rows, and
+    the columns of READ_AS_FORMATTED as formatted."""
     from flask_appbuilder import Model
 
     from app.lookups.remote_select import RemoteSelectField
@@ -182,6 +196,10 @@ def _shown_values(app, view, model, pk) -> dict[str, str]:
             value = getattr(item, name, None)
             column = columns.get(name)
             formatter = view.formatters_columns.get(name)
+            if formatter is not None and name in READ_AS_FORMATTED.get(type(view).__name__, ()):
+                if value is not None:
+                    values[name] = _formatted(app, formatter, value, locale)
+                continue
             if formatter is not None and value is not None and str(formatter(value)) != str(value):
                 continue  # a coded value shown by its label
             if isinstance(value, Model) or (

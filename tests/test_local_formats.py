@@ -331,3 +331,44 @@ def test_every_list_and_detail_column_has_a_translated_label(app):
         if not isinstance(view.label_columns.get(column), LazyString)
     ]
     assert not untranslated
+
+
+@pytest.mark.parametrize(
+    ("locale", "login", "change"),
+    [
+        ("de", "agentur von 10.1.2.3", "15.12.2026 10:00–18:00"),
+        ("en", "agentur from 10.1.2.3", "15.12.2026 10:00–18:00"),
+    ],
+)
+def test_the_audit_list_summarises_in_the_users_language(app, clients, rows, locale, login, change):
+    """The summary column repeated the table name and number ("appointment 705: …") and
+    showed a login in English ("Login: agentur from …") in German."""
+    from app.audit.models import AuditEntry
+    from app.extensions import db
+
+    tag = unique("Audit")
+    with app.app_context():
+        for entry in (
+            AuditEntry(
+                action="login",
+                entity="ab_user",
+                entity_id=2,
+                username=tag,
+                summary="Login: agentur from 10.1.2.3",
+            ),
+            AuditEntry(
+                action="update",
+                entity="appointment",
+                entity_id=705,
+                username=tag,
+                summary=f"appointment 705: {change}",
+            ),
+        ):
+            db.session.add(entry)
+            db.session.commit()
+            rows.adopt(AuditEntry, entry.id)
+    listed = visible_text(
+        clients(locale).get("/auditview/list/?" + urlencode({"_flt_0_username": tag})).get_data(as_text=True)
+    )
+    assert login in listed and change in listed
+    assert "Login:" not in listed and "appointment 705" not in listed

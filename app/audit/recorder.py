@@ -111,6 +111,11 @@ def plain(value):
     return str(value)
 
 
+def _same(old, new) -> bool:
+    """Unchanged, for the audit trail: an empty text is no text (a form saves "" for None)."""
+    return (None if old == "" else old) == (None if new == "" else new)
+
+
 def _masked(key: str, value):
     if key in SECRET_FIELDS:
         return MASK if value is not None else None
@@ -219,7 +224,7 @@ def _column_changes(obj, creating: bool, old_values: dict | None = None) -> dict
         else:
             old = old_values.get(key)
         new = history.added[0] if history.added else None
-        if old == new:
+        if _same(old, new):
             continue
         changes[key] = [_masked(key, old), _masked(key, new)]
     for rel in mapper.relationships:
@@ -321,7 +326,7 @@ def _bulk_statement(state) -> object | None:
             changes = {
                 k: [_masked(k, old[k]), _masked(k, new[k])]
                 for k in old
-                if k not in NOISE_FIELDS and k != "id" and old[k] != new[k]
+                if k not in NOISE_FIELDS and k != "id" and not _same(old[k], new[k])
             }
             if changes:
                 rows.append(_row("update", entity, pk, f"{entity} {pk}", changes, actor))

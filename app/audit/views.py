@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from app.audit.models import AuditEntry
+from app.audit.names import in_words, remember
 from app.common.choices import CODED_COLUMNS, label
 from app.common.formatting import format_day, format_moment, format_utc_moment
 from app.common.labels import COLUMN_LABELS, TABLE_LABELS
@@ -98,6 +99,27 @@ def readable_value(field: str, value) -> str:
     return str(value)
 
 
+#: "appointment 705: " before a recorded summary repeats the kind and number of the entry.
+_SUMMARY_PREFIX = re.compile(r"[a-z_]+ \d*: ")
+#: What app.audit.recorder.record_login writes (in English, whatever the user's language).
+_LOGIN_SUMMARY = re.compile(r"(?:Login|Failed login): (.*?)(?: from (\S+))?")
+
+
+def readable_summary(text: str | None) -> str:
+    """A recorded summary without the kind and number the list shows beside it; a login's
+    in the user's language."""
+    if not text:
+        return "–"
+    named = in_words(text)
+    if named:
+        return named
+    login = _LOGIN_SUMMARY.fullmatch(text)
+    if login:
+        name, address = login.groups()
+        return _("%(name)s from %(address)s", name=name, address=address) if address else name
+    return _SUMMARY_PREFIX.sub("", text, count=1) if _SUMMARY_PREFIX.match(text) else text
+
+
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
@@ -107,10 +129,12 @@ def changes_table(changes: str | None) -> Markup:
     entry = AuditEntry(changes=changes)
     rows = []
     for field, pair in sorted(entry.change_map.items()):
-        old, new = (list(pair) + [None, None])[:2]
+        old, new = (readable_value(field, value) for value in (list(pair) + [None, None])[:2])
+        if old == new:  # e.g. None → "" recorded before the recorder took them as equal
+            continue
         rows.append(
             Markup("<tr><th>{}</th><td>{}</td><td>→</td><td>{}</td></tr>").format(
-                field_label(field), readable_value(field, old), readable_value(field, new)
+                field_label(field), old, new
             )
         )
     if not rows:
@@ -146,5 +170,14 @@ class AuditView(AgencyModelView):
         "action": lambda code: label(AUDIT_ACTION_LABELS, code),
         "entity": lambda code: label(ENTITY_LABELS, code),
         "changes": changes_table,
+        "summary": readable_summary,
         "username": lambda name: name or _("system"),
     }
+
+    def _get_list_widget(self, *args, **kwargs):
+        """The page's bookings, applications and reports named at once, not per row."""
+        widgets = super()._get_list_widget(*args, **kwargs)
+        args = widgets["list"].template_args
+        args["value_columns"] = values = list(args.get("value_columns") or [])  # FAB may yield them
+        remember(row.get("summary") for row in values)
+        return widgets
