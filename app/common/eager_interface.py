@@ -14,8 +14,8 @@ class EagerListInterface(FriendlyErrorsInterface):
         super().__init__(obj, session)
         self.loader_options = loader_options
 
-    def apply_all(self, query, *args, **kwargs):
-        return super().apply_all(query, *args, **kwargs).options(*self.loader_options)
+    def list_options(self) -> tuple:
+        return self.loader_options
 
 
 def eager_list(model, *loader_options) -> SQLAInterface:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import g
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
 from wtforms.validators import Email, Optional, ValidationError
 
 from app.common.choices import (
@@ -16,7 +15,6 @@ from app.common.choices import (
     SALUTATIONS,
     TASK_KINDS,
 )
-from app.common.eager_interface import eager_list
 from app.common.validators import GERMAN_POSTCODE, NormaliseEmail, NoTerritoryCycle, UniqueTogether
 from app.common.views import AgencyModelView, boolean_field, choice_field, code_formatter
 from app.lookups.remote_select import remote_select
@@ -126,8 +124,9 @@ class TaskView(AgencyModelView):
 
 
 class ContactView(LoginActions, PersonalDataActions, AgencyModelView):
-    # Company and territories of the whole page in two statements, not two per row.
-    datamodel = eager_list(Contact, selectinload(Contact.company), selectinload(Contact.territories))
+    # Company (joined) and territories of the whole page with the page, not per row: the
+    # shared list loads of AgencyModelView (list_loader_options).
+    datamodel = SQLAInterface(Contact)
     list_title = _l("Contacts")
     show_title = _l("Contact")
     add_title = _l("Add contact")

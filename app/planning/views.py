@@ -149,7 +149,8 @@ class AppointmentView(AgencyModelView):
     edit_exclude_columns = []
 
     def prefill_form(self, form, pk) -> None:
-        item = self.datamodel.get(pk)
+        # the row the edit page has just loaded (no second query with the list's loads)
+        item = self.datamodel.session.get(Appointment, pk)
         form.expected_version.data = str(item.version)
 
     def _get_list_widget(self, filters, **kwargs):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import g, request, url_for
 from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from app.common.choices import APPLICATION_STATUSES, BOOKING_STATUSES, CANCEL_STATES
-from app.common.eager_interface import capped_list, eager_list
+from app.common.eager_interface import capped_list
 from app.common.quick_filters import QuickFilterSet
 from app.common.timezone import local_today
 from app.common.views import AgencyModelView, code_formatter, run_action
@@ -146,8 +147,8 @@ class BookingView(QuickFilteredList, AgencyModelView):
 
 
 class ApplicationView(QuickFilteredList, AgencyModelView):
-    # Promoter and job of the whole page in two statements, not two per row.
-    datamodel = eager_list(Application, selectinload(Application.promoter), selectinload(Application.job))
+    # Promoter and job of the whole page joined to its rows (AgencyModelView's list loads).
+    datamodel = SQLAInterface(Application)
     list_title = _l("Applications")
     show_title = _l("Application")
     add_title = _l("Add application")
