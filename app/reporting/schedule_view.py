@@ -11,8 +11,10 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from wtforms import BooleanField
 
+from app.common.quick_filters import QuickFilteredList
 from app.common.views import AgencyModelView, boolean_field
 from app.extensions import db
+from app.lookups.relation_filters import RelationFilter
 from app.lookups.remote_select import RemoteSelectField, RemoteSelectWidget, remote_select
 from app.models.report_schedules import ReportSchedule
 from app.reporting.schedules import check_contacts
@@ -60,7 +62,7 @@ class RemoteMultiSelectField(RemoteSelectField):
 RECIPIENTS_HELP = _l("Empty: all the project's contacts")
 
 
-class ReportScheduleView(AgencyModelView):
+class ReportScheduleView(QuickFilteredList, AgencyModelView):
     datamodel = SQLAInterface(ReportSchedule)
     list_title = _l("Monthly reports")
     show_title = _l("Monthly report")
@@ -69,7 +71,11 @@ class ReportScheduleView(AgencyModelView):
     list_columns = ["project", "active", "recipients", "last_sent_month"]
     show_columns = ["project", "active", "recipients", "last_sent_month", "created_at"]
     add_columns = edit_columns = ["project", "contacts", "active"]
-    search_columns = ["project", "active", "last_sent_month"]
+    # The project is chosen by searching above the list (not a dropdown of every project).
+    search_columns = ["active", "last_sent_month"]
+    quick_filter = RelationFilter(
+        ("project", _l("Project"), "project", lambda pk: ReportSchedule.project_id == pk)
+    )
     order_columns = ["active", "last_sent_month"]
     base_order = ("id", "desc")
     label_columns = {
