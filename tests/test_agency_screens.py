@@ -374,7 +374,8 @@ def test_job_list_filters_by_store_without_a_store_dropdown(app, clients):
 
     view = view_by_name(app, "JobView")
     job = fresh_row(app, Job, first_pk(app, Job))
-    html = clients("agentur").get(f"{view.route_base}/list/?store={job['location_id']}").get_data(as_text=True)
+    url = f"{view.route_base}/list/?store={job['location_id']}"
+    html = clients("agentur").get(url).get_data(as_text=True)
     assert 'data-ajax--url="/api/v1/remote-select/location"' in html
     assert html.count("<option") < 10, "the store is searched, not listed"
     assert str(job["id"]) in list_pks(html, view)
