@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import flash, redirect, request
+from flask import flash, g, has_app_context, redirect, request
 from flask_appbuilder import ModelView
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.fields import QuerySelectField
@@ -108,6 +108,21 @@ class NotSaved(Exception):
     """A write the database refused; ``str()`` is the short message FAB flashes."""
 
 
+def related_list() -> dict:
+    """While a show or edit page queries one of its related lists: ``{"back": name}``, the
+    relation of the listed rows that points to the shown row; otherwise empty."""
+    return g.get("related_list", {}) if has_app_context() else {}
+
+
+def _first_relation(option) -> str | None:
+    """The first relation of a loader option's path (``job`` of ``selectinload(Appointment.job)
+    .selectinload(Job.location)``)."""
+    try:
+        return option.path[1].key
+    except (AttributeError, IndexError, TypeError):
+        return None
+
+
 class FriendlyErrorsInterface(SQLAInterface):
     """FAB's data interface whose database errors say what happened in the user's
     language. FAB flashes ``str(error)``, which on PostgreSQL is the SQL statement with
@@ -138,7 +153,13 @@ class FriendlyErrorsInterface(SQLAInterface):
         )
         if page_size is None:  # one row (show and edit pages); a select's options have none
             return query.options(*self.item_loads) if self.item_loads else query
-        return query.options(*self.list_options())
+        options = self.list_options()
+        back = related_list().get("back")
+        if back:
+            # A related list's rows all point to the shown row (and its store …), which the
+            # session holds already: loading it again would be a statement for nothing.
+            options = tuple(option for option in options if _first_relation(option) != back)
+        return query.options(*options)
 
     def list_options(self) -> tuple:
         """Loader options of a list page."""
@@ -155,8 +176,28 @@ class FriendlyErrorsInterface(SQLAInterface):
         outer_default_load: bool = False,
     ):
         """FAB's query; without a page (the options of a form's select) the rows are all
-        there is, so they are not counted first in a statement of their own."""
+        there is, so they are not counted first in a statement of their own. A related list
+        on a show or edit page counts its rows in its page's statement (``count(*) OVER ()``):
+        its rows are those of one project, company … (a list page of a large table keeps
+        FAB's count, which need not read past the page's rows in their order)."""
         if page is not None or page_size is not None:
+            if related_list():
+                rows = (
+                    self.apply_all(
+                        self.session.query(self.obj),
+                        filters,
+                        order_column,
+                        order_direction,
+                        page,
+                        page_size,
+                        select_columns,
+                        outer_default_load,
+                    )
+                    .add_columns(func.count().over())
+                    .all()
+                )
+                if rows or not page:
+                    return (rows[0][1] if rows else 0), [row[0] for row in rows]
             return super().query(
                 filters, order_column, order_direction, page, page_size, select_columns, outer_default_load
             )
@@ -275,6 +316,18 @@ class AgencyModelView(ModelView):
             **self._code_formatters(columns),
             **self.formatters_columns,
         }
+
+    def _get_related_view_widget(self, item, related_view, *args, **kwargs):
+        """A related list of a show or edit page: its rows and their count in one statement
+        (see ``FriendlyErrorsInterface.query``)."""
+        g.related_list = {"back": related_view.datamodel.get_related_fk(self.datamodel.obj)}
+        # FAB renders the page after its own reference to the row is gone and the session
+        # holds rows weakly: the related rows' pointers to it would load it again, one of them.
+        g.shown_row = item
+        try:
+            return super()._get_related_view_widget(item, related_view, *args, **kwargs)
+        finally:
+            g.related_list = {}
 
     def _code_formatters(self, columns) -> dict:
         """Labels instead of codes ("pending" → "Wartet auf Versand") for the coded columns."""
