@@ -25,7 +25,7 @@ from app.common.validators import After, UniqueTogether
 from app.common.views import AgencyModelView, as_list, code_formatter, run_action
 from app.common.widgets import BS3TimeWidget
 from app.lookups.relation_filters import RelationFilter
-from app.lookups.remote_select import remote_select
+from app.lookups.remote_select import RemoteMultiSelectField, remote_select
 from app.models.crm import Contact
 from app.models.planning import Appointment, Booking, Job, Project
 from app.planning import operations, write_paths
@@ -288,6 +288,8 @@ class JobView(QuickFilteredList, AgencyModelView):
         ],
     }
     add_form_extra_fields = edit_form_extra_fields = {
+        # chosen by searching, not from a dropdown of every project and store
+        "project": remote_select(_l("Project"), "project"),
         "location": remote_select(
             _l("Location"),
             "location",
@@ -365,6 +367,10 @@ class ProjectView(QuickFilteredList, AgencyModelView):
     ]
     add_columns = edit_columns = show_columns
     add_form_query_rel_fields = edit_form_query_rel_fields = _QUESTIONNAIRE_FILTERS
+    # the customer's contacts chosen by searching (not a dropdown of every contact)
+    add_form_extra_fields = edit_form_extra_fields = {
+        "contacts": RemoteMultiSelectField(COLUMN_LABELS["contacts"], kind="contact"),
+    }
     order_columns = ["name", "start_date", "end_date"]
     base_order = ("start_date", "desc")
     related_views = [JobView]
