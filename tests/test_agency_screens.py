@@ -292,7 +292,8 @@ SEARCH_CASES = (
     "location-city",
     "location-territory",
     "contact-company",
-    "job-location",
+    "job-store",
+    "job-store-and-project",
     "appointment-job-date",
 )
 
@@ -325,10 +326,16 @@ def _search_case(app, case: str):
             {"_flt_0_company": supertoy[0]},
             [Contact.company_id == supertoy[0]],
         ),
-        "job-location": (
+        # store and project are quick filters (remote selects), not FAB's dropdown filters
+        "job-store": (
             "JobView",
-            {"_flt_0_location": job["location_id"]},
+            {"store": job["location_id"]},
             [Job.location_id == job["location_id"]],
+        ),
+        "job-store-and-project": (
+            "JobView",
+            {"store": job["location_id"], "project": job["project_id"]},
+            [Job.location_id == job["location_id"], Job.project_id == job["project_id"]],
         ),
         "appointment-job-date": (
             "AppointmentView",
@@ -351,6 +358,45 @@ def test_search_shows_the_matching_rows_only(app, clients, case):
     response = clients("agentur").get(url)
     assert response.status_code == 200, url
     assert set(list_pks(response.get_data(as_text=True), view)) == expected, url
+
+
+#: Tables an agency's lists can hold thousands of rows of: never a dropdown of all of them.
+LARGE_TABLES = {"location", "job", "appointment", "promoter", "contact", "project", "booking"}
+
+
+def test_no_search_form_offers_a_dropdown_of_a_large_table(app):
+    """FAB's filter bar renders a relation filter as a select of every related row (5,000
+    stores in the job list); such filters are quick filters with a remote select instead."""
+    from flask_appbuilder.baseviews import BaseCRUDView
+    from flask_appbuilder.fields import QuerySelectField, QuerySelectMultipleField
+
+    dropdowns = []
+    for view in app.appbuilder.baseviews:
+        if not isinstance(view, BaseCRUDView) or view.search_form is None:
+            continue
+        for name in dir(view.search_form):
+            field_class = getattr(getattr(view.search_form, name, None), "field_class", None)
+            if not (
+                isinstance(field_class, type)
+                and issubclass(field_class, (QuerySelectField, QuerySelectMultipleField))
+            ):
+                continue
+            table = view.datamodel.get_related_model(name).__tablename__
+            if table in LARGE_TABLES:
+                dropdowns.append(f"{type(view).__name__}.{name} ({table})")
+    assert not dropdowns
+
+
+def test_job_list_filters_by_store_without_a_store_dropdown(app, clients):
+    from app.models.planning import Job
+
+    view = view_by_name(app, "JobView")
+    job = fresh_row(app, Job, first_pk(app, Job))
+    url = f"{view.route_base}/list/?store={job['location_id']}"
+    html = clients("agentur").get(url).get_data(as_text=True)
+    assert 'data-ajax--url="/api/v1/remote-select/location"' in html
+    assert html.count("<option") < 10, "the store is searched, not listed"
+    assert str(job["id"]) in list_pks(html, view)
 
 
 def test_search_for_supertoy_does_not_show_media_markt(app, clients):

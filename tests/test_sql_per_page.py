@@ -266,3 +266,141 @@ def test_every_export_is_a_fixed_number_of_statements(app, rows, world, username
     assert lines_many == lines_few + 3, "every added row is in the export, once"
     assert many == few, f"{url}: {few} statements with fewer rows, {many} with more"
     assert many <= LIMIT
+
+
+@pytest.fixture
+def related(app, rows):
+    """A project, job, appointment, retail chain, contact and promoter whose show and edit
+    pages list related rows; ``grow_related`` adds one of each related row."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.models.crm import Contact
+    from app.models.planning import Appointment
+    from app.models.promoter import Promoter
+
+    start = dt.date.today() + dt.timedelta(days=400)
+    campaign = make_campaign(rows, ("BY", "NW"), start, start + dt.timedelta(days=60))
+    job = campaign["jobs"]["BY"]
+    with db_session(app) as session:
+        agency_user = session.scalar(select(User.id).where(User.username == "agentur"))
+    return {
+        "campaign": campaign,
+        "start": start,
+        "job": job,
+        "agency_user": agency_user,
+        "appointment": rows.add(
+            Appointment, job_id=job, date=start, start_time=dt.time(9), end_time=dt.time(17), status="planned"
+        ),
+        "contact": rows.add(Contact, company_id=campaign["chain"], first_name="Erna", last_name="Haupt"),
+        "promoter": rows.add(Promoter, first_name="Paula", last_name=f"Haupt {campaign['tag']}"),
+        "grown": 0,
+    }
+
+
+def grow_related(rows: Rows, related: dict, how_many: int) -> None:
+    """One more job (at a new store) of the project, appointment and application of the job,
+    booking of the appointment, contact, note and task of the chain and the contact, and
+    application and booking of the promoter."""
+    from app.models.crm import Contact, Location, Note, Task, contact_territory
+    from app.models.planning import Application, Appointment, Booking, Job
+    from app.models.promoter import Promoter
+
+    campaign = related["campaign"]
+    for _ in range(how_many):
+        n = related["grown"] = related["grown"] + 1
+        tag = f"{campaign['tag']}-r{n}"
+        location = rows.add(
+            Location,
+            name=f"Markt {tag}",
+            retail_chain_id=campaign["chain"],
+            street="Weg 1",
+            city="Köln",
+            postcode="50667",
+            federal_state="NW",
+            territory_id=campaign["territory"],
+        )
+        job = rows.add(
+            Job, project_id=campaign["project"], location_id=location, title=f"Job {tag}", status="open"
+        )
+        promoter = rows.add(Promoter, first_name="Bea", last_name=f"Neu {tag}")
+        appointment = rows.add(
+            Appointment,
+            job_id=related["job"],
+            date=related["start"] + dt.timedelta(days=n),
+            start_time=dt.time(9),
+            end_time=dt.time(17),
+            status="planned",
+        )
+        rows.add(Booking, appointment_id=appointment, promoter_id=promoter, status="requested")
+        rows.add(Booking, appointment_id=appointment, promoter_id=related["promoter"], status="requested")
+        rows.add(Booking, appointment_id=related["appointment"], promoter_id=promoter, status="requested")
+        rows.add(Application, promoter_id=promoter, job_id=related["job"])
+        rows.add(Application, promoter_id=related["promoter"], job_id=job)
+        contact = rows.add(Contact, company_id=campaign["chain"], first_name="Eva", last_name=f"Z {tag}")
+        rows.link(contact_territory, contact_id=contact, territory_id=campaign["territory"])
+        for owner in ({"contact_id": related["contact"]}, {"company_id": campaign["chain"]}):
+            rows.add(Note, text=f"Notiz {tag}", author_id=related["agency_user"], **owner)
+            rows.add(
+                Task,
+                title=f"Anrufen {tag}",
+                kind="call",
+                due_date=related["start"],
+                assignee_id=related["agency_user"],
+                **owner,
+            )
+
+
+#: Show and edit pages whose related lists show rows of other tables.
+RELATED_PAGES = [
+    "/projectview/show/{project}",
+    "/projectview/edit/{project}",
+    "/jobview/show/{job}",
+    "/jobview/edit/{job}",
+    "/appointmentview/show/{appointment}",
+    "/appointmentview/edit/{appointment}",
+    "/companyview/show/{chain}",
+    "/companyview/edit/{chain}",
+    "/contactview/show/{contact}",
+    "/contactview/edit/{contact}",
+    "/promoterview/show/{promoter}",
+    "/promoterview/edit/{promoter}",
+]
+
+
+@pytest.mark.parametrize("url", RELATED_PAGES)
+def test_related_lists_do_not_grow_with_rows(app, rows, related, url):
+    """Show and edit pages with related lists: the same statements with 1 and 25 related rows
+    (a related list loads its rows' store, job, promoter … with the page, not one by one, and
+    counts them in the same statement)."""
+    client = client_for(app, "agentur", "de")
+    campaign = related["campaign"]
+    url = url.format(
+        project=campaign["project"],
+        job=related["job"],
+        appointment=related["appointment"],
+        chain=campaign["chain"],
+        contact=related["contact"],
+        promoter=related["promoter"],
+    )
+    grow_related(rows, related, 1)
+    few = statements_for(app, client, url)
+    grow_related(rows, related, 24)
+    many = statements_for(app, client, url)
+    assert many == few, f"{url}: {few} statements with 1 related row each, {many} with 25"
+    assert many <= LIMIT, f"{url}: {many} statements"
+
+
+def test_related_lists_count_and_page_their_rows(app, rows, related):
+    """A related list counts its rows in its page's statement: the count is all of them,
+    the page the first 25."""
+    import re
+
+    from app.models.planning import Job
+
+    grow_related(rows, related, 26)
+    project = related["campaign"]["project"]
+    with db_session(app) as session:
+        titles = session.scalars(select(Job.title).where(Job.project_id == project).order_by(Job.title)).all()
+    html = client_for(app, "agentur", "en").get(f"/projectview/show/{project}").get_data(as_text=True)
+    assert re.search(r"Record Count:</strong>\s*(\d+)", html).group(1) == str(len(titles)) == "28"
+    assert [title for title in titles if f">{title}<" in html] == titles[:25]

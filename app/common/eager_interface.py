@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 
-from app.common.views import FriendlyErrorsInterface
+from app.common.views import FriendlyErrorsInterface, related_list
 
 
 class EagerListInterface(FriendlyErrorsInterface):
@@ -14,8 +14,8 @@ class EagerListInterface(FriendlyErrorsInterface):
         super().__init__(obj, session)
         self.loader_options = loader_options
 
-    def apply_all(self, query, *args, **kwargs):
-        return super().apply_all(query, *args, **kwargs).options(*self.loader_options)
+    def list_options(self) -> tuple:
+        return self.loader_options
 
 
 def eager_list(model, *loader_options) -> SQLAInterface:
@@ -88,6 +88,18 @@ class CappedCountInterface(EagerListInterface):
     ):
         from sqlalchemy import func, select
 
+        if related_list():
+            # a related list (one job's appointments …): rows and count in one statement
+            return FriendlyErrorsInterface.query(
+                self,
+                filters,
+                order_column,
+                order_direction,
+                page,
+                page_size,
+                select_columns,
+                outer_default_load,
+            )
         query = self.session.query(self.obj)
         limit = ((page or 0) + 1) * (page_size or 25) + self.count_ahead
         inner = self._apply_inner_all(query, filters, select_columns=select_columns, aliases_mapping={})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import flash, redirect, request
+from flask import flash, g, has_app_context, redirect, request
 from flask_appbuilder import ModelView
 from flask_appbuilder.exceptions import DatabaseException
 from flask_appbuilder.fields import QuerySelectField
@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import joinedload, selectinload
 from wtforms import BooleanField, SelectField
 from wtforms.validators import DataRequired, Optional
 
@@ -107,10 +108,114 @@ class NotSaved(Exception):
     """A write the database refused; ``str()`` is the short message FAB flashes."""
 
 
+def related_list() -> dict:
+    """While a show or edit page queries one of its related lists: ``{"back": name}``, the
+    relation of the listed rows that points to the shown row; otherwise empty."""
+    return g.get("related_list", {}) if has_app_context() else {}
+
+
+def _first_relation(option) -> str | None:
+    """The first relation of a loader option's path (``job`` of ``selectinload(Appointment.job)
+    .selectinload(Job.location)``)."""
+    try:
+        return option.path[1].key
+    except (AttributeError, IndexError, TypeError):
+        return None
+
+
 class FriendlyErrorsInterface(SQLAInterface):
     """FAB's data interface whose database errors say what happened in the user's
     language. FAB flashes ``str(error)``, which on PostgreSQL is the SQL statement with
-    its parameters; the detail goes to the log instead."""
+    its parameters; the detail goes to the log instead.
+
+    It also loads the related rows a list shows with the page (``list_loads``, set by
+    ``AgencyModelView`` from its list columns): FAB's list and the related lists on show
+    and edit pages query without them, so each row's store, project … came one by one."""
+
+    #: loader options for the list columns that are relations (see ``list_loader_options``)
+    list_loads: tuple = ()
+    #: joined loads of the one row a show or edit page shows (its store, project …)
+    item_loads: tuple = ()
+
+    def apply_all(
+        self,
+        query,
+        filters=None,
+        order_column: str = "",
+        order_direction: str = "",
+        page: int | None = None,
+        page_size: int | None = None,
+        select_columns=None,
+        outer_default_load: bool = False,
+    ):
+        query = super().apply_all(
+            query, filters, order_column, order_direction, page, page_size, select_columns, outer_default_load
+        )
+        if page_size is None:  # one row (show and edit pages); a select's options have none
+            return query.options(*self.item_loads) if self.item_loads else query
+        options = self.list_options()
+        back = related_list().get("back")
+        if back:
+            # A related list's rows all point to the shown row (and its store …), which the
+            # session holds already: loading it again would be a statement for nothing.
+            options = tuple(option for option in options if _first_relation(option) != back)
+        return query.options(*options)
+
+    def list_options(self) -> tuple:
+        """Loader options of a list page."""
+        return self.list_loads
+
+    def query(
+        self,
+        filters=None,
+        order_column: str = "",
+        order_direction: str = "",
+        page: int | None = None,
+        page_size: int | None = None,
+        select_columns=None,
+        outer_default_load: bool = False,
+    ):
+        """FAB's query; without a page (the options of a form's select) the rows are all
+        there is, so they are not counted first in a statement of their own. A related list
+        on a show or edit page counts its rows in its page's statement (``count(*) OVER ()``):
+        its rows are those of one project, company … (a list page of a large table keeps
+        FAB's count, which need not read past the page's rows in their order)."""
+        if page is not None or page_size is not None:
+            if related_list():
+                rows = (
+                    self.apply_all(
+                        self.session.query(self.obj),
+                        filters,
+                        order_column,
+                        order_direction,
+                        page,
+                        page_size,
+                        select_columns,
+                        outer_default_load,
+                    )
+                    .add_columns(func.count().over())
+                    .all()
+                )
+                if rows or not page:
+                    return (rows[0][1] if rows else 0), [row[0] for row in rows]
+            return super().query(
+                filters, order_column, order_direction, page, page_size, select_columns, outer_default_load
+            )
+        rows = self.apply_all(
+            self.session.query(self.obj),
+            filters,
+            order_column,
+            order_direction,
+            select_columns=select_columns,
+            outer_default_load=outer_default_load,
+        ).all()
+        return len(rows), rows
+
+    def get_related_interface(self, col_name: str) -> SQLAInterface:
+        """The interface of a related table (form selects, filters): one of these, so that
+        its options are not counted either (FAB makes one of this class, whose list
+        options would not fit)."""
+        return FriendlyErrorsInterface(self.get_related_model(col_name), self._session)
 
     def _guarded(self, write, *args, **kwargs) -> None:
         try:
@@ -140,6 +245,45 @@ class FriendlyErrorsInterface(SQLAInterface):
         self._guarded(super().delete_all, items)
 
 
+def list_loader_options(datamodel: SQLAInterface, columns) -> tuple:
+    """Eager loads for the relations a list shows: a joined load for a row's one store,
+    project … (``location``, ``job.location.name``), a second statement for a collection
+    (``bookings``). Without them every row loads its related rows on its own."""
+    options = {}
+    for column in columns:
+        path = column.split(".")
+        if len(path) > 1:
+            path = path[:-1]  # "job.location.name": load job and its location
+        model, load, key = datamodel.obj, None, ""
+        for name in path:
+            relation = inspect(model).relationships.get(name)
+            if relation is None:
+                break
+            attribute = getattr(model, name)
+            if relation.uselist:
+                load = load.selectinload(attribute) if load is not None else selectinload(attribute)
+            else:
+                load = load.joinedload(attribute) if load is not None else joinedload(attribute)
+            key = f"{key}.{name}"
+            options[key] = load
+            model = relation.mapper.class_
+    # the longest paths carry their prefixes
+    return tuple(
+        option for key, option in options.items() if not any(k.startswith(f"{key}.") for k in options)
+    )
+
+
+def item_loader_options(datamodel: SQLAInterface, columns) -> tuple:
+    """Joined loads of the many-to-one relations a show or edit page shows (in the row's own
+    statement, not one more each); collections stay lazy (one statement each either way)."""
+    relations = inspect(datamodel.obj).relationships
+    return tuple(
+        joinedload(getattr(datamodel.obj, name))
+        for name in dict.fromkeys(columns)
+        if name in relations and not relations[name].uselist
+    )
+
+
 class AgencyModelView(ModelView):
     """A generated CRUD screen of the agency system."""
 
@@ -156,6 +300,14 @@ class AgencyModelView(ModelView):
         self.validators_columns = _FreshValidatorLists(self.validators_columns or {})
         self._require_text_in_required_strings()
         super().__init__(**kwargs)
+        if isinstance(self.datamodel, FriendlyErrorsInterface) and not getattr(
+            self.datamodel, "loader_options", ()
+        ):
+            self.datamodel.list_loads = list_loader_options(self.datamodel, self.list_columns)
+        if isinstance(self.datamodel, FriendlyErrorsInterface):
+            self.datamodel.item_loads = item_loader_options(
+                self.datamodel, [*self.show_columns, *self.edit_columns]
+            )
         if not self.editable:
             self.base_permissions = [p for p in self.base_permissions if p != "can_edit"]
         columns = {*self.list_columns, *self.show_columns}
@@ -164,6 +316,18 @@ class AgencyModelView(ModelView):
             **self._code_formatters(columns),
             **self.formatters_columns,
         }
+
+    def _get_related_view_widget(self, item, related_view, *args, **kwargs):
+        """A related list of a show or edit page: its rows and their count in one statement
+        (see ``FriendlyErrorsInterface.query``)."""
+        g.related_list = {"back": related_view.datamodel.get_related_fk(self.datamodel.obj)}
+        # FAB renders the page after its own reference to the row is gone and the session
+        # holds rows weakly: the related rows' pointers to it would load it again, one of them.
+        g.shown_row = item
+        try:
+            return super()._get_related_view_widget(item, related_view, *args, **kwargs)
+        finally:
+            g.related_list = {}
 
     def _code_formatters(self, columns) -> dict:
         """Labels instead of codes ("pending" → "Wartet auf Versand") for the coded columns."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import g
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import selectinload
 from wtforms.validators import Email, Optional, ValidationError
 
 from app.common.choices import (
@@ -16,9 +15,10 @@ from app.common.choices import (
     SALUTATIONS,
     TASK_KINDS,
 )
-from app.common.eager_interface import eager_list
+from app.common.quick_filters import QuickFilteredList
 from app.common.validators import GERMAN_POSTCODE, NormaliseEmail, NoTerritoryCycle, UniqueTogether
 from app.common.views import AgencyModelView, boolean_field, choice_field, code_formatter
+from app.lookups.relation_filters import RelationFilter
 from app.lookups.remote_select import remote_select
 from app.models.crm import Company, Contact, Location, Note, Task, Territory
 from app.privacy.views import PersonalDataActions
@@ -76,14 +76,18 @@ class TerritoryView(AgencyModelView):
     validators_columns = {"parent": [NoTerritoryCycle()]}
 
 
-class NoteView(AgencyModelView):
+class NoteView(QuickFilteredList, AgencyModelView):
     datamodel = SQLAInterface(Note)
     list_title = _l("Notes")
     show_title = _l("Note")
     add_title = _l("Add note")
     edit_title = _l("Edit note")
     list_columns = ["contact", "company", "text", "created_at", "author"]
-    search_columns = ["contact", "company", "text", "created_at", "author"]
+    # The contact is chosen by searching above the list (not a dropdown of every contact);
+    # authors are agency users.
+    search_columns = ["company", "text", "created_at", "author"]
+    search_form_query_rel_fields = {"author": [["id", AgencyUsersFilter, None]]}
+    quick_filter = RelationFilter(("contact", _l("Contact"), "contact", lambda pk: Note.contact_id == pk))
     show_columns = ["contact", "company", "text", "created_at", "author"]
     add_columns = edit_columns = ["contact", "company", "text"]
     order_columns = ["created_at"]
@@ -95,14 +99,16 @@ class NoteView(AgencyModelView):
         item.author = g.user
 
 
-class TaskView(AgencyModelView):
+class TaskView(QuickFilteredList, AgencyModelView):
     datamodel = SQLAInterface(Task)
     list_title = _l("Tasks")
     show_title = _l("Task")
     add_title = _l("Add task")
     edit_title = _l("Edit task")
     list_columns = ["due_date", "title", "kind", "contact", "company", "assignee", "done"]
-    search_columns = ["title", "kind", "contact", "company", "due_date", "assignee", "done"]
+    # The contact is chosen by searching above the list (not a dropdown of every contact).
+    search_columns = ["title", "kind", "company", "due_date", "assignee", "done"]
+    quick_filter = RelationFilter(("contact", _l("Contact"), "contact", lambda pk: Task.contact_id == pk))
     show_columns = ["title", "kind", "contact", "company", "due_date", "assignee", "done"]
     add_columns = edit_columns = ["contact", "company", "title", "kind", "due_date", "assignee", "done"]
     validators_columns = OWNER_VALIDATORS
@@ -126,8 +132,9 @@ class TaskView(AgencyModelView):
 
 
 class ContactView(LoginActions, PersonalDataActions, AgencyModelView):
-    # Company and territories of the whole page in two statements, not two per row.
-    datamodel = eager_list(Contact, selectinload(Contact.company), selectinload(Contact.territories))
+    # Company (joined) and territories of the whole page with the page, not per row: the
+    # shared list loads of AgencyModelView (list_loader_options).
+    datamodel = SQLAInterface(Contact)
     list_title = _l("Contacts")
     show_title = _l("Contact")
     add_title = _l("Add contact")

@@ -229,6 +229,44 @@ class RemoteSelectField(Field):
             raise ValidationError(str(_l("Please choose an entry from the list.")))
 
 
+class RemoteMultiSelectWidget(RemoteSelectWidget):
+    """The remote select with ``multiple``: the chosen rows as options, more by searching."""
+
+    def __call__(self, field: RemoteMultiSelectField, **kwargs) -> Markup:
+        chosen, field.data = field.data, None  # the single widget renders one chosen row
+        try:
+            html = str(super().__call__(field, **kwargs))
+        finally:
+            field.data = chosen
+        options = "".join(
+            f'<option value="{item.id}" selected>{escape(field.option_label(item))}</option>'
+            for item in chosen or []
+        )
+        html = html.replace("<select ", "<select multiple ", 1)
+        return Markup(html.replace('<option value=""></option>', options, 1))
+
+
+class RemoteMultiSelectField(RemoteSelectField):
+    """Several rows of one kind chosen by primary key; ``data`` is a list of ORM rows."""
+
+    widget = RemoteMultiSelectWidget()
+
+    def process_data(self, value) -> None:
+        self.data = list(value or [])
+
+    def process_formdata(self, valuelist) -> None:
+        self.data, self._unknown = [], False
+        for raw in valuelist[:200]:
+            raw = (raw or "").strip()
+            if not raw or raw == "__None":
+                continue
+            row = db.session.get(self.model, int(raw)) if raw.isdigit() and len(raw) < 19 else None
+            if row is None:
+                self._unknown = True
+            elif row not in self.data:
+                self.data.append(row)
+
+
 def remote_select(
     label, kind: str, required: bool = True, validators: list | None = None
 ) -> RemoteSelectField:

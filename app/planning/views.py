@@ -19,15 +19,18 @@ from app.common.choices import (
 )
 from app.common.eager_interface import capped_list
 from app.common.labels import COLUMN_LABELS
-from app.common.quick_filters import QuickFilterSet
+from app.common.quick_filters import QuickFilteredList, QuickFilterSet
 from app.common.timezone import local_today
 from app.common.validators import After, UniqueTogether
 from app.common.views import AgencyModelView, as_list, code_formatter, run_action
 from app.common.widgets import BS3TimeWidget
-from app.lookups.remote_select import remote_select
+from app.lookups.relation_filters import RelationFilter
+from app.lookups.remote_select import RemoteMultiSelectField, remote_select
+from app.models.crm import Contact
 from app.models.planning import Appointment, Booking, Job, Project
 from app.planning import operations, write_paths
 from app.planning.appointment_list import ARGUMENTS, read_quick_filter
+from app.security.roles import AgencyUsersFilter
 from app.staffing import operations as staffing
 from app.staffing.views import ApplicationView, BookingView
 
@@ -149,7 +152,8 @@ class AppointmentView(AgencyModelView):
     edit_exclude_columns = []
 
     def prefill_form(self, form, pk) -> None:
-        item = self.datamodel.get(pk)
+        # the row the edit page has just loaded (no second query with the list's loads)
+        item = self.datamodel.session.get(Appointment, pk)
         form.expected_version.data = str(item.version)
 
     def _get_list_widget(self, filters, **kwargs):
@@ -234,14 +238,20 @@ class AppointmentView(AgencyModelView):
         )
 
 
-class JobView(AgencyModelView):
+class JobView(QuickFilteredList, AgencyModelView):
     datamodel = SQLAInterface(Job)
     list_title = _l("Jobs")
     show_title = _l("Job")
     add_title = _l("Add job")
     edit_title = _l("Edit job")
     list_columns = ["title", "project", "location", "status", "planned_days_per_week"]
-    search_columns = ["title", "project", "location", "status"]
+    # No store or project filter in FAB's filter bar (a dropdown of every store and project):
+    # the quick filters above the list choose them by searching.
+    search_columns = ["title", "status"]
+    quick_filter = RelationFilter(
+        ("store", _l("Store"), "location", lambda pk: Job.location_id == pk),
+        ("project", _l("Project"), "project", lambda pk: Job.project_id == pk),
+    )
     show_columns = [
         "title",
         "project",
@@ -278,6 +288,8 @@ class JobView(AgencyModelView):
         ],
     }
     add_form_extra_fields = edit_form_extra_fields = {
+        # chosen by searching, not from a dropdown of every project and store
+        "project": remote_select(_l("Project"), "project"),
         "location": remote_select(
             _l("Location"),
             "location",
@@ -328,14 +340,20 @@ class JobView(AgencyModelView):
         return redirect(url_for("PlanningBoardView.week", job=rows[0].id))
 
 
-class ProjectView(AgencyModelView):
+class ProjectView(QuickFilteredList, AgencyModelView):
     datamodel = SQLAInterface(Project)
     list_title = _l("Projects")
     show_title = _l("Project")
     add_title = _l("Add project")
     edit_title = _l("Edit project")
     list_columns = ["name", "customer", "start_date", "end_date"]
-    search_columns = ["name", "customer", "start_date", "end_date", "managers", "contacts"]
+    # The contact is chosen by searching above the list (FAB's filter would be a dropdown of
+    # every contact); the manager filter lists agency users only.
+    search_columns = ["name", "customer", "start_date", "end_date", "managers"]
+    search_form_query_rel_fields = {"managers": [["id", AgencyUsersFilter, None]]}
+    quick_filter = RelationFilter(
+        ("contact", _l("Contact"), "contact", lambda pk: Project.contacts.any(Contact.id == pk)),
+    )
     show_columns = [
         "name",
         "customer",
@@ -349,6 +367,10 @@ class ProjectView(AgencyModelView):
     ]
     add_columns = edit_columns = show_columns
     add_form_query_rel_fields = edit_form_query_rel_fields = _QUESTIONNAIRE_FILTERS
+    # the customer's contacts chosen by searching (not a dropdown of every contact)
+    add_form_extra_fields = edit_form_extra_fields = {
+        "contacts": RemoteMultiSelectField(COLUMN_LABELS["contacts"], kind="contact"),
+    }
     order_columns = ["name", "start_date", "end_date"]
     base_order = ("start_date", "desc")
     related_views = [JobView]

@@ -2,45 +2,22 @@
 
 from __future__ import annotations
 
-from flask import g, request, url_for
+from flask import g
 from flask_appbuilder.actions import action
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from app.common.choices import APPLICATION_STATUSES, BOOKING_STATUSES, CANCEL_STATES
-from app.common.eager_interface import capped_list, eager_list
-from app.common.quick_filters import QuickFilterSet
+from app.common.eager_interface import capped_list
+from app.common.quick_filters import QuickFilteredList
 from app.common.timezone import local_today
 from app.common.views import AgencyModelView, code_formatter, run_action
 from app.lookups.remote_select import remote_select
 from app.models.planning import Application, Appointment, Booking
 from app.staffing import operations, write_paths
 from app.staffing.list_filters import application_conditions, booking_conditions
-
-
-class QuickFilteredList:
-    """Quick filters above the list page (not in related lists on other screens)."""
-
-    list_template = "staffing/filtered_list.html"
-
-    def quick_filter(self, args) -> tuple:
-        """(form, SQL conditions) from the request's arguments."""
-        raise NotImplementedError
-
-    def _get_list_widget(self, filters, **kwargs):
-        if request.endpoint == f"{type(self).__name__}.list":
-            form, conditions = self.quick_filter(request.args)
-            g.quick_filter = form
-            g.quick_filter_reset = url_for(f"{type(self).__name__}.list")
-            g.quick_filter_fab_args = [
-                (key, value)
-                for key, value in request.args.items(multi=True)
-                if key not in form.arguments and not key.startswith("page_")
-            ]
-            if conditions:
-                filters = filters.copy().add_filter("id", QuickFilterSet, conditions)
-        return super()._get_list_widget(filters, **kwargs)
 
 
 class BookingView(QuickFilteredList, AgencyModelView):
@@ -146,8 +123,8 @@ class BookingView(QuickFilteredList, AgencyModelView):
 
 
 class ApplicationView(QuickFilteredList, AgencyModelView):
-    # Promoter and job of the whole page in two statements, not two per row.
-    datamodel = eager_list(Application, selectinload(Application.promoter), selectinload(Application.job))
+    # Promoter and job of the whole page joined to its rows (AgencyModelView's list loads).
+    datamodel = SQLAInterface(Application)
     list_title = _l("Applications")
     show_title = _l("Application")
     add_title = _l("Add application")
