@@ -404,3 +404,43 @@ def test_related_lists_count_and_page_their_rows(app, rows, related):
     html = client_for(app, "agentur", "en").get(f"/projectview/show/{project}").get_data(as_text=True)
     assert re.search(r"Record Count:</strong>\s*(\d+)", html).group(1) == str(len(titles)) == "28"
     assert [title for title in titles if f">{title}<" in html] == titles[:25]
+
+
+def test_the_customers_store_list_does_not_grow_with_territories(app, rows):
+    """Each store shows its territory: loaded with the stores, not one statement per territory."""
+    from flask_appbuilder.security.sqla.models import User
+
+    from app.models.crm import Contact, Location, Territory, contact_territory
+    from app.models.planning import Job, project_contact
+
+    with db_session(app) as session:
+        contact = select(Contact.id).join(User, User.id == Contact.user_id).where(User.username == "adm.nord")
+        own = session.scalar(
+            select(contact_territory.c.territory_id).where(contact_territory.c.contact_id.in_(contact))
+        )
+        project = session.scalar(
+            select(project_contact.c.project_id).where(project_contact.c.contact_id.in_(contact))
+        )
+    client = client_for(app, "adm.nord", "de")
+
+    def add_stores(how_many: int) -> None:
+        for _ in range(how_many):
+            tag = uuid.uuid4().hex[:6]
+            below = rows.add(Territory, name=f"Bezirk {tag}", parent_id=own)
+            store = rows.add(
+                Location,
+                name=f"Markt {tag}",
+                street="Hafenstraße 1",
+                city="Kiel",
+                postcode="24103",
+                federal_state="SH",
+                territory_id=below,
+            )
+            rows.add(Job, project_id=project, location_id=store, title=f"Aktion {tag}", status="open")
+
+    add_stores(1)
+    few = statements_for(app, client, "/portal/stores")
+    add_stores(5)
+    many = statements_for(app, client, "/portal/stores")
+    assert many == few, f"{few} statements with fewer territories, {many} with more"
+    assert "Bezirk" in client.get("/portal/stores").get_data(as_text=True)

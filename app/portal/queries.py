@@ -236,7 +236,9 @@ def start_page(session: Session, scope: Scope, today: dt.date | None = None) -> 
 
 
 def visible_stores(session: Session, scope: Scope) -> list[Location]:
-    return list(session.scalars(scope.locations().order_by(Location.city, Location.name)))
+    """The contact's stores with their territory (shown in the list) in the same statement."""
+    stmt = scope.locations().options(joinedload(Location.territory)).order_by(Location.city, Location.name)
+    return list(session.scalars(stmt))
 
 
 def visible_jobs(session: Session, scope: Scope, project_id: int | None = None) -> list[Job]:
