@@ -196,3 +196,24 @@ def test_the_appointment_list_walks_the_date_index_in_its_order(app, session):
         assert "Incremental Sort" in plan and "Presorted Key: date" in plan, plan
         assert "Index Scan using ix_appointment_date_status" in plan, plan
     session.rollback()
+
+
+def test_the_planning_boards_overview_goes_from_the_projects_jobs(app, session):
+    """The board's week-by-job counts: on SQLite without statistics the plan reads the
+    project's jobs' appointments through ``appointment (job_id, date)``, not the (status,
+    date) index over every project's appointments of the period (1.2 s against 10 ms at
+    1,000,000 appointments)."""
+    import datetime as dt
+
+    from app.planning import board
+
+    if session.get_bind().dialect.name != "sqlite":
+        return  # PostgreSQL chooses from its statistics (ANALYZE)
+    if session.execute(text("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")).first():
+        session.execute(text("DELETE FROM sqlite_stat1"))  # as a fresh installation: no statistics
+    (plan,) = _explain_statements(
+        session, lambda: board.overview_counts(session, 1, dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    )
+    assert "ix_appointment_job_date" in plan, plan
+    assert "ix_appointment_status_date" not in plan and "ix_appointment_date_status" not in plan, plan
+    session.rollback()

@@ -60,11 +60,17 @@ def project_weeks(project: Project, limit: int = 60) -> list[dt.date]:
 def overview_counts(
     session: Session, project_id: int, first: dt.date, last: dt.date
 ) -> dict[tuple[int, dt.date], Counter]:
-    """(job id, Monday) -> Counter of states, for the project's jobs (one GROUP BY query)."""
+    """(job id, Monday) -> Counter of states, for the project's jobs (one GROUP BY query).
+
+    The query must go from the project's jobs through ``appointment (job_id, date)``; without
+    statistics (no ANALYZE) SQLite preferred the (status, date) index and read every
+    appointment of the project's period, all projects' (1.2 s at 1,000,000 appointments) —
+    ``status || ''`` keeps it off that index (as the customer's lists do).
+    """
     per = state_subquery(
         Appointment.job_id.in_(select(Job.id).where(Job.project_id == project_id)),
         Appointment.date.between(first, last),
-        Appointment.status.in_(BOARD_STATES),
+        Appointment.status.concat("").in_(BOARD_STATES),
     )
     monday = week_start(session, per.c.date)
     counts: dict[tuple[int, dt.date], Counter] = defaultdict(Counter)
