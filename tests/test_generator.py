@@ -367,3 +367,36 @@ def test_warnings_reach_the_page(app, campaign):
     )
     assert 'data-kind="week_full"' in html
     assert "4 days planned this week, 3 agreed" in text(html)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_job_is_searched_not_listed_and_a_closed_one_is_refused(app, rows, campaign, locale):
+    """The job field asks the server while the planner types (an agency has thousands of
+    jobs): the page holds no option but the chosen job; a closed job is refused by name."""
+    from app.models.planning import Job
+
+    client = client_for(app, "agentur", None if locale == "de" else locale)
+    html = page(client, "/planning/generate/")
+    field = html.split('name="job"', 1)[1].split("</select>", 1)[0]
+    assert field.count("<option") <= 1, field
+    assert "data-ajax--url" in html.split('name="job"', 1)[0].rsplit("<select", 1)[1] + field
+
+    from app.models.crm import Location
+
+    stored = fresh_row(app, Location, campaign["locations"]["NW"])
+    store = rows.add(
+        Location,
+        **{k: stored[k] for k in ("street", "postcode", "city", "federal_state", "territory_id")},
+        name="Geschlossener Markt",
+    )
+    project = fresh_row(app, Job, campaign["jobs"]["NW"])["project_id"]
+    closed = rows.add(Job, project_id=project, location_id=store, title="Geschlossen", status="closed")
+    before = appointment_rows(app, closed)
+    response = client.post(
+        "/planning/generate/", data=form_data(closed, START, dt.date(2027, 1, 31), [0], step="create")
+    )
+    assert response.status_code == 200
+    assert t("This job is closed: open it again to plan more appointments.", locale) in text(
+        response.get_data(as_text=True)
+    )
+    assert appointment_rows(app, closed) == before

@@ -100,6 +100,8 @@ def validate(
     """Raise :class:`GeneratorError` (with the field) for input that cannot be planned."""
     if job is None:
         raise GeneratorError(_l("Please choose a job."), "job")
+    if job.status == "closed":
+        raise GeneratorError(_l("This job is closed: open it again to plan more appointments."), "job")
     if start is None or end is None:
         raise GeneratorError(_l("Please enter the first and the last day."), "start")
     if end < start:

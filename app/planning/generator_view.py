@@ -10,9 +10,7 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, TimeField
+from wtforms import BooleanField, DateField, SelectMultipleField, TimeField
 from wtforms.validators import DataRequired, InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -20,7 +18,8 @@ from app.common.formatting import current_language, format_date_local
 from app.common.forms import TranslatedForm
 from app.common.timezone import local_today
 from app.extensions import db
-from app.models.planning import Job, Project
+from app.lookups.remote_select import RemoteSelectField
+from app.models.planning import Job
 from app.planning import generator
 
 
@@ -38,24 +37,13 @@ class WeekdaysField(SelectMultipleField):
 
 
 class GenerateForm(TranslatedForm):
-    job = SelectField(_l("Job"), coerce=int, validators=[InputRequired()])
+    job = RemoteSelectField(_l("Job"), kind="job", validators=[InputRequired()])
     start = DateField(_l("First day"), validators=[DataRequired()])
     end = DateField(_l("Last day"), validators=[DataRequired()])
     weekdays = WeekdaysField(_l("Weekdays"), coerce=int)
     start_time = TimeField(_l("Start"), validators=[DataRequired()], default=dt.time(10))
     end_time = TimeField(_l("End"), validators=[DataRequired()], default=dt.time(18))
     skip_holidays = BooleanField(_l("Skip public holidays of the store's federal state"), default=True)
-
-
-def job_choices() -> list[tuple[int, str]]:
-    jobs = db.session.scalars(
-        select(Job)
-        .join(Project, Project.id == Job.project_id)
-        .where(Job.status != "closed")
-        .options(joinedload(Job.project), joinedload(Job.location))
-        .order_by(Project.name, Job.title)
-    ).all()
-    return [(job.id, f"{job.title} · {job.project.name}") for job in jobs]
 
 
 def _int_arg(name: str) -> int | None:
@@ -71,7 +59,6 @@ class GenerateAppointmentsView(BaseView):
 
     def _form(self) -> GenerateForm:
         form = GenerateForm()
-        form.job.choices = job_choices()
         names = get_day_names("wide", locale=str(get_locale()))
         form.weekdays.choices = [(day, names[day]) for day in generator.WEEKDAYS]
         return form
@@ -85,14 +72,14 @@ class GenerateAppointmentsView(BaseView):
             job_id = _int_arg("job")
             job = db.session.get(Job, job_id) if job_id else None
             if job is not None:
-                form.job.data = job.id
+                form.job.data = job
                 form.start.data = max(job.project.start_date, local_today())
                 if form.start.data > job.project.end_date:
                     form.start.data = job.project.start_date
                 form.end.data = job.project.end_date
             return self._render(form, job)
 
-        job = db.session.get(Job, form.job.data) if isinstance(form.job.data, int) else None
+        job = form.job.data
         if not form.validate_on_submit():
             return self._render(form, job)
         step = request.form.get("step", "preview")
