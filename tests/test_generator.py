@@ -400,3 +400,19 @@ def test_the_job_is_searched_not_listed_and_a_closed_one_is_refused(app, rows, c
         response.get_data(as_text=True)
     )
     assert appointment_rows(app, closed) == before
+
+
+def test_the_days_are_typed_and_shown_in_the_users_format(app, campaign):
+    """German planners read and type dd.mm.yyyy (with the Monday-first picker), not the
+    browser's own date input."""
+    job = campaign["jobs"]["BY"]
+    client = client_for(app, "agentur")
+    html = page(client, f"/planning/generate/?job={job}")
+    field = (
+        html.split('name="end"', 1)[0].rsplit("<input", 1)[1]
+        + html.split('name="end"', 1)[1].split(">", 1)[0]
+    )
+    assert 'value="04.07.2027"' in field and 'data-date-week-start="1"' in field, field
+    data = {**form_data(job, START, dt.date(2027, 1, 31), [0]), "start": "04.01.2027", "end": "31.01.2027"}
+    html = page(client, "/planning/generate/", method="POST", data=data)
+    assert 'id="preview-dates"' in html

@@ -10,10 +10,11 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, SelectMultipleField, TimeField
+from wtforms import BooleanField, SelectMultipleField, TimeField
 from wtforms.validators import DataRequired, InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.common.dates import LocalDateField
 from app.common.formatting import current_language, format_date_local
 from app.common.forms import TranslatedForm
 from app.common.timezone import local_today
@@ -38,8 +39,8 @@ class WeekdaysField(SelectMultipleField):
 
 class GenerateForm(TranslatedForm):
     job = RemoteSelectField(_l("Job"), kind="job", validators=[InputRequired()])
-    start = DateField(_l("First day"), validators=[DataRequired()])
-    end = DateField(_l("Last day"), validators=[DataRequired()])
+    start = LocalDateField(_l("First day"), validators=[DataRequired()])
+    end = LocalDateField(_l("Last day"), validators=[DataRequired()])
     weekdays = WeekdaysField(_l("Weekdays"), coerce=int)
     start_time = TimeField(_l("Start"), validators=[DataRequired()], default=dt.time(10))
     end_time = TimeField(_l("End"), validators=[DataRequired()], default=dt.time(18))
