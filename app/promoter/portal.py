@@ -73,8 +73,7 @@ def promoter_required(view):
             return redirect(url_for("promoter.login", next=request.full_path.rstrip("?")))
         if not _may_enter(g.user) or not g.user.active:
             abort(403)
-        g.scope = scope_for(g.user)
-        g.promoter = db.session.scalar(g.scope.promoter())
+        g.scope, g.promoter = scope_for(g.user).with_own_promoter(db.session)
         if g.promoter is None:
             return render_template("promoter/no_profile.html"), 403
         return view(*args, **kwargs)

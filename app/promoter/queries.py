@@ -19,6 +19,7 @@ from itertools import groupby
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
+from app.common.sql import unindexed_on_sqlite
 from app.models.crm import Location
 from app.models.planning import Application, Appointment, Booking, Job, Project
 from app.models.promoter import Unavailability
@@ -30,8 +31,8 @@ from app.staffing.rules import Conflict, booking_conflicts_of
 #: Appointment states a booking is shown in the schedule and the calendar feed for.
 SCHEDULED_APPOINTMENTS = ("planned", "done")
 #: The appointment's date and status for conditions, hidden from SQLite's index choice.
-appointment_day = func.coalesce(Appointment.date, Appointment.date)
-appointment_state = func.coalesce(Appointment.status, Appointment.status)
+appointment_day = unindexed_on_sqlite(Appointment.date)
+appointment_state = unindexed_on_sqlite(Appointment.status)
 
 
 @dataclass
