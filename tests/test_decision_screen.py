@@ -302,3 +302,30 @@ def test_confirming_a_proposal_decided_meanwhile(app, tidy, info):
     # Asking to confirm a decided proposal says so too, instead of a confirmation page.
     shown = flashes_after(second, second.post(f"/proposals/{pk}/decide", data={"decision": "accept"}))
     assert t("This proposal has already been decided by someone else (or no longer exists).", "de") in shown
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_the_screen_shows_the_earliest_proposals_and_counts_all(app, monkeypatch, lang):
+    """An agency with hundreds of open proposals gets the earliest ones (the page stays small)
+    and the heading counts all of them, with a note why some are not shown."""
+    from flask_babel import force_locale
+    from flask_babel import gettext as _
+
+    from app.extensions import db
+    from app.proposals import queries
+
+    with app.app_context():
+        total, _changes = queries.pending_counts(db.session)
+        earliest = queries.pending_proposals(db.session)[0].id
+    assert total >= 2, "the demo has open proposals"
+    monkeypatch.setattr(queries, "SCREEN_ROWS", 1)
+    html = agency(app, None if lang == "de" else lang).get("/proposals/").get_data(as_text=True)
+    assert re.findall(r'id="proposal-(\d+)"', html) == [str(earliest)]
+    assert f'<small id="pending-count">{total}</small>' in html
+    with app.test_request_context(), force_locale(lang):
+        note = _(
+            "The earliest %(shown)d of %(total)d are shown; the others follow as these are decided.",
+            shown=1,
+            total=total,
+        )
+    assert note in unescape(visible_text(html))

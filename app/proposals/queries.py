@@ -11,8 +11,13 @@ from app.models.crm import Contact, Location
 from app.models.planning import Appointment, Booking, ChangeRequest, Job, Project
 from app.proposals.rules import Slot, SlotCheck, check_slots
 
+#: Proposals and change requests shown on the decision screen each (the earliest first); the
+#: headings count all of them.
+SCREEN_ROWS = 50
 
-def pending_proposals(session: Session) -> list[Appointment]:
+
+def pending_proposals(session: Session, limit: int | None = None) -> list[Appointment]:
+    """Proposals awaiting a decision, the earliest first (all, or the first ``limit``)."""
     return list(
         session.scalars(
             select(Appointment)
@@ -27,13 +32,15 @@ def pending_proposals(session: Session) -> list[Appointment]:
                 ),
                 contains_eager(Appointment.proposed_by),
             )
-            .order_by(Appointment.date, Appointment.start_time, Location.name)
+            .order_by(Appointment.date, Appointment.start_time, Location.name, Appointment.id)
+            .limit(limit)
         )
     )
 
 
-def pending_changes(session: Session) -> list[ChangeRequest]:
-    """Change requests awaiting a decision, with their appointment, store and bookings."""
+def pending_changes(session: Session, limit: int | None = None) -> list[ChangeRequest]:
+    """Change requests awaiting a decision, with their appointment, store and bookings (all,
+    or the first ``limit``)."""
     return list(
         session.scalars(
             select(ChangeRequest)
@@ -53,15 +60,22 @@ def pending_changes(session: Session) -> list[ChangeRequest]:
                 contains_eager(ChangeRequest.requested_by),
             )
             .order_by(ChangeRequest.created_at, ChangeRequest.id)
+            .limit(limit)
         )
     )
 
 
-def pending_count(session: Session) -> int:
-    """Proposals and change requests waiting for the agency (the menu's number)."""
+def pending_counts(session: Session) -> tuple[int, int]:
+    """How many proposals and change requests are waiting for the agency (one statement)."""
     proposals = select(func.count(Appointment.id)).where(Appointment.status == "proposed").scalar_subquery()
     changes = select(func.count(ChangeRequest.id)).where(ChangeRequest.status == "pending").scalar_subquery()
-    return session.scalar(select(proposals + changes)) or 0
+    row = session.execute(select(proposals, changes)).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+def pending_count(session: Session) -> int:
+    """Proposals and change requests waiting for the agency (the menu's number)."""
+    return sum(pending_counts(session))
 
 
 @dataclass
@@ -70,16 +84,22 @@ class DecisionScreen:
 
     proposals: list[tuple[Appointment, SlotCheck]]
     changes: list[tuple[ChangeRequest, SlotCheck]]
+    #: how many are waiting in all (the lists hold at most ``SCREEN_ROWS`` each)
+    proposal_total: int = 0
+    change_total: int = 0
 
     @property
     def count(self) -> int:
-        return len(self.proposals) + len(self.changes)
+        return self.proposal_total + self.change_total
 
 
-def decision_screen(session: Session) -> DecisionScreen:
-    """The pending proposals and change requests, checked in a fixed number of queries."""
-    proposals = pending_proposals(session)
-    changes = pending_changes(session)
+def decision_screen(session: Session, limit: int | None = None) -> DecisionScreen:
+    """The first ``limit`` (:data:`SCREEN_ROWS`) pending proposals and change requests,
+    checked in a fixed number of queries, and how many are waiting in all."""
+    limit = SCREEN_ROWS if limit is None else limit
+    proposal_total, change_total = pending_counts(session)
+    proposals = pending_proposals(session, limit)
+    changes = pending_changes(session, limit)
     moves = [c for c in changes if c.kind == "move"]
     slots = [Slot(p.job, p.date, p.start_time, p.end_time, p.id) for p in proposals] + [
         Slot(c.appointment.job, c.new_date, c.new_start_time, c.new_end_time, c.appointment_id) for c in moves
@@ -90,6 +110,8 @@ def decision_screen(session: Session) -> DecisionScreen:
     return DecisionScreen(
         proposals=checked_proposals,
         changes=[(c, move_checks.get(c.id) or SlotCheck()) for c in changes],
+        proposal_total=proposal_total,
+        change_total=change_total,
     )
 
 

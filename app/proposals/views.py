@@ -62,9 +62,11 @@ class ProposalsView(BaseView):
     @expose("/")
     @has_access
     def pending(self):
+        screen = queries.decision_screen(db.session)
+        g.pending_count = screen.count  # the menu shows the same number
         return self.render_template(
             "planning/proposals.html",
-            screen=queries.decision_screen(db.session),
+            screen=screen,
             form=DecisionForm(),
             booking_label=lambda code: label(BOOKING_STATUSES, code),
         )
